@@ -101,8 +101,13 @@ def norm(a) -> float:
     5.0
     """
     a = as_array(a, "a", ndim=1)
-    # np.linalg.norm scales before squaring, so 1e200-sized components do not overflow.
-    return float(np.linalg.norm(a))
+    # Divide by the largest component before squaring, so components of 1e200 do not
+    # overflow to infinity (and 1e-200 do not vanish) on the way to the square root.
+    scale = float(np.max(np.abs(a)))
+    if scale == 0.0:
+        return 0.0
+    unit = a / scale
+    return scale * math.sqrt(float(unit @ unit))
 
 
 def angle_between(a, b, *, degrees: bool = False) -> float:

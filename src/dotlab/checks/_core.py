@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -86,15 +87,32 @@ def _matches(got: np.ndarray, want: np.ndarray, rtol: float, atol: float, equal_
     return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def _diagnose(got: np.ndarray, case: Case, mistakes: tuple[Mistake, ...], rtol: float, atol: float) -> str | None:
-    for mistake in mistakes:
-        try:
+def _predicts(mistake: Mistake, case: Case, got: np.ndarray, rtol: float, atol: float) -> bool | None:
+    """Whether ``mistake`` explains the answer ``got`` to ``case`` (None: it cannot run there)."""
+    try:
+        # A mistake may well divide by zero or leave arccos's domain: that is its answer.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             predicted = np.array(mistake.predict(*case.args, **case.kwargs), dtype=np.float64)
-        except Exception:  # the mistake cannot even run on this input: not this one
-            continue
-        if _matches(got, predicted, rtol, atol, equal_nan=True):
+    except Exception:
+        return None
+    return _matches(got, predicted, rtol, atol, equal_nan=True)
+
+
+def _diagnose(answers: list[tuple[Case, np.ndarray]], failed: Case, got: np.ndarray,
+              mistakes: tuple[Mistake, ...], rtol: float, atol: float) -> str | None:
+    """Name the mistake behind a wrong answer.
+
+    Several mistakes can give the same wrong number on one input (reversing b and
+    starting the sum at 1 both turn 10 into 11), so prefer the mistake that explains
+    every answer the learner's function gave, then any that explains this one.
+    """
+    candidates = [m for m in mistakes if _predicts(m, failed, got, rtol, atol)]
+    for mistake in candidates:
+        verdicts = [_predicts(mistake, case, answer, rtol, atol) for case, answer in answers]
+        if all(v is not False for v in verdicts):
             return mistake.hint
-    return None
+    return candidates[0].hint if candidates else None
 
 
 @dataclass
@@ -134,7 +152,7 @@ def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
         )
 
 
-def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol) -> None:
+def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers=()) -> None:
     call = _call_text(fn_name, case)
     if outcome.error is not None:
         if isinstance(outcome.error, NotImplementedError):
@@ -148,7 +166,7 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
     got = as_numbers(outcome.value, fn_name)
     if _matches(got, want, rtol, atol):
         return
-    hint = _diagnose(got, case, mistakes, rtol, atol)
+    hint = _diagnose(list(answers), case, got, mistakes, rtol, atol)
     if hint is None and got.shape != want.shape:
         hint = f"the answer has shape {got.shape} but should have shape {want.shape}"
     shown_got = _show(got if got.ndim else float(got))
@@ -229,6 +247,8 @@ def run_checks(
     """
     if not callable(fn):
         raise CheckFailure(f"{fn_name} should be a function, but it is {_show(fn)} of type {type(fn).__name__}")
+    # Run every case first, so a wrong answer can be diagnosed from all the answers.
+    runs = []
     for case in cases:
         outcome, tripped = _run_learner(fn, case, forbidden)
         if tripped:  # even if the learner's code caught the tripwire's exception
@@ -236,11 +256,20 @@ def run_checks(
                 f"{fn_name} called {tripped[0].forbidden.target}, which this exercise asks you not to use: "
                 f"{tripped[0].forbidden.why}"
             )
+        runs.append((case, outcome))
+    answers = []
+    for case, outcome in runs:
+        if case.raises is None and outcome.error is None:
+            try:
+                answers.append((case, np.array(outcome.value, dtype=np.float64)))
+            except (TypeError, ValueError):
+                pass
+    for case, outcome in runs:
         if case.raises is not None:
             _judge_refusal(outcome, fn_name, case)
         else:
             want = np.array(reference(*case.args, **case.kwargs), dtype=np.float64)
-            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol)
+            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers)
     if not quiet:
         print(f"\u2714 {fn_name}: all {len(cases)} checks passed")
     return len(cases)

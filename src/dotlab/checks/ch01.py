@@ -51,6 +51,7 @@ def _dot_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("the worked example: 2*4 + 3*(-1) + 1*5", ([2, 3, 1], [4, -1, 5])),
         Case("perpendicular vectors", ([1, 0], [0, 1])),
+        Case("opposed vectors", ([1.5, -2.0, 0.5], [-3.0, 4.0, -1.0])),
         Case("vectors of different lengths", ([1, 2, 3], [1, 2]), raises=ValueError, must_mention=("3", "2"), hint=_LENGTH_HINT),
     ]
     if not hidden:
@@ -58,7 +59,6 @@ def _dot_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(101)
     long_a, long_b = rng.normal(size=1000), rng.normal(size=1000)
     return cases + [
-        Case("opposed vectors", ([1.5, -2.0, 0.5], [-3.0, 4.0, -1.0])),
         Case("vectors of length 1", ([7.0], [-3.0])),
         Case("NumPy arrays of floats", (np.array([0.5, 0.25, -2.0, 8.0]), np.array([4.0, -8.0, 0.5, 0.125]))),
         Case("length-1000 random vectors", (long_a, long_b), show_inputs=False),
@@ -169,7 +169,8 @@ def _angle_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(107)
     return cases + [
         Case("opposed vectors: π", ([1.0, 2.0], [-2.0, -4.0])),
-        Case("a vector with itself: exactly 0", ([0.1, 0.2, 0.3], [0.1, 0.2, 0.3])),
+        # a·a / (|a| |a|) rounds to 1.0000000000000002 for this vector: arccos would give NaN
+        Case("a vector with itself: exactly 0", ([-0.92, -0.46, 0.22], [-0.92, -0.46, 0.22])),
         Case("a vector with a multiple of itself, in degrees", ([3.0, -1.0, 2.0], [6.0, -2.0, 4.0]), {"degrees": True}),
         Case("120 degrees", ([1.0, 0.0], [-0.5, math.sqrt(3) / 2]), {"degrees": True}),
         Case("random 50-dimensional vectors", (rng.normal(size=50), rng.normal(size=50)), show_inputs=False),
@@ -202,7 +203,7 @@ _PROJECT_MISTAKES = (
             lambda a, onto: np.dot(a, onto) / np.linalg.norm(onto)),
     Mistake("coefficient", "you returned the coefficient a·onto / onto·onto; multiply it by onto to get the vector",
             lambda a, onto: _coef(a, onto)),
-    Mistake("swapped", "you projected onto onto... backwards: this is the projection of onto onto a",
+    Mistake("swapped", "you swapped the roles: this is the shadow of onto on a, not the shadow of a on onto",
             lambda a, onto: np.dot(a, onto) / np.dot(a, a) * np.asarray(a, float)),
     Mistake("rejection", "you returned a minus its projection (the part perpendicular to onto)",
             lambda a, onto: np.asarray(a, float) - _coef(a, onto) * np.asarray(onto, float)),

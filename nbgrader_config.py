@@ -1,0 +1,37 @@
+"""nbgrader settings for this course. The repository itself is the course directory.
+
+Instructors: the commands that use this file are in the instructor's guide
+(chapters/instructor_guide.md). Class work (submitted/, autograded/, feedback/,
+gradebook.db) stays out of git (see .gitignore).
+"""
+
+import os
+
+from dotlab.grading.feedback import HideTracebacks
+
+c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "dot-product-course"
+# The instructor versions (solutions and hidden tests) are the source; the learner
+# versions that `nbgrader generate_assignment` writes are committed in exercises/.
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# A learner who deletes a test cell must not silently score 0 on it, nor escape it:
+# autograde puts the instructor's cell back.
+c.OverwriteCells.add_missing_cells = True
+
+# A cell that runs longer than this is interrupted and scored as failed, and grading
+# goes on with the next cell and the next learner.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+
+# Feedback shows what went wrong in the words of the checks, never the hidden tests'
+# source: hidden regions are removed and tracebacks cut to their last line.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    HideTracebacks,
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

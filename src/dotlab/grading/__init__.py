@@ -1,0 +1,1 @@
+"""The course's grading glue on top of nbgrader: releasing exercises and feedback."""

@@ -1,0 +1,73 @@
+"""Chapter 1's checks: the reference passes, and every catalogued mistake is named.
+
+This is what makes the self-checks and the hidden tests trustworthy: a check that
+cannot fail, or fails with the wrong explanation, is caught here.
+"""
+
+import pytest
+
+from catalogue.ch01 import WRONG
+from dotlab import vectors
+from dotlab.checks import CheckFailure, ch01
+
+CHECKS = {
+    "dot_loop": ch01.check_dot_loop,
+    "dot": ch01.check_dot,
+    "norm": ch01.check_norm,
+    "angle_between": ch01.check_angle_between,
+    "project": ch01.check_project,
+}
+REFERENCES = {
+    "dot_loop": vectors.dot_loop,
+    "dot": vectors.dot,
+    "norm": vectors.norm,
+    "angle_between": vectors.angle_between,
+    "project": vectors.project,
+}
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_reference_passes(name, hidden, capsys):
+    passed = CHECKS[name](REFERENCES[name], hidden=hidden)
+    assert passed >= 3
+    assert f"{name}: all {passed} checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong", WRONG.entries, ids=lambda w: w.label)
+def test_every_mistake_fails_with_its_own_message(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", [w for w in WRONG.entries if not w.hidden_only], ids=lambda w: w.label)
+def test_visible_checks_already_catch_the_common_mistakes(wrong):
+    with pytest.raises(CheckFailure, match=None) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=False)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", [w for w in WRONG.entries if w.hidden_only], ids=lambda w: w.label)
+def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
+    """These are what the hidden tests are for; if the visible ones caught them too,
+    the catalogue entry should lose its hidden_only flag."""
+    CHECKS[wrong.target](wrong.fn, hidden=False)
+
+
+def test_catalogue_covers_every_graded_function():
+    for name in CHECKS:
+        assert len(WRONG.for_target(name)) >= 5 or name == "dot", name
+    assert len(WRONG.for_target("dot")) >= 5
+
+
+def test_checks_restore_what_they_disarm():
+    import numpy as np
+
+    import dotlab
+
+    before = (np.dot, np.linalg.norm, dotlab.dot, vectors.dot)
+    for wrong in WRONG.entries:
+        with pytest.raises(CheckFailure):
+            CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert (np.dot, np.linalg.norm, dotlab.dot, vectors.dot) == before
