@@ -7,6 +7,9 @@ gradebook.db) stays out of git (see .gitignore).
 
 import os
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
 from dotlab.grading.feedback import HideTracebacks
 
 c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
@@ -29,9 +32,4 @@ c.Execute.interrupt_on_timeout = True
 
 # Feedback shows what went wrong in the words of the checks, never the hidden tests'
 # source: hidden regions are removed and tracebacks cut to their last line.
-c.GenerateFeedback.preprocessors = [
-    "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
-    HideTracebacks,
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideTracebacks, CSSHTMLHeaderPreprocessor]

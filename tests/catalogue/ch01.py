@@ -232,13 +232,9 @@ def norm(a):
 # -- 1.4 angle_between -----------------------------------------------------------------
 
 
-def _norm(a):
-    return math.sqrt(sum(x * x for x in a))
-
-
 @WRONG.add("angle_between", expect="you returned cos θ")
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     return float(np.dot(a, b)) / (na * nb)
@@ -246,7 +242,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="returned degrees when radians were asked for")
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     return math.degrees(math.acos(max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb)))))
@@ -254,7 +250,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="with degrees=True the answer should be in degrees")
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     return math.acos(max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb))))
@@ -262,7 +258,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="clip it to [-1, 1]", hidden_only=True)
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     theta = math.acos(float(np.dot(a, b)) / (na * nb))
@@ -271,7 +267,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="clip it to [-1, 1]", hidden_only=True)
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     theta = np.arccos(float(np.dot(a, b)) / (na * nb))
@@ -280,7 +276,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="used arcsin")
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     theta = math.asin(max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb))))
@@ -289,7 +285,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="divided by |a|²|b|²")
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         raise ValueError("zero vector")
     theta = math.acos(max(-1.0, min(1.0, float(np.dot(a, b)) / (na * na * nb * nb))))
@@ -298,7 +294,7 @@ def angle_between(a, b, degrees=False):
 
 @WRONG.add("angle_between", expect="should raise ValueError")
 def angle_between(a, b, degrees=False):
-    na, nb = _norm(a), _norm(b)
+    na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
         return 0.0
     theta = math.acos(max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb))))

@@ -239,10 +239,11 @@ def run_checks(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     quiet: bool = False,
-) -> int:
+) -> None:
     """Run every case against ``fn``; raise :class:`CheckFailure` at the first wrong one.
 
-    Returns the number of cases passed, and prints a one-line summary unless ``quiet``.
+    Prints a one-line summary unless ``quiet``. It returns nothing on purpose: nbgrader
+    reads a number left as a test cell's value as partial credit.
     ``error_hints`` pairs a fragment of an exception's text with the likely mistake.
     """
     if not callable(fn):
@@ -272,4 +273,3 @@ def run_checks(
             _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers)
     if not quiet:
         print(f"\u2714 {fn_name}: all {len(cases)} checks passed")
-    return len(cases)

@@ -77,15 +77,15 @@ _NO_REFERENCE = tuple(
 )
 
 
-def check_dot_loop(fn, hidden: bool = False) -> int:
+def check_dot_loop(fn, hidden: bool = False) -> None:
     """Task 1.1: a dot product computed with a plain Python loop."""
-    return run_checks(fn, fn_name="dot_loop", reference=vectors.dot, cases=_dot_cases(hidden),
+    run_checks(fn, fn_name="dot_loop", reference=vectors.dot, cases=_dot_cases(hidden),
                       mistakes=_DOT_MISTAKES, forbidden=_NO_LIBRARY_DOT + _NO_REFERENCE)
 
 
-def check_dot(fn, hidden: bool = False) -> int:
+def check_dot(fn, hidden: bool = False) -> None:
     """Task 1.2: a vectorised dot product (NumPy allowed, the reference is not)."""
-    return run_checks(fn, fn_name="dot", reference=vectors.dot, cases=_dot_cases(hidden),
+    run_checks(fn, fn_name="dot", reference=vectors.dot, cases=_dot_cases(hidden),
                       mistakes=_DOT_MISTAKES, forbidden=_NO_REFERENCE)
 
 
@@ -125,11 +125,11 @@ def _norm_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_norm(fn, hidden: bool = False) -> int:
+def check_norm(fn, hidden: bool = False) -> None:
     """Task 1.3: the Euclidean length ``sqrt(a · a)``."""
     forbidden = tuple(Forbidden(t, "compute the square root of a·a yourself")
                       for t in ("numpy.linalg.norm", "dotlab.norm", "dotlab.vectors.norm"))
-    return run_checks(fn, fn_name="norm", reference=vectors.norm, cases=_norm_cases(hidden),
+    run_checks(fn, fn_name="norm", reference=vectors.norm, cases=_norm_cases(hidden),
                       mistakes=_NORM_MISTAKES, forbidden=forbidden)
 
 
@@ -179,12 +179,12 @@ def _angle_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_angle_between(fn, hidden: bool = False) -> int:
+def check_angle_between(fn, hidden: bool = False) -> None:
     """Task 1.4: θ from ``a·b = |a| |b| cos θ``, in radians unless ``degrees=True``."""
     forbidden = tuple(Forbidden(t, "derive the angle from the dot product yourself")
                       for t in ("dotlab.angle_between", "dotlab.vectors.angle_between"))
     hints = (("math domain error", "rounding pushed cos θ a hair past ±1: clip it to [-1, 1] before math.acos"),)
-    return run_checks(fn, fn_name="angle_between", reference=vectors.angle_between, cases=_angle_cases(hidden),
+    run_checks(fn, fn_name="angle_between", reference=vectors.angle_between, cases=_angle_cases(hidden),
                       mistakes=_ANGLE_MISTAKES, forbidden=forbidden, error_hints=hints)
 
 
@@ -228,11 +228,11 @@ def _project_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_project(fn, hidden: bool = False) -> int:
+def check_project(fn, hidden: bool = False) -> None:
     """Task 1.5: the vector projection of ``a`` onto ``onto``."""
     forbidden = tuple(Forbidden(t, "build the projection from dot products yourself")
                       for t in ("dotlab.project", "dotlab.vectors.project"))
-    return run_checks(fn, fn_name="project", reference=vectors.project, cases=_project_cases(hidden),
+    run_checks(fn, fn_name="project", reference=vectors.project, cases=_project_cases(hidden),
                       mistakes=_PROJECT_MISTAKES, forbidden=forbidden)
 
 

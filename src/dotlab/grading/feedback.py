@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -31,6 +32,9 @@ def last_line(traceback: list[str], ename: str, evalue: str) -> str:
 
 class HideTracebacks(Preprocessor):
     """Replace each error output's traceback with its last line."""
+
+    # nbconvert preprocessors are off unless enabled; nbgrader registers without enabling.
+    enabled = Bool(True).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         for output in cell.get("outputs", []):
