@@ -1,0 +1,59 @@
+"""The instructor's guide, tried as a new instructor would: its commands, in its order."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shlex
+import shutil
+import subprocess
+
+import nbformat
+import pytest
+
+from dotlab.grading.release import COURSE_ROOT, nbgrader_env
+from grading import Submission
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-guide")]
+GUIDE = COURSE_ROOT / "chapters" / "instructor_guide.md"
+
+
+def guide_commands() -> list[str]:
+    """The nbgrader lines of the guide's round-trip section, in the order they appear."""
+    text = GUIDE.read_text()
+    section = text.split("## One assignment, from release to grades", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith("nbgrader ")]
+
+
+def test_the_guide_covers_the_whole_round_trip():
+    verbs = [shlex.split(c)[1] for c in guide_commands()]
+    assert verbs == ["db", "db", "generate_assignment", "autograde", "generate_feedback", "export"]
+
+
+def test_the_guide_works_as_written(tmp_path):
+    shutil.copytree(COURSE_ROOT / "solutions", tmp_path / "solutions")
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", tmp_path)
+    env = nbgrader_env()
+    for command in guide_commands():
+        done = subprocess.run(shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        if command.startswith("nbgrader generate_assignment"):
+            _collect(tmp_path)  # step 3 of the guide: submissions arrive
+    with open(tmp_path / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) == 10.0
+    assert float(rows["bob"]["score"]) == 0.0
+    assert rows["alice"]["last_name"] == "Lovelace"
+    assert (tmp_path / "feedback" / "alice" / "ch01" / "ch01.html").is_file()
+
+
+def _collect(course):
+    release = nbformat.read(course / "exercises" / "ch01" / "ch01.ipynb", as_version=4)
+    source = nbformat.read(course / "solutions" / "ch01" / "ch01.ipynb", as_version=4)
+    right = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for student, answers in (("alice", right), ("bob", {})):
+        folder = course / "submitted" / student / "ch01"
+        folder.mkdir(parents=True)
+        nbformat.write(Submission(student, answers).build(release), folder / "ch01.ipynb")
