@@ -10,13 +10,9 @@ from catalogue.ch01 import WRONG
 from dotlab import vectors
 from dotlab.checks import CheckFailure, ch01
 
-CHECKS = {
-    "dot_loop": ch01.check_dot_loop,
-    "dot": ch01.check_dot,
-    "norm": ch01.check_norm,
-    "angle_between": ch01.check_angle_between,
-    "project": ch01.check_project,
-}
+# The task id of each function, as in the chapter and the exercise: pytest -m "task(id='1.4')"
+TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch01.CHECKS.items()}
+CHECKS = {name: ch01.CHECKS[task] for name, task in TASKS.items()}
 REFERENCES = {
     "dot_loop": vectors.dot_loop,
     "dot": vectors.dot,
@@ -26,8 +22,13 @@ REFERENCES = {
 }
 
 
+def _by_task(items, name_of, ids=None):
+    """Parametrize values, each marked with the task id of the function it concerns."""
+    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
+
+
 @pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
 def test_reference_passes(name, hidden, capsys):
     assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
     out = capsys.readouterr().out
@@ -35,21 +36,21 @@ def test_reference_passes(name, hidden, capsys):
     assert out.startswith(f"\u2714 {name}: all") and passed >= (7 if hidden else 3)
 
 
-@pytest.mark.parametrize("wrong", WRONG.entries, ids=lambda w: w.label)
+@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
 def test_every_mistake_fails_with_its_own_message(wrong):
     with pytest.raises(CheckFailure) as failure:
         CHECKS[wrong.target](wrong.fn, hidden=True)
     assert wrong.expect in str(failure.value), f"message was: {failure.value}"
 
 
-@pytest.mark.parametrize("wrong", [w for w in WRONG.entries if not w.hidden_only], ids=lambda w: w.label)
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
 def test_visible_checks_already_catch_the_common_mistakes(wrong):
     with pytest.raises(CheckFailure, match=None) as failure:
         CHECKS[wrong.target](wrong.fn, hidden=False)
     assert wrong.expect in str(failure.value), f"message was: {failure.value}"
 
 
-@pytest.mark.parametrize("wrong", [w for w in WRONG.entries if w.hidden_only], ids=lambda w: w.label)
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
 def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
     """These are what the hidden tests are for; if the visible ones caught them too,
     the catalogue entry should lose its hidden_only flag."""
