@@ -5,6 +5,18 @@ exercises and graders rely on them.
 """
 
 from dotlab import cost
+from dotlab.attention import causal_mask, scaled_dot_product_attention
+from dotlab.softmax import softmax
 from dotlab.vectors import angle_between, dot, dot_loop, norm, project
 
-__all__ = ["angle_between", "cost", "dot", "dot_loop", "norm", "project"]
+__all__ = [
+    "angle_between",
+    "causal_mask",
+    "cost",
+    "dot",
+    "dot_loop",
+    "norm",
+    "project",
+    "scaled_dot_product_attention",
+    "softmax",
+]
