@@ -1,0 +1,591 @@
+"""Wrong versions of chapter 7's functions (tasks 7.1 to 7.6).
+
+Each function redefines the exercise's name on purpose: its source is pasted into a
+notebook cell exactly as a learner would have written it. Only ``math`` and ``np`` are
+available there, and ``shape`` is a ``TransformerShape`` read through its attributes.
+"""
+# ruff: noqa: F811  (every entry reuses the exercise's function name)
+
+import math
+
+import numpy as np
+
+from catalogue import Catalogue
+
+WRONG = Catalogue()
+
+# -- 7.1 matmul_count ------------------------------------------------------------------
+
+
+@WRONG.add("matmul_count", expect="2k - 1 FLOPs per dot product")
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be at least 1")
+    dot_products = m * n
+    macs = dot_products * k
+    flops = dot_products * (k + (k - 1))  # k multiplies and k - 1 additions
+    return dot_products, k, macs, flops
+
+
+@WRONG.add("matmul_count", expect="your FLOPs equal your MACs")
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be at least 1")
+    return m * n, k, m * n * k, m * n * k
+
+
+@WRONG.add("matmul_count", expect="its length is K")
+def matmul_count(m, k, n):
+    if min(m, k, n) < 1:
+        raise ValueError(f"sizes must be at least 1, got m={m}, k={k}, n={n}")
+    dot_products = m * n
+    length = n
+    return dot_products, length, dot_products * length, 2 * dot_products * length
+
+
+@WRONG.add("matmul_count", expect="counting events is not counting work")
+def matmul_count(m, k, n):
+    if min(m, k, n) < 1:
+        raise ValueError(f"sizes must be at least 1, got m={m}, k={k}, n={n}")
+    dot_products = m * n
+    macs = dot_products  # one multiply-accumulate per dot product
+    return dot_products, k, macs, 2 * macs
+
+
+@WRONG.add("matmul_count", expect="the number of dot products is M·N")
+def matmul_count(m, k, n):
+    if min(m, k, n) < 1:
+        raise ValueError(f"sizes must be at least 1, got m={m}, k={k}, n={n}")
+    return m * n * k, k, m * n * k, 2 * m * n * k
+
+
+@WRONG.add("matmul_count", expect="should raise ValueError")
+def matmul_count(m, k, n):
+    return m * n, k, m * n * k, 2 * m * n * k
+
+
+@WRONG.add("matmul_count", expect="should raise ValueError (a negative size)", hidden_only=True)
+def matmul_count(m, k, n):
+    if 0 in (m, k, n):
+        raise ValueError(f"a size is zero: m={m}, k={k}, n={n}")
+    return m * n, k, m * n * k, 2 * m * n * k
+
+
+@WRONG.add("matmul_count", expect="does not mention")
+def matmul_count(m, k, n):
+    if min(m, k, n) < 1:
+        raise ValueError("matrix sizes must be positive")
+    return m * n, k, m * n * k, 2 * m * n * k
+
+
+@WRONG.add("matmul_count", expect="not a number")
+def matmul_count(m, k, n):
+    if min(m, k, n) < 1:
+        raise ValueError(f"sizes must be at least 1, got m={m}, k={k}, n={n}")
+    return {"dot_products": m * n, "length": k, "macs": m * n * k, "flops": 2 * m * n * k}
+
+
+@WRONG.add("matmul_count", expect="called dotlab.cost.matmul_count")
+def matmul_count(m, k, n):
+    from dotlab import cost
+
+    row = cost.matmul_count(m, k, n)
+    return row.dot_products, row.length, row.macs, row.flops
+
+
+# -- 7.2 prefill_counts ----------------------------------------------------------------
+
+
+@WRONG.add("prefill_counts", expect="multiply the per-layer count by shape.n_layers")
+def prefill_counts(shape, T):
+    d_attn = shape.n_heads * shape.d_head
+    return {
+        "qkv": (T * 3 * d_attn, shape.d_model),
+        "scores": (shape.n_heads * T * T, shape.d_head),
+        "mixing": (shape.n_heads * T * shape.d_head, T),
+        "out_proj": (T * shape.d_model, d_attn),
+        "mlp_up": (T * shape.d_ff, shape.d_model),
+        "mlp_down": (T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="the vocabulary is scored once, after the last layer")
+def prefill_counts(shape, T):
+    L, d_attn = shape.n_layers, shape.n_heads * shape.d_head
+    counts = {
+        "qkv": (T * 3 * d_attn, shape.d_model),
+        "scores": (shape.n_heads * T * T, shape.d_head),
+        "mixing": (shape.n_heads * T * shape.d_head, T),
+        "out_proj": (T * shape.d_model, d_attn),
+        "mlp_up": (T * shape.d_ff, shape.d_model),
+        "mlp_down": (T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+    return {stage: (L * count, length) for stage, (count, length) in counts.items()}
+
+
+@WRONG.add("prefill_counts", expect="counts attention dense")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    pairs = T * (T + 1) // 2  # the causal mask hides the future: only these pairs matter
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * pairs, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="you used d_model where H·d_head belongs")
+def prefill_counts(shape, T):
+    L, H, C = shape.n_layers, shape.n_heads, shape.d_model
+    return {
+        "qkv": (L * T * 3 * C, C),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * C, C),
+        "mlp_up": (L * T * shape.d_ff, C),
+        "mlp_down": (L * T * C, shape.d_ff),
+        "unembed": (T * shape.vocab_size, C),
+    }
+
+
+@WRONG.add("prefill_counts", expect="attention runs in every head")
+def prefill_counts(shape, T):
+    L, d_attn = shape.n_layers, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * T * T, shape.d_head),
+        "mixing": (L * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="queries, keys and values: 3·H·d_head outputs")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * T * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="not T·T of length d_head like the scores")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    attention = (L * H * T * T, shape.d_head)
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": attention,
+        "mixing": attention,
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="mlp_down maps d_ff back to d_model")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    mlp = (L * T * shape.d_ff, shape.d_model)
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": mlp,
+        "mlp_down": mlp,
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="at every one of the T positions")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (shape.vocab_size, shape.d_model),  # the next token only
+    }
+
+
+@WRONG.add("prefill_counts", expect="a dot product of length d_head, not d_model")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_model),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("prefill_counts", expect="should return a dict")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return [
+        (L * T * 3 * d_attn, shape.d_model),
+        (L * H * T * T, shape.d_head),
+        (L * H * T * shape.d_head, T),
+        (L * T * shape.d_model, d_attn),
+        (L * T * shape.d_ff, shape.d_model),
+        (L * T * shape.d_model, shape.d_ff),
+        (T * shape.vocab_size, shape.d_model),
+    ]
+
+
+@WRONG.add("prefill_counts", expect="without the stage 'unembed'")
+def prefill_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+    }
+
+
+@WRONG.add("prefill_counts", expect="called dotlab.cost.prefill_cost")
+def prefill_counts(shape, T):
+    import dotlab
+
+    return {row.name: (row.dot_products, row.length) for row in dotlab.cost.prefill_cost(shape, T)}
+
+
+# -- 7.3 decode_counts -----------------------------------------------------------------
+
+
+@WRONG.add("decode_counts", expect="the new token attends to itself as well")
+def decode_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    past = T - 1  # the keys already in the cache
+    return {
+        "qkv": (L * 3 * d_attn, shape.d_model),
+        "scores": (L * H * past, shape.d_head),
+        "mixing": (L * H * shape.d_head, past),
+        "out_proj": (L * shape.d_model, d_attn),
+        "mlp_up": (L * shape.d_ff, shape.d_model),
+        "mlp_down": (L * shape.d_model, shape.d_ff),
+        "unembed": (shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="you counted a whole prefill of T tokens")
+def decode_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="H·T scores per layer, not H·T·T")
+def decode_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),  # attention is T x T
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * shape.d_model, d_attn),
+        "mlp_up": (L * shape.d_ff, shape.d_model),
+        "mlp_down": (L * shape.d_model, shape.d_ff),
+        "unembed": (shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="multiply by shape.n_layers")
+def decode_counts(shape, T):
+    H, d_attn = shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (3 * d_attn, shape.d_model),
+        "scores": (H * T, shape.d_head),
+        "mixing": (H * shape.d_head, T),
+        "out_proj": (shape.d_model, d_attn),
+        "mlp_up": (shape.d_ff, shape.d_model),
+        "mlp_down": (shape.d_model, shape.d_ff),
+        "unembed": (shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="meets the keys in every head")
+def decode_counts(shape, T):
+    L, d_attn = shape.n_layers, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * 3 * d_attn, shape.d_model),
+        "scores": (L * T, shape.d_head),
+        "mixing": (L * shape.d_head, T),
+        "out_proj": (L * shape.d_model, d_attn),
+        "mlp_up": (L * shape.d_ff, shape.d_model),
+        "mlp_down": (L * shape.d_model, shape.d_ff),
+        "unembed": (shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="the unembedding is V dot products, not T·V")
+def decode_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T, shape.d_head),
+        "mixing": (L * H * shape.d_head, T),
+        "out_proj": (L * shape.d_model, d_attn),
+        "mlp_up": (L * shape.d_ff, shape.d_model),
+        "mlp_down": (L * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="not H·T of length d_head")
+def decode_counts(shape, T):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    return {
+        "qkv": (L * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T, shape.d_head),
+        "mixing": (L * H * T, shape.d_head),
+        "out_proj": (L * shape.d_model, d_attn),
+        "mlp_up": (L * shape.d_ff, shape.d_model),
+        "mlp_down": (L * shape.d_model, shape.d_ff),
+        "unembed": (shape.vocab_size, shape.d_model),
+    }
+
+
+@WRONG.add("decode_counts", expect="not implemented yet")
+def decode_counts(shape, T):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# -- 7.4 kv_cache_bytes ----------------------------------------------------------------
+
+
+@WRONG.add("kv_cache_bytes", expect="the cache holds keys and values")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return shape.n_layers * T * shape.n_heads * shape.d_head * bytes_per_value
+
+
+@WRONG.add("kv_cache_bytes", expect="you counted bits, not bytes")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    bits = 8 * bytes_per_value
+    return 2 * shape.n_layers * T * shape.n_heads * shape.d_head * bits
+
+
+@WRONG.add("kv_cache_bytes", expect="every layer keeps its own keys and values")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * T * shape.n_heads * shape.d_head * bytes_per_value
+
+
+@WRONG.add("kv_cache_bytes", expect="that equals d_model in many models")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * shape.n_layers * T * shape.d_model * bytes_per_value
+
+
+@WRONG.add("kv_cache_bytes", expect="every head has its own keys and values")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * shape.n_layers * T * shape.d_head * bytes_per_value
+
+
+@WRONG.add("kv_cache_bytes", expect="you assumed 2 bytes per number")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * shape.n_layers * T * shape.n_heads * shape.d_head * 2  # float16
+
+
+@WRONG.add("kv_cache_bytes", expect="only keys and values are cached")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 3 * shape.n_layers * T * shape.n_heads * shape.d_head * bytes_per_value  # q, k, v
+
+
+@WRONG.add("kv_cache_bytes", expect="should raise ValueError (bytes_per_value=-2)", hidden_only=True)
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value == 0:
+        raise ValueError("bytes_per_value=0: a number takes some bytes")
+    return 2 * shape.n_layers * T * shape.n_heads * shape.d_head * bytes_per_value
+
+
+@WRONG.add("kv_cache_bytes", expect="should raise ValueError")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    return 2 * shape.n_layers * T * shape.n_heads * shape.d_head * bytes_per_value
+
+
+# -- 7.5 crossover_length --------------------------------------------------------------
+
+
+@WRONG.add("crossover_length", expect="(>=, not >)")
+def crossover_length(shape):
+    T = 1
+    while shape.n_heads * shape.d_head * T <= shape.d_model * shape.d_ff:
+        T += 1
+    return T
+
+
+@WRONG.add("crossover_length", expect="you rounded the ratio down")
+def crossover_length(shape):
+    return shape.d_model * shape.d_ff // (shape.n_heads * shape.d_head)
+
+
+@WRONG.add("crossover_length", expect="a length is a whole number of tokens")
+def crossover_length(shape):
+    return shape.d_model * shape.d_ff / (shape.n_heads * shape.d_head)
+
+
+@WRONG.add("crossover_length", expect="the last length at which the MLP is still ahead")
+def crossover_length(shape):
+    def attention(T):
+        return 2 * shape.n_heads * shape.d_head * T * T
+
+    def mlp(T):
+        return 2 * T * shape.d_model * shape.d_ff
+
+    T = 1
+    while attention(T + 1) < mlp(T + 1):
+        T += 1
+    return T
+
+
+@WRONG.add("crossover_length", expect="you used d_model in place of H·d_head")
+def crossover_length(shape):
+    # per layer: attention 2·d_model·T², MLP 2·T·d_model·d_ff, so T = d_ff
+    return math.ceil(shape.d_model * shape.d_ff / shape.d_model)
+
+
+@WRONG.add("crossover_length", expect="Counting only the scores")
+def crossover_length(shape):
+    d_attn = shape.n_heads * shape.d_head
+    # attention: d_attn·T² (q·k for every pair); MLP: 2·T·d_model·d_ff
+    return math.ceil(2 * shape.d_model * shape.d_ff / d_attn)
+
+
+@WRONG.add("crossover_length", expect="counting one halves its cost")
+def crossover_length(shape):
+    d_attn = shape.n_heads * shape.d_head
+    # attention: 2·d_attn·T²; MLP: T·d_model·d_ff
+    return math.ceil(shape.d_model * shape.d_ff / (2 * d_attn))
+
+
+@WRONG.add("crossover_length", expect="the Q/K/V and output projections grow like T")
+def crossover_length(shape):
+    C, d_attn = shape.d_model, shape.n_heads * shape.d_head
+
+    def attention(T):  # the whole attention block
+        return T * C * 3 * d_attn + 2 * d_attn * T * T + T * d_attn * C
+
+    def mlp(T):
+        return 2 * T * C * shape.d_ff
+
+    T = 1
+    while attention(T) < mlp(T):
+        T += 1
+    return T
+
+
+@WRONG.add("crossover_length", expect="with the factor H")
+def crossover_length(shape):
+    return math.ceil(shape.d_model * shape.d_ff / shape.d_head)
+
+
+# -- 7.6 matmul_intensity --------------------------------------------------------------
+
+
+@WRONG.add("matmul_intensity", expect="the result has to be written back too")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * m * k * n / (bytes_per_value * (m * k + k * n))
+
+
+@WRONG.add("matmul_intensity", expect="1 MAC = 2 FLOPs")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    macs = m * k * n
+    return macs / (bytes_per_value * (m * k + k * n + m * n))
+
+
+@WRONG.add("matmul_intensity", expect="bytes_per_value is already in bytes")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    bits = 8 * bytes_per_value * (m * k + k * n + m * n)
+    return 2 * m * k * n / bits
+
+
+@WRONG.add("matmul_intensity", expect="use the bytes_per_value you were given")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * m * k * n / (2 * (m * k + k * n + m * n))
+
+
+@WRONG.add("matmul_intensity", expect="only the (K×N) matrix as traffic")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * m * k * n / (bytes_per_value * k * n)
+
+
+@WRONG.add("matmul_intensity", expect="you divided bytes by FLOPs")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return bytes_per_value * (m * k + k * n + m * n) / (2 * m * k * n)
+
+
+@WRONG.add("matmul_intensity", expect="multiply it by bytes_per_value")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * m * k * n / (m * k + k * n + m * n)
+
+
+@WRONG.add("matmul_intensity", expect="should raise ValueError")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    return 2 * m * k * n / (bytes_per_value * (m * k + k * n + m * n))
+
+
+@WRONG.add("matmul_intensity", expect="called dotlab.roofline.matmul_intensity")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    from dotlab.roofline import matmul_intensity as reference
+
+    return reference(m, k, n, bytes_per_value)

@@ -1,0 +1,147 @@
+"""Chapter 7's checks: the reference passes, and every catalogued mistake is named.
+
+This is what makes the self-checks and the hidden tests trustworthy: a check that
+cannot fail, or fails with the wrong explanation, is caught here. The references are
+built from dotlab.cost and dotlab.roofline; the instructor's solutions must pass too.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from catalogue.ch07 import WRONG
+from dotlab import cost, roofline
+from dotlab.checks import CheckFailure, ch07
+from dotlab.cost import attention_mlp_crossover, decode_cost, kv_cache_bytes, matmul_count, prefill_cost
+from dotlab.grading.release import COURSE_ROOT
+from dotlab.roofline import matmul_intensity
+
+# The task id of each function, as in the chapter and the exercise: pytest -m "task(id='7.2')"
+TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch07.CHECKS.items()}
+CHECKS = {name: ch07.CHECKS[task] for name, task in TASKS.items()}
+
+
+def _as_dict(table):
+    return {row.name: (row.dot_products, row.length) for row in table}
+
+
+# Bound here, at import: the checks disarm dotlab.cost.prefill_cost and friends while a
+# learner's function runs, and these references must not trip over that.
+REFERENCES = {
+    "matmul_count": lambda m, k, n: (lambda r: (r.dot_products, r.length, r.macs, r.flops))(matmul_count(m, k, n)),
+    "prefill_counts": lambda shape, T: _as_dict(prefill_cost(shape, T)),
+    "decode_counts": lambda shape, T: _as_dict(decode_cost(shape, T)),
+    "kv_cache_bytes": kv_cache_bytes,
+    "crossover_length": attention_mlp_crossover,
+    "matmul_intensity": matmul_intensity,
+}
+
+
+def _by_task(items, name_of, ids=None):
+    """Parametrize values, each marked with the task id of the function it concerns."""
+    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
+
+
+def _solutions():
+    """The instructor's solution functions, run from the notebook's own cells."""
+    nb = json.loads((COURSE_ROOT / "solutions" / "ch07" / "ch07.ipynb").read_text())
+    namespace = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "imports"):
+            exec("".join(cell["source"]), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
+def test_reference_passes(name, hidden, capsys):
+    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
+    out = capsys.readouterr().out
+    passed = int(out.split("all ")[1].split(" checks")[0])
+    assert out.startswith(f"\u2714 {name}: all") and passed >= (7 if hidden else 3)
+
+
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
+def test_the_instructors_solution_passes_the_hidden_checks(name, capsys):
+    CHECKS[name](_solutions()[name], hidden=True)
+    assert capsys.readouterr().out.startswith(f"\u2714 {name}: all")
+
+
+@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
+def test_every_mistake_fails_with_its_own_message(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
+def test_visible_checks_already_catch_the_common_mistakes(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=False)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
+def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
+    """These are what the hidden tests are for; if the visible ones caught them too,
+    the catalogue entry should lose its hidden_only flag."""
+    CHECKS[wrong.target](wrong.fn, hidden=False)
+
+
+def test_catalogue_covers_every_graded_function():
+    for name in CHECKS:
+        assert len(WRONG.for_target(name)) >= 7, name
+
+
+def test_every_mistake_the_checks_know_has_a_catalogue_entry():
+    """Each Mistake's hint is the expected message of some wrong version, so no
+    diagnosis goes untested."""
+    expects = [w.expect for w in WRONG.entries]
+    for mistakes in (ch07._MATMUL_MISTAKES, ch07._PREFILL_MISTAKES, ch07._DECODE_MISTAKES, ch07._KV_MISTAKES,
+                     ch07._CROSSOVER_MISTAKES, ch07._INTENSITY_MISTAKES):
+        for mistake in mistakes:
+            assert any(e in mistake.hint for e in expects), mistake.name
+
+
+def test_the_mistakes_are_told_apart_on_the_visible_cases():
+    """No two mistakes predict the same answers on every visible case: if they did, the
+    diagnosis could name the wrong one."""
+    tables = [
+        (ch07._MATMUL_MISTAKES, ch07._matmul_cases(False)),
+        (ch07._PREFILL_MISTAKES, ch07._prefill_cases(False)),
+        (ch07._DECODE_MISTAKES, ch07._decode_cases(False)),
+        (ch07._KV_MISTAKES, ch07._kv_cases(False)),
+        (ch07._CROSSOVER_MISTAKES, ch07._crossover_cases(False)),
+        (ch07._INTENSITY_MISTAKES, ch07._intensity_cases(False)),
+    ]
+    for mistakes, cases in tables:
+        cases = [c for c in cases if c.raises is None]
+        seen = {}
+        for mistake in mistakes:
+            answers = tuple(np.array(mistake.predict(*c.args, **c.kwargs), dtype=float).round(9).tobytes() for c in cases)
+            assert answers not in seen, f"{mistake.name!r} and {seen.get(answers)!r} look alike"
+            seen[answers] = mistake.name
+
+
+def test_a_non_function_is_refused():
+    for check in CHECKS.values():
+        with pytest.raises(CheckFailure, match="should be a function"):
+            check(42)
+
+
+def test_checks_restore_what_they_disarm():
+    before = (cost.matmul_count, cost.prefill_cost, cost.decode_cost, cost.kv_cache_bytes,
+              cost.attention_mlp_crossover, roofline.matmul_intensity)
+    for wrong in WRONG.entries:
+        with pytest.raises(CheckFailure):
+            CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert (cost.matmul_count, cost.prefill_cost, cost.decode_cost, cost.kv_cache_bytes,
+            cost.attention_mlp_crossover, roofline.matmul_intensity) == before
+
+
+def test_a_mistake_in_one_stage_is_reported_with_that_stage():
+    wrong = next(w for w in WRONG.for_target("prefill_counts") if "vocabulary is scored once" in w.expect)
+    with pytest.raises(CheckFailure, match=r"prefill_counts\(\.\.\.\) on stage 'unembed' for L=2"):
+        ch07.check_prefill_counts(wrong.fn)
