@@ -27,7 +27,21 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 
 setup: $(VENV)/.installed
 
-book: setup
+# The book serves MathJax, RequireJS and the widgets' HTML manager itself, so it reads
+# with no network. npm installs the exact versions in package-lock.json; only the files
+# a page loads are copied into book_assets/vendor/ (ignored by git), which _config.yml
+# publishes under _static/vendor/. See book_assets/README.md.
+VENDOR := book_assets/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/mathjax $(VENDOR)/requirejs $(VENDOR)/widgets
+	cp -r node_modules/mathjax/es5/tex-mml-chtml.js node_modules/mathjax/es5/{input,output,ui,a11y,sre} node_modules/mathjax/LICENSE $(VENDOR)/mathjax/
+	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	cp node_modules/@jupyter-widgets/html-manager/dist/{embed-amd.js,embed.js.LICENSE.txt,*.woff2,*.woff,*.ttf,*.eot,*.svg} $(VENDOR)/widgets/
+	touch $@
+
+book: setup $(VENDOR)/.installed
 	$(BIN)/jupyter-book build . --builder html -n -W --keep-going
 	@echo
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html in a browser."
@@ -40,6 +54,7 @@ exercises: setup
 
 clean:
 	rm -rf _build .jupyter_cache
+	rm -rf node_modules book_assets/vendor
 
 constraints: setup
 	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu//' > constraints.txt.new
