@@ -1,4 +1,8 @@
-"""dotlab.roofline: arithmetic intensity of a matrix product."""
+"""dotlab.roofline: arithmetic intensity, and the two roofs measured on this machine.
+
+The measurements are not timed tests: they only have to return positive, finite
+numbers quickly, at sizes far below the defaults, and refuse bad sizes by name.
+"""
 
 import math
 
@@ -7,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dotlab.cost import WholeNumberError, matmul_count
-from dotlab.roofline import matmul_intensity
+import numpy as np
+
+from dotlab.roofline import Roofline, matmul_intensity, measure_bandwidth, measure_matmul_flops, measure_roofline
 
 sizes = st.integers(1, 10_000)
 
@@ -45,3 +51,89 @@ def test_a_square_product_grows_with_its_size(n):
 def test_bad_input_is_named(args, error, message):
     with pytest.raises(error, match=message):
         matmul_intensity(*args)
+
+
+# ------------------------------------------------------------------ measurements
+
+
+@pytest.mark.parametrize("kwargs", [dict(n=1), dict(n=48, repeats=1), dict(n=33, dtype="float64")])
+def test_matmul_flops_is_a_positive_finite_speed(kwargs):
+    flops = measure_matmul_flops(**kwargs)
+    assert isinstance(flops, float) and 0 < flops < math.inf
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_bytes=1), dict(n_bytes=2**16, repeats=1), dict(n_bytes=1001, threads=3)])
+def test_bandwidth_is_a_positive_finite_speed(kwargs):
+    bandwidth = measure_bandwidth(**kwargs)
+    assert isinstance(bandwidth, float) and 0 < bandwidth < math.inf
+
+
+def test_measure_roofline_puts_both_together():
+    roof = measure_roofline(matmul_n=32, n_bytes=2**12, repeats=1)
+    assert roof.peak_flops > 0 and roof.bandwidth > 0
+    assert math.isclose(roof.ridge, roof.peak_flops / roof.bandwidth)
+
+
+@pytest.mark.parametrize(
+    "fn, kwargs, error, message",
+    [
+        (measure_matmul_flops, dict(n=0), ValueError, "n=0 must be at least 1"),
+        (measure_matmul_flops, dict(n=-8), ValueError, "n=-8"),
+        (measure_matmul_flops, dict(n=16.0), WholeNumberError, r"n=16\.0 must be a whole number"),
+        (measure_matmul_flops, dict(n=16, repeats=0), ValueError, "repeats=0"),
+        (measure_matmul_flops, dict(n=16, dtype="int32"), TypeError, "dtype=int32 must be a floating-point type"),
+        (measure_bandwidth, dict(n_bytes=0), ValueError, "n_bytes=0 must be at least 1"),
+        (measure_bandwidth, dict(n_bytes="64"), TypeError, "n_bytes='64'"),
+        (measure_bandwidth, dict(n_bytes=64, repeats=-1), ValueError, "repeats=-1"),
+        (measure_bandwidth, dict(n_bytes=64, threads=0), ValueError, "threads=0"),
+        (measure_roofline, dict(matmul_n=0), ValueError, "n=0"),
+    ],
+)
+def test_bad_sizes_are_refused_by_name(fn, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fn(**kwargs)
+
+
+def test_the_copy_really_copies(monkeypatch):
+    """The bandwidth is of a real copy: every byte arrives, whatever the split."""
+    seen = []
+    original = np.copyto
+
+    def spy(dst, src):
+        original(dst, src)
+        seen.append((dst.size, bool(np.all(dst == src))))
+
+    monkeypatch.setattr(np, "copyto", spy)
+    measure_bandwidth(1001, repeats=1, threads=3)
+    assert len(seen) == 2 * 3 and all(ok for _, ok in seen)  # warm-up and one timed copy, 3 pieces each
+    assert sum(size for size, _ in seen[:3]) == 1001
+
+
+# ------------------------------------------------------------------ the roof
+
+
+def test_roofline_model():
+    roof = Roofline(peak_flops=100.0, bandwidth=20.0)
+    assert roof.ridge == 5.0
+    assert roof.attainable(0) == 0.0
+    assert roof.attainable(2.5) == 50.0 and roof.attainable(5.0) == 100.0 and roof.attainable(1e6) == 100.0
+    np.testing.assert_array_equal(roof.attainable([1, 5, 10]), [20.0, 100.0, 100.0])
+    assert (roof.bound(4.99), roof.bound(5.0), roof.bound(6)) == ("memory", "compute", "compute")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [(dict(peak_flops=0, bandwidth=1), "peak_flops=0"), (dict(peak_flops=1, bandwidth=-1), "bandwidth=-1"),
+     (dict(peak_flops=math.inf, bandwidth=1), "peak_flops=inf")],
+)
+def test_roofline_refuses_impossible_machines(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Roofline(**kwargs)
+
+
+def test_roofline_refuses_negative_intensity():
+    roof = Roofline(1.0, 1.0)
+    with pytest.raises(ValueError, match="intensity"):
+        roof.attainable([1.0, -2.0])
+    with pytest.raises(ValueError, match="intensity=-1"):
+        roof.bound(-1)
