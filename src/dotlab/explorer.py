@@ -308,8 +308,12 @@ def readout_html(frame: Frame) -> str:
     >>> "a·b" in readout_html(explorer_frame(1, 0, 1, 45))
     True
     """
+    def factor(v: float) -> str:  # negatives in parentheses, as a product is written by hand
+        return f"({v:.2f})" if v < 0 else f"{v:.2f}"
+
+    products = " + ".join(f"{factor(x)}×{factor(y)}" for x, y in zip(frame.a, frame.b))
     rows = [
-        ("a·b (multiply components, add)", f"{frame.a[0]:.2f}×{frame.b[0]:.2f} + {frame.a[1]:.2f}×{frame.b[1]:.2f} = <b>{frame.dot:.3f}</b>"),
+        ("a·b (multiply components, add)", f"{products} = <b>{frame.dot:.3f}</b>"),
         ("|a| |b| cos θ", f"{frame.length_a:.2f} × {frame.length_b:.2f} × {frame.cosine:.3f} = <b>{frame.length_a * frame.length_b * frame.cosine:.3f}</b>"),
         ("cos θ", f"{frame.cosine:.3f}"),
         ("θ", f"{frame.theta:.1f}°"),
