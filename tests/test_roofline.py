@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from dotlab.cost import WholeNumberError, matmul_count
 import numpy as np
 
-from dotlab.roofline import Roofline, matmul_intensity, measure_bandwidth, measure_matmul_flops, measure_roofline
+from dotlab.roofline import (
+    Roofline,
+    matmul_intensity,
+    measure_bandwidth,
+    measure_matmul_flops,
+    measure_roofline,
+    time_matmul,
+)
 
 sizes = st.integers(1, 10_000)
 
@@ -62,6 +69,12 @@ def test_matmul_flops_is_a_positive_finite_speed(kwargs):
     assert isinstance(flops, float) and 0 < flops < math.inf
 
 
+@pytest.mark.parametrize("args, kwargs", [((1, 1, 1), {}), ((3, 70, 5), dict(repeats=1)), ((8, 8, 8), dict(dtype=np.float64))])
+def test_time_matmul_is_a_positive_finite_time(args, kwargs):
+    seconds = time_matmul(*args, **kwargs)
+    assert isinstance(seconds, float) and 0 < seconds < math.inf
+
+
 @pytest.mark.parametrize("kwargs", [dict(n_bytes=1), dict(n_bytes=2**16, repeats=1), dict(n_bytes=1001, threads=3)])
 def test_bandwidth_is_a_positive_finite_speed(kwargs):
     bandwidth = measure_bandwidth(**kwargs)
@@ -87,6 +100,11 @@ def test_measure_roofline_puts_both_together():
         (measure_bandwidth, dict(n_bytes=64, repeats=-1), ValueError, "repeats=-1"),
         (measure_bandwidth, dict(n_bytes=64, threads=0), ValueError, "threads=0"),
         (measure_roofline, dict(matmul_n=0), ValueError, "n=0"),
+        (time_matmul, dict(m=0, k=2, n=2), ValueError, "m=0 must be at least 1"),
+        (time_matmul, dict(m=2, k=2, n=-2), ValueError, "n=-2"),
+        (time_matmul, dict(m=2, k=2.5, n=2), WholeNumberError, r"k=2\.5"),
+        (time_matmul, dict(m=2, k=2, n=2, repeats=0), ValueError, "repeats=0"),
+        (time_matmul, dict(m=2, k=2, n=2, dtype=bool), TypeError, "dtype=bool"),
     ],
 )
 def test_bad_sizes_are_refused_by_name(fn, kwargs, error, message):

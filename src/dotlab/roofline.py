@@ -26,7 +26,14 @@ import numpy as np
 
 from dotlab.cost import _count, _positive_real, matmul_count
 
-__all__ = ["Roofline", "matmul_intensity", "measure_bandwidth", "measure_matmul_flops", "measure_roofline"]
+__all__ = [
+    "Roofline",
+    "matmul_intensity",
+    "measure_bandwidth",
+    "measure_matmul_flops",
+    "measure_roofline",
+    "time_matmul",
+]
 
 
 def matmul_intensity(m: int, k: int, n: int, bytes_per_value: float = 2) -> float:
@@ -96,15 +103,67 @@ def _best_time(fn, repeats: int) -> float:
     return max(best, 1e-9)
 
 
+def time_matmul(m: int, k: int, n: int, *, repeats: int = 5, dtype="float32", seed: int = 0) -> float:
+    """Seconds one ``(m, k) @ (k, n)`` NumPy product takes: the fastest of ``repeats`` runs.
+
+    The matrices are random and allocated once, outside the timing, as is the result.
+    Dividing :func:`dotlab.cost.matmul_count` ``(m, k, n).flops`` by this gives the
+    FLOP/s the product attained; :func:`matmul_intensity` says which roof limits it.
+
+    Parameters
+    ----------
+    m, k, n : int
+        The shapes, each a whole number >= 1.
+    repeats : int, default 5
+        Timed runs (after one untimed warm-up), >= 1.
+    dtype : str or numpy dtype, default "float32"
+        A floating-point type.
+    seed : int, default 0
+        Seed for the random matrices (their values do not change the speed).
+
+    Returns
+    -------
+    float
+        Seconds, positive and finite.
+
+    Raises
+    ------
+    ValueError, WholeNumberError
+        If a size or ``repeats`` is not a whole number >= 1.
+    TypeError
+        If ``dtype`` is not a floating-point type.
+
+    Examples
+    --------
+    >>> seconds = time_matmul(1, 256, 256, repeats=2)
+    >>> 0 < seconds < 1
+    True
+    >>> time_matmul(4, 0, 4)
+    Traceback (most recent call last):
+    ...
+    ValueError: k=0 must be at least 1
+    """
+    m, k, n = _count(m, "m"), _count(k, "k"), _count(n, "n")
+    repeats = _count(repeats, "repeats")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"dtype={dtype} must be a floating-point type such as 'float32' or 'float64'")
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype=dtype)
+    return _best_time(lambda: np.matmul(a, b, out=out), repeats)
+
+
 def measure_matmul_flops(n: int = 1024, *, repeats: int = 5, dtype="float32", seed: int = 0) -> float:
     """Measure the FLOP/s of this machine's matrix product, ``(n, n) @ (n, n)`` with NumPy.
 
     The product does ``2·n³`` FLOPs (:func:`dotlab.cost.matmul_count`); the answer is that
-    divided by the fastest of ``repeats`` timed runs. NumPy hands the product to its BLAS
-    library, which uses every core it is allowed to, so this is close to the peak a
-    program can reach on the CPU (for large enough ``n``: a small product spends most of
-    its time starting up). At ``n = 1024`` in float32 one run takes tens of milliseconds
-    on a laptop.
+    divided by the fastest of ``repeats`` timed runs (:func:`time_matmul`). NumPy hands
+    the product to its BLAS library, which uses every core it is allowed to, so this is
+    close to the peak a program can reach on the CPU (for large enough ``n``: a small
+    product spends much of its time starting up). At ``n = 1024`` in float32 one run
+    takes tens of milliseconds on a laptop.
 
     Parameters
     ----------
@@ -115,7 +174,7 @@ def measure_matmul_flops(n: int = 1024, *, repeats: int = 5, dtype="float32", se
     dtype : str or numpy dtype, default "float32"
         A floating-point type.
     seed : int, default 0
-        Seed for the random matrices (their values do not change the speed).
+        Seed for the random matrices.
 
     Returns
     -------
@@ -139,14 +198,8 @@ def measure_matmul_flops(n: int = 1024, *, repeats: int = 5, dtype="float32", se
     ...
     ValueError: n=0 must be at least 1
     """
-    n, repeats = _count(n, "n"), _count(repeats, "repeats")
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"dtype={dtype} must be a floating-point type such as 'float32' or 'float64'")
-    rng = np.random.default_rng(seed)
-    a, b = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
-    out = np.empty((n, n), dtype=dtype)  # allocated once, outside the timing
-    seconds = _best_time(lambda: np.matmul(a, b, out=out), repeats)
+    n = _count(n, "n")  # named as the caller knows it, before time_matmul calls it m, k and n
+    seconds = time_matmul(n, n, n, repeats=repeats, dtype=dtype, seed=seed)
     return matmul_count(n, n, n).flops / seconds
 
 
