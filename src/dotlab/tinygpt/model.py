@@ -152,9 +152,10 @@ class GPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     def _check_ids(self, idx: torch.Tensor) -> None:
-        if not isinstance(idx, torch.Tensor) or idx.dtype not in (torch.int64, torch.int32):
-            raise TypeError(f"idx must be an integer torch.Tensor of token ids, got {type(idx).__name__}"
-                            + (f" of dtype {idx.dtype}" if isinstance(idx, torch.Tensor) else ""))
+        if not isinstance(idx, torch.Tensor):
+            raise TypeError(f"idx must be a torch.Tensor of token ids, not {type(idx).__name__}")
+        if idx.dtype not in (torch.int64, torch.int32):
+            raise TypeError(f"idx must hold integer token ids, but idx.dtype={idx.dtype}")
         if idx.dim() != 2:
             raise ValueError(f"idx must have shape (B, T), but idx.shape={tuple(idx.shape)}")
         T = idx.size(1)
