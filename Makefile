@@ -11,12 +11,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test exercises check-exercises clean constraints
+.PHONY: help setup book test exercises clean constraints bench
 
 help:
 	@echo "make book   - set up (first time) and build the book into _build/html"
 	@echo "make test   - set up (first time) and run every test"
 	@echo "make exercises - regenerate exercises/ from solutions/ with nbgrader"
+	@echo "make bench  - run every benchmark and write benchmarks/RESULTS.md"
 
 # The stamp is rebuilt whenever the pins change, so `make` never runs on a stale venv.
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
@@ -41,7 +42,14 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/@jupyter-widgets/html-manager/dist/{embed-amd.js,embed.js.LICENSE.txt,*.woff2,*.woff,*.ttf,*.eot,*.svg} $(VENDOR)/widgets/
 	touch $@
 
-book: setup $(VENDOR)/.installed
+# The execution cache only watches each page's own code; when the package the pages
+# import changes, their stored outputs are stale, so the cache is dropped.
+SOURCES := $(shell find src/dotlab -name '*.py' -o -name '*.pt' -o -name '*.npy' -o -name '*.csv' 2>/dev/null)
+_build/.sources: $(SOURCES)
+	rm -rf _build/.jupyter_cache
+	mkdir -p _build && touch $@
+
+book: setup $(VENDOR)/.installed _build/.sources
 	$(BIN)/jupyter-book build . --builder html -n -W --keep-going
 	@echo
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html in a browser."
@@ -51,6 +59,9 @@ test: setup
 
 exercises: setup
 	$(BIN)/python -m dotlab.grading.release
+
+bench: setup $(VENDOR)/.installed
+	cd benchmarks && ../$(BIN)/python run_all.py
 
 clean:
 	rm -rf _build .jupyter_cache
