@@ -89,7 +89,8 @@ def test_export_totals_match(graded):
 def test_the_loop_timed_out_and_the_batch_went_on(graded):
     course, _, log = graded
     autograded = (course.root / "autograded" / "looper" / "ch07" / "ch07.ipynb").read_text()
-    assert "CellTimeoutError" in autograded
+    # nbgrader's own timeout, or the course's confined grader's message for it
+    assert "CellTimeoutError" in autograded or "did not finish within 8 s" in autograded
     assert course.cell_scores("looper")["test_matmul_intensity"] == 1.0  # the cell after the loop still ran
     assert "mistakes00" in log and "untouched" in log  # and so did everyone else
 
