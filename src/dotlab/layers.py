@@ -192,7 +192,11 @@ def one_hot(token_ids, vocab_size: int) -> np.ndarray:
     """
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, numbers.Integral) or vocab_size < 1:
         raise ValueError(f"vocab_size={vocab_size!r} must be a whole number >= 1")
-    ids = _token_ids(token_ids, int(vocab_size))
+    return _one_hot(token_ids, int(vocab_size))
+
+
+def _one_hot(token_ids, vocab_size: int) -> np.ndarray:
+    ids = _token_ids(token_ids, vocab_size)
     return (ids[..., None] == np.arange(vocab_size)).astype(np.float64)
 
 
@@ -221,4 +225,4 @@ def embedding_lookup(token_ids, embedding) -> np.ndarray:
            [4., 5.]])
     """
     E = as_array(embedding, "embedding", ndim=2)
-    return one_hot(token_ids, E.shape[0]) @ E  # (T, V) @ (V, d_model) -> (T, d_model)
+    return _one_hot(token_ids, E.shape[0]) @ E  # (T, V) @ (V, d_model) -> (T, d_model)

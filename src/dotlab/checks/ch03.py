@@ -1,0 +1,243 @@
+"""Checks for chapter 3's assignment: layers, matrix products and what they cost.
+
+Task ids match the chapter, the exercise notebook and the pytest markers:
+3.1 ``linear``, 3.2 ``matmul_from_dots``, 3.3 ``matmul_count``, 3.4 ``embedding_lookup``.
+Each ``check_*`` function runs the visible cases, or with ``hidden=True`` the fuller set
+the grader uses, and raises :class:`~dotlab.checks.CheckFailure` naming the likely
+mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dotlab import cost, layers
+from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+
+
+def _f(x) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+def _not_yours(*targets: str) -> tuple[Forbidden, ...]:
+    return tuple(Forbidden(t, "the course's reference implementation is not your answer") for t in targets)
+
+
+# -- 3.1: a linear layer ------------------------------------------------------------------
+
+def _bias(bias):
+    return 0.0 if bias is None else _f(bias)
+
+
+_LINEAR_MISTAKES = (
+    Mistake("no transpose", "you multiplied by W instead of Wᵀ: weight has nn.Linear's layout (d_out, d_in), one row per "
+            "output neuron, so the layer is x @ weight.T",
+            lambda x, weight, bias=None: _f(x) @ _f(weight) + _bias(bias)),
+    Mistake("no bias", "you left out the bias: add bias[j] to output j",
+            lambda x, weight, bias=None: _f(x) @ _f(weight).T),
+    Mistake("minus bias", "you subtracted the bias; the layer adds it: x @ weight.T + bias",
+            lambda x, weight, bias=None: _f(x) @ _f(weight).T - _bias(bias)),
+    Mistake("relu", "a linear layer has no nonlinearity: return x @ weight.T + bias without ReLU (the activation comes after, "
+            "as a separate step)",
+            lambda x, weight, bias=None: np.maximum(_f(x) @ _f(weight).T + _bias(bias), 0.0)),
+    Mistake("bias first", "you added the bias to the input before multiplying; it is added to the outputs, after",
+            lambda x, weight, bias=None: (_f(x) + _bias(bias)) @ _f(weight).T),
+    Mistake("nan bias", "bias=None means the layer has no bias: add the bias only when one is given (if bias is not None)",
+            lambda x, weight, bias=None: _f(x) @ _f(weight).T + (np.nan if bias is None else _f(bias))),
+    Mistake("sum of outputs", "you added the outputs together; each neuron (row of weight) gives its own output",
+            lambda x, weight, bias=None: np.sum(_f(x) @ _f(weight).T + _bias(bias), axis=-1)),
+)
+
+_SHAPE_HINT = ("Compare x.shape[-1] with weight.shape[1] yourself and raise "
+               "ValueError(f'x.shape={x.shape} does not fit weight.shape={weight.shape}').")
+
+
+def _linear_cases(hidden: bool) -> list[Case]:
+    W = [[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]]
+    cases = [
+        Case("one input, two neurons with biases", ([1.0, 2.0, 3.0], W, [0.5, -1.0])),
+        Case("a batch of two inputs: X Wᵀ + b", ([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]], W, [0.5, -1.0])),
+        Case("a square weight matrix", ([1.0, 2.0], [[0.0, 1.0], [3.0, -1.0]], [0.0, 0.25])),
+        Case("an input of length 3 for a layer with d_in = 4", ([1.0, 2.0, 3.0], np.ones((2, 4)), [0.0, 0.0]),
+             raises=ValueError, must_mention=("3", "4"), hint=_SHAPE_HINT),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(301)
+    return cases + [
+        Case("no bias (bias=None)", ([[1.0, -1.0, 2.0]], W, None)),
+        Case("a batch of 16 random inputs, 5 neurons of width 7",
+             (rng.normal(size=(16, 7)), rng.normal(size=(5, 7)), rng.normal(size=5)), show_inputs=False),
+        Case("one neuron", ([2.0, 3.0], [[1.0, -1.0]], [10.0])),
+        Case("a square layer applied to a batch", ([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]], [1.0, -1.0])),
+        Case("a bias of length 1 for 2 neurons", ([1.0, 2.0, 3.0], W, [1.0]), raises=ValueError,
+             hint="NumPy would quietly add the one number to every output: check bias.shape == (weight.shape[0],)."),
+        Case("a batch whose rows have 2 features for a layer with d_in = 3", ([[1.0, 2.0], [3.0, 4.0]], W, [0.0, 0.0]),
+             raises=ValueError, hint=_SHAPE_HINT),
+    ]
+
+
+def check_linear(fn, hidden: bool = False) -> None:
+    """Task 3.1: a fully connected layer ``x @ weight.T + bias`` (nn.Linear's layout)."""
+    hints = (("mismatch in its core dimension", "weight has nn.Linear's layout (d_out, d_in), one row per output neuron: "
+              "the layer is x @ weight.T, not x @ weight"),)
+    run_checks(fn, fn_name="linear", reference=layers.linear, cases=_linear_cases(hidden), mistakes=_LINEAR_MISTAKES,
+               forbidden=_not_yours("dotlab.layers.linear"), error_hints=hints, rtol=1e-9, atol=1e-9)
+
+
+# -- 3.2: a matrix product from dot products ------------------------------------------------
+
+_MATMUL_MISTAKES = (
+    Mistake("elementwise", "you multiplied entry by entry (A * B); a matrix product takes dot products of rows of A "
+            "with columns of B",
+            lambda A, B: _f(A) * _f(B)),
+    Mistake("rows of B", "you paired rows of A with rows of B; entry [i, j] is row i of A dotted with *column* j of B, "
+            "B[:, j]",
+            lambda A, B: _f(A) @ _f(B).T),
+    Mistake("swapped", "you computed B @ A; the order matters, entry [i, j] is row i of A with column j of B",
+            lambda A, B: _f(B) @ _f(A)),
+    Mistake("transposed", "your result is transposed: entry [i, j] belongs in row i (from A) and column j (from B)",
+            lambda A, B: (_f(A) @ _f(B)).T),
+    Mistake("short", "each dot product missed its last term: the inner loop must run over all K positions, range(K)",
+            lambda A, B: _f(A)[:, :-1] @ _f(B)[:-1, :]),
+    Mistake("columns of A", "you paired columns of A with columns of B (Aᵀ B); take the rows of A",
+            lambda A, B: _f(A).T @ _f(B)),
+)
+
+_NO_LIBRARY_MATMUL = tuple(
+    Forbidden(t, "build every entry from a dot product of a row and a column yourself")
+    for t in ("numpy.matmul", "numpy.dot", "numpy.einsum", "numpy.tensordot", "numpy.inner", "numpy.vdot")
+) + _not_yours("dotlab.layers.matmul_from_dots")
+
+
+def _matmul_cases(hidden: bool) -> list[Case]:
+    cases = [
+        Case("two square matrices", ([[1, 2], [3, 4]], [[5, 6], [7, 8]])),
+        Case("the worked example as a (1, 3) @ (3, 1) product", ([[2, 3, 1]], [[4], [-1], [5]])),
+        Case("(2, 3) @ (3, 4)", ([[1, 0, 2], [-1, 3, 1]], [[3, 1, 0, 2], [2, 1, 1, 0], [1, 0, -1, 4]])),
+        Case("(2, 3) @ (2, 3): the inner sizes differ", ([[1, 2, 3], [4, 5, 6]], [[1, 2, 3], [4, 5, 6]]), raises=ValueError,
+             must_mention=("3", "2"), hint="Compare A.shape[1] with B.shape[0] and raise ValueError naming both shapes."),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(302)
+    return cases + [
+        Case("(4, 6) @ (6, 3) random", (rng.normal(size=(4, 6)), rng.normal(size=(6, 3))), show_inputs=False),
+        Case("an outer product: K = 1", ([[1.0], [2.0], [3.0]], [[4.0, 5.0]])),
+        Case("(1, 1) @ (1, 1)", ([[3.0]], [[-2.0]])),
+        Case("a batch through a layer's weights: X Wᵀ", (rng.normal(size=(5, 4)), rng.normal(size=(3, 4)).T), show_inputs=False),
+        Case("(3, 2) @ (3, 2): the inner sizes differ", (np.ones((3, 2)), np.ones((3, 2))), raises=ValueError),
+    ]
+
+
+def check_matmul_from_dots(fn, hidden: bool = False) -> None:
+    """Task 3.2: ``A @ B`` built entry by entry from dot products."""
+    run_checks(fn, fn_name="matmul_from_dots", reference=layers.matmul_from_dots, cases=_matmul_cases(hidden),
+               mistakes=_MATMUL_MISTAKES, forbidden=_NO_LIBRARY_MATMUL, rtol=1e-9, atol=1e-9)
+
+
+# -- 3.3: counting a matrix product --------------------------------------------------------
+
+def _count(m, k, n) -> tuple[int, int, int, int]:
+    c = cost.matmul_count(m, k, n)
+    return c.dot_products, c.length, c.macs, c.flops
+
+
+_COUNT_MISTAKES = (
+    Mistake("flops = macs", "one multiply-accumulate is two FLOPs (a multiply and an add): flops = 2 · macs",
+            lambda m, k, n: (m * n, k, m * n * k, m * n * k)),
+    Mistake("exact additions", "the course counts 2 FLOPs per MAC, flops = 2·m·n·k (the convention of PyTorch's "
+            "FlopCounterMode), not m·n·(2k - 1)",
+            lambda m, k, n: (m * n, k, m * n * k, m * n * (2 * k - 1))),
+    Mistake("dot products m·k", "there is one dot product per *output* entry: the result is (m, n), so m·n of them",
+            lambda m, k, n: (m * k, n, m * n * k, 2 * m * n * k)),
+    Mistake("length n", "each dot product pairs a row of A (length k) with a column of B (length k): its length is k",
+            lambda m, k, n: (m * n, n, m * n * k, 2 * m * n * k)),
+    Mistake("macs m·n", "each of the m·n dot products takes k multiply-accumulates: macs = m·n·k",
+            lambda m, k, n: (m * n, k, m * n, 2 * m * n)),
+    Mistake("macs m·k + k·n", "you added the sizes of the inputs; the work is m·n dot products of length k, m·n·k MACs",
+            lambda m, k, n: (m * n, k, m * k + k * n, 2 * (m * k + k * n))),
+)
+
+
+def _count_cases(hidden: bool) -> list[Case]:
+    cases = [
+        Case("(2, 3) @ (3, 4)", (2, 3, 4)),
+        Case("one dot product of length 8,192: (1, 8192) @ (8192, 1)", (1, 8192, 1)),
+        Case("a size of zero", (0, 3, 4), raises=ValueError, hint="Every size must be a whole number >= 1: raise ValueError."),
+    ]
+    if not hidden:
+        return cases
+    return cases + [
+        Case("(1, 1) @ (1, 1)", (1, 1, 1)),
+        Case("a batch of 512 token vectors through a 768 -> 3072 layer", (512, 768, 3072)),
+        Case("(4096, 4096) @ (4096, 4096)", (4096, 4096, 4096)),
+        Case("a matrix-vector product (8, 5) @ (5, 1)", (8, 5, 1)),
+        Case("a negative size", (2, -3, 4), raises=ValueError),
+        Case("a size of 2.5", (2.5, 3, 4), raises=ValueError,
+             hint="Sizes count rows and columns: check isinstance(m, int) and raise ValueError for anything else."),
+    ]
+
+
+def check_matmul_count(fn, hidden: bool = False) -> None:
+    """Task 3.3: ``(dot_products, length, macs, flops)`` for ``(m, k) @ (k, n)``."""
+    run_checks(fn, fn_name="matmul_count", reference=_count, cases=_count_cases(hidden), mistakes=_COUNT_MISTAKES,
+               forbidden=_not_yours("dotlab.cost.matmul_count"), rtol=0, atol=0)
+
+
+# -- 3.4: embedding lookup as a one-hot product --------------------------------------------
+
+def _one_hot(ids, V):
+    return (np.asarray(ids)[:, None] == np.arange(V)).astype(float)
+
+
+_EMBED_MISTAKES = (
+    Mistake("one-based", "token ids start at 0: id 0 is row 0 of the embedding matrix (no -1 or +1)",
+            lambda ids, E: np.eye(len(E))[np.asarray(ids) - 1] @ _f(E)),
+    Mistake("one-hot only", "you returned the one-hot matrix; multiply it by the embedding matrix to get the token vectors",
+            lambda ids, E: _one_hot(ids, len(E))),
+    Mistake("transposed", "your result is transposed: one row per token, shape (T, d_model)",
+            lambda ids, E: (_one_hot(ids, len(E)) @ _f(E)).T),
+    Mistake("columns", "you picked columns of the embedding matrix; each token's vector is a *row*, E[id]",
+            lambda ids, E: _f(E)[:, np.asarray(ids)].T),
+    Mistake("summed", "you added the token vectors together; each token keeps its own row, shape (T, d_model)",
+            lambda ids, E: np.sum(_one_hot(ids, len(E)) @ _f(E), axis=0)),
+)
+
+_RANGE_HINT = ("An id must be between 0 and V - 1. NumPy reads a negative index from the end of the table, and np.eye "
+               "does too, so check the ids yourself and raise ValueError naming the bad id.")
+
+
+def _embed_cases(hidden: bool) -> list[Case]:
+    E = [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    cases = [
+        Case("three tokens from a vocabulary of V = 3", ([2, 0, 2], E)),
+        Case("a single token", ([1], E)),
+        Case("id 3 in a vocabulary of V = 3", ([0, 3], E), raises=ValueError, must_mention=("3",), hint=_RANGE_HINT),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(304)
+    return cases + [
+        Case("10 tokens from a vocabulary of 50, d_model = 8",
+             (rng.integers(0, 50, size=10), rng.normal(size=(50, 8))), show_inputs=False),
+        Case("every token of a vocabulary of 4, in reverse", ([3, 2, 1, 0], np.arange(12.0).reshape(4, 3))),
+        Case("the same token five times", ([1, 1, 1, 1, 1], E)),
+        Case("id -1 (NumPy would read the last row)", ([0, -1], E), raises=ValueError, must_mention=("-1",), hint=_RANGE_HINT),
+        Case("id 50 in a vocabulary of 50", ([49, 50], np.ones((50, 4))), raises=ValueError, must_mention=("50",), hint=_RANGE_HINT),
+    ]
+
+
+def check_embedding_lookup(fn, hidden: bool = False) -> None:
+    """Task 3.4: token vectors as ``one_hot(ids) @ E``."""
+    run_checks(fn, fn_name="embedding_lookup", reference=layers.embedding_lookup, cases=_embed_cases(hidden),
+               mistakes=_EMBED_MISTAKES,
+               forbidden=_not_yours("dotlab.layers.embedding_lookup", "dotlab.layers.one_hot"), rtol=1e-12, atol=0)
+
+
+CHECKS = {
+    "3.1": check_linear,
+    "3.2": check_matmul_from_dots,
+    "3.3": check_matmul_count,
+    "3.4": check_embedding_lookup,
+}
