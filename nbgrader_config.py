@@ -7,10 +7,12 @@ gradebook.db) stays out of git (see .gitignore).
 
 import os
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern,
+                                    LimitOutput, SaveAutoGrades)
 
 from dotlab.grading.feedback import HideTracebacks
+from dotlab.grading.preprocessors import ConfinedExecute, SandboxGrades
 
 c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
 
@@ -29,6 +31,20 @@ c.OverwriteCells.add_missing_cells = True
 # goes on with the next cell and the next learner.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
+
+# nbgrader's autograde pipeline, with two of the course's steps (src/dotlab/grading/):
+# ConfinedExecute runs the notebook in a kernel that cannot read instructor files, use
+# the network or take the machine's memory; SandboxGrades then decides every test cell
+# by running the instructor's checks in the grader against the learner's functions in a
+# fresh confined process, and writes the verdict that SaveAutoGrades scores.
+c.Autograde.autograde_preprocessors = [
+    ConfinedExecute, SandboxGrades, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+# Each learner cell and each call of a learner's function gets Execute.timeout in the
+# sandbox too (c.SandboxGrades.timeout to set it apart). Memory for learner code, in the
+# kernel and in the sandbox:
+c.GradingLimits.memory_limit = 4 * 2**30
 
 # Feedback shows what went wrong in the words of the checks, never the hidden tests'
 # source: hidden regions are removed and tracebacks cut to their last line.

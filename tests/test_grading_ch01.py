@@ -88,7 +88,7 @@ def test_export_totals_match(graded):
 def test_the_loop_timed_out_and_the_batch_went_on(graded):
     course, _, log = graded
     autograded = (course.root / "autograded" / "looper" / "ch01" / "ch01.ipynb").read_text()
-    assert "CellTimeoutError" in autograded
+    assert "did not finish within 8 s" in autograded
     assert course.cell_scores("looper")["test_project"] == 2.0  # the cell after the loop still ran
     assert "mistakes00" in log and "untouched" in log  # and so did everyone else
 

@@ -10,6 +10,7 @@ an exercise, the hidden nbgrader tests, and the course's own pytest suite.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import warnings
 from dataclasses import dataclass, field
@@ -195,10 +196,21 @@ class _Tripwire:
         raise CheckFailure(f"this exercise asks you to write it yourself, but your code called {self.forbidden.target}: {self.forbidden.why}")
 
 
+# The tripwires armed right now: a learner's function that runs elsewhere (see
+# LearnerProxy) and is called from inside a check's own helper reports to these.
+_ARMED: contextvars.ContextVar[tuple] = contextvars.ContextVar("dotlab_armed_tripwires", default=())
+
+
+def armed_tripwires() -> tuple:
+    """The tripwires of the learner call in progress (empty outside one)."""
+    return _ARMED.get()
+
+
 @contextlib.contextmanager
 def _forbid(forbidden: tuple[Forbidden, ...]):
     """Replace each forbidden routine by a tripwire for the duration of the check."""
     saved, wires = [], []
+    token = None
     try:
         for item in forbidden:
             module_name, attr = item.target.rsplit(".", 1)
@@ -207,10 +219,30 @@ def _forbid(forbidden: tuple[Forbidden, ...]):
             wire = _Tripwire(item)
             wires.append(wire)
             setattr(module, attr, wire)
+        token = _ARMED.set(tuple(wires))
         yield wires
     finally:
+        if token is not None:
+            _ARMED.reset(token)
         for module, attr, original in reversed(saved):
             setattr(module, attr, original)
+
+
+class LearnerProxy:
+    """A learner's function that runs somewhere else: the grader's sandbox.
+
+    ``run_checks`` does not call a proxy; it asks it for the outcome of each case, which
+    the proxy obtains from the process where the learner's code lives, together with
+    the forbidden routines that code tripped. Everything else (the reference, the
+    comparison, the diagnosis) stays in the process that runs the check. A check's own
+    helper may still call the proxy directly; it then reports to :func:`armed_tripwires`.
+    """
+
+    def __call__(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def outcome(self, case: Case, forbidden: tuple[Forbidden, ...]) -> tuple[_Outcome, list[_Tripwire]]:
+        raise NotImplementedError
 
 
 def _run_learner(fn: Callable, case: Case, forbidden: tuple[Forbidden, ...]) -> tuple[_Outcome, list[_Tripwire]]:
@@ -219,6 +251,8 @@ def _run_learner(fn: Callable, case: Case, forbidden: tuple[Forbidden, ...]) -> 
     Only the learner's call happens under the tripwires: the reference and the mistake
     catalogue run outside, since they are allowed to use anything.
     """
+    if isinstance(fn, LearnerProxy):
+        return fn.outcome(case, forbidden)
     with _forbid(forbidden) as wires:
         try:
             outcome = _Outcome(value=fn(*case.args, **case.kwargs))

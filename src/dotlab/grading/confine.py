@@ -1,0 +1,351 @@
+"""Confine a process that runs a learner's code: resource limits, files, network, signals.
+
+Everything here is applied by the process to itself, before any learner code runs, and
+is inherited by whatever it starts. Each layer is used where the operating system offers
+it and skipped (with a warning) where it does not, so grading still works on a laptop:
+
+========================  =============================================  ==================
+layer                     what it stops                                  needs
+========================  =============================================  ==================
+``setrlimit``             huge memory (address space), endless CPU,      any POSIX system
+                          huge files
+Landlock, files           reading instructor files (solutions, the       Linux 5.13+ with
+                          gradebook), other learners' work, writing      Landlock enabled
+                          anywhere but the process's own folders
+Landlock, TCP             connecting anywhere (binding only the          Linux 6.7+
+                          kernel's own ports)
+Landlock, signals         killing or stopping the grader                 Linux 6.12+
+network namespace         all networking (``unshare --net``), for the    root, or user
+                          sandbox only                                   namespaces
+========================  =============================================  ==================
+
+Landlock (https://docs.kernel.org/userspace-api/landlock.html) needs no privileges: an
+instructor who is not root gets the same protection as CI.
+
+Run as ``python -m dotlab.grading.confine SPEC -- COMMAND...`` it confines itself as SPEC
+(JSON) says and then executes COMMAND: this is how the grader starts Jupyter kernels.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import json
+import logging
+import os
+import resource
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+GIB = 2**30
+
+# -- Landlock, through its three system calls (the numbers are the same on every arch) --
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_CREATE_RULESET_VERSION = 1
+_RULE_PATH_BENEATH, _RULE_NET_PORT = 1, 2
+_PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG = 38, 1
+
+# filesystem rights (include/uapi/linux/landlock.h), and the ABI version that added each
+_FS = {
+    "execute": (1 << 0, 1), "write_file": (1 << 1, 1), "read_file": (1 << 2, 1), "read_dir": (1 << 3, 1),
+    "remove_dir": (1 << 4, 1), "remove_file": (1 << 5, 1), "make_char": (1 << 6, 1), "make_dir": (1 << 7, 1),
+    "make_reg": (1 << 8, 1), "make_sock": (1 << 9, 1), "make_fifo": (1 << 10, 1), "make_block": (1 << 11, 1),
+    "make_sym": (1 << 12, 1), "refer": (1 << 13, 2), "truncate": (1 << 14, 3), "ioctl_dev": (1 << 15, 5),
+}
+# rights that make sense on a single file rather than a directory
+_FILE_RIGHTS = ("execute", "write_file", "read_file", "truncate", "ioctl_dev")
+_READ = ("execute", "read_file", "read_dir")
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
+_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class _NetPortAttr(ctypes.Structure):
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("port", ctypes.c_uint64)]
+
+
+@lru_cache(maxsize=1)
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version this kernel offers (0: none).
+
+    Examples
+    --------
+    >>> landlock_abi() >= 0
+    True
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    version = _libc().syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(int(version), 0)
+
+
+def _rights(names, abi: int) -> int:
+    return sum(bit for name, (bit, since) in _FS.items() if name in names and since <= abi)
+
+
+def _landlock(read: list[str], write: list[str], bind_ports: list[int], abi: int) -> list[str]:
+    """Allow only ``read`` (read, execute) and ``write`` (everything) below those paths."""
+    libc = _libc()
+    handled_fs = _rights(_FS, abi)
+    attr = _RulesetAttr(handled_fs, _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
+                        _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0)
+    ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    try:
+        for paths, names in ((read, _READ), (write, tuple(_FS))):
+            for path in paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue  # a path that does not exist here needs no rule
+                try:
+                    is_dir = os.path.isdir(path)
+                    allowed = _rights(names if is_dir else [n for n in names if n in _FILE_RIGHTS], abi)
+                    rule = _PathBeneathAttr(allowed, fd)
+                    if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                        raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+                finally:
+                    os.close(fd)
+        if abi >= 4:
+            for port in bind_ports:
+                rule = _NetPortAttr(_NET_BIND_TCP, port)
+                if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_NET_PORT, ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for port {port}")
+        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+        if libc.syscall(_SYS_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) < 0:
+            raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+    finally:
+        os.close(ruleset)
+    layers = [f"files (Landlock ABI {abi})"]
+    if abi >= 4:
+        layers.append("TCP (Landlock)")
+    if abi >= 6:
+        layers.append("signals (Landlock)")
+    return layers
+
+
+# -- what a confined Python process needs to read -------------------------------------
+
+# System files a Python process (numpy, torch, matplotlib) reads; nothing here is private.
+_SYSTEM_READ = [
+    "/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/opt/conda",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone",
+    "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/fonts", "/etc/mime.types", "/etc/matplotlibrc",
+    "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/filesystems", "/sys/devices/system/cpu", "/sys/fs/cgroup",
+    "/dev/urandom", "/dev/random",
+]
+_SYSTEM_WRITE = ["/dev/null", "/dev/zero"]
+
+
+def python_paths(executable: str | None = None) -> list[str]:
+    """Where an interpreter finds its standard library and packages.
+
+    For this interpreter the answer is read from ``sys``; for another one (a kernel in a
+    different environment) it is asked once.
+    """
+    if executable is None or os.path.realpath(executable) == os.path.realpath(sys.executable):
+        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path]
+        paths += [p for p in sysconfig.get_paths().values()]
+        if site.ENABLE_USER_SITE:
+            paths.append(site.getusersitepackages())
+        paths.append(os.path.dirname(os.path.realpath(sys.executable)))
+        return [p for p in paths if p]
+    return list(_other_python_paths(executable))
+
+
+@lru_cache(maxsize=8)
+def _other_python_paths(executable: str) -> tuple[str, ...]:
+    code = "import sys, json, sysconfig; print(json.dumps([sys.prefix, sys.base_prefix, *sys.path, *sysconfig.get_paths().values()]))"
+    try:
+        out = subprocess.run([executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+        return tuple(json.loads(out)) + (os.path.dirname(os.path.realpath(executable)),)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        log.warning("could not ask %s for its paths; its kernel may not start confined", executable)
+        return ()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def readable_paths(secret: list, extra: list[str] = (), executable: str | None = None) -> list[str]:
+    """The read allow-list: Python, its packages and system files, minus anything secret.
+
+    A path is dropped when it holds or lies inside one of ``secret`` (solutions, the
+    gradebook, submissions): allowing ``/work/course`` would let a learner read
+    ``/work/course/solutions``, while ``/work/course/.venv`` is harmless.
+
+    Examples
+    --------
+    >>> "/usr" in readable_paths([Path("/usr/lib/secret")], extra=["/usr"])
+    False
+    >>> "/usr" in readable_paths([Path("/srv/course/solutions")], extra=["/usr"])
+    True
+    """
+    secret = [Path(os.path.realpath(p)) for p in secret]
+    keep = []
+    for raw in [*python_paths(executable), *extra, *_SYSTEM_READ]:
+        path = Path(os.path.realpath(raw)) if raw else None
+        if path is None or not path.exists():
+            continue
+        if any(_inside(q, path) or _inside(path, q) for q in secret):
+            log.debug("not readable by learner code: %s (it holds or is inside private files)", raw)
+            continue
+        if str(path) not in keep:
+            keep.append(str(path))
+    return keep
+
+
+# -- the confinement itself ------------------------------------------------------------
+
+_ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "PYTHONHASHSEED", "MPLBACKEND", "HF_HUB_OFFLINE",
+             "TRANSFORMERS_OFFLINE", "NBGRADER_EXECUTION", "JPY_PARENT_PID", "JPY_SESSION_NAME", "SYSTEMROOT")
+
+
+def scrubbed_env(env: dict[str, str], home: str) -> dict[str, str]:
+    """The environment learner code sees: no credentials, caches in its own folder.
+
+    Examples
+    --------
+    >>> sorted(scrubbed_env({"PATH": "/bin", "PGPASSWORD": "secret"}, "/tmp/x"))[:3]
+    ['HOME', 'IPYTHONDIR', 'JUPYTER_CONFIG_DIR']
+    >>> "PGPASSWORD" in scrubbed_env({"PGPASSWORD": "secret"}, "/tmp/x")
+    False
+    """
+    kept = {k: v for k, v in env.items() if k in _ENV_KEEP or k.startswith("LC_")}
+    kept.update(
+        HOME=home, TMPDIR=home, IPYTHONDIR=os.path.join(home, ".ipython"), MPLCONFIGDIR=os.path.join(home, ".matplotlib"),
+        XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_CONFIG_HOME=os.path.join(home, ".config"),
+        JUPYTER_CONFIG_DIR=os.path.join(home, ".jupyter"), JUPYTER_DATA_DIR=os.path.join(home, ".jupyter-data"),
+        JUPYTER_RUNTIME_DIR=os.path.join(home, ".jupyter-runtime"), PYTHONDONTWRITEBYTECODE="1",
+        # one thread per library: predictable memory, and parallel grading does not oversubscribe the cores
+        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+    )
+    if site.ENABLE_USER_SITE and site.getuserbase():
+        kept["PYTHONUSERBASE"] = site.getuserbase()
+    return kept
+
+
+@dataclass
+class Confinement:
+    """What a process running learner code may use. Sizes in bytes, times in seconds."""
+
+    memory: int | None = 4 * GIB  # address space: numpy needs ~0.1 GiB, torch ~1 GiB
+    cpu: int | None = None  # CPU seconds before the kernel stops the process (a backstop to wall-clock timeouts)
+    file_size: int | None = 64 * 2**20  # largest file it may write
+    read: list[str] = field(default_factory=list)
+    write: list[str] = field(default_factory=list)
+    bind_ports: list[int] = field(default_factory=list)
+    landlock: bool = True
+    die_with_parent: bool = False  # SIGKILL when the thread that started it exits
+    home: str | None = None  # for a wrapped command: its HOME, TMPDIR and caches; the environment is scrubbed
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Confinement":
+        return cls(**json.loads(text))
+
+
+def _set_limit(which: int, value: int | None) -> None:
+    """Set soft and hard limit alike, so learner code cannot raise it again."""
+    if value is None:
+        return
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def apply(conf: Confinement) -> list[str]:
+    """Confine this process as ``conf`` says; return the layers in force."""
+    layers = []
+    if conf.die_with_parent and sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # never outlive the grader
+    _set_limit(resource.RLIMIT_AS, conf.memory)
+    _set_limit(resource.RLIMIT_FSIZE, conf.file_size)
+    if conf.cpu is not None:
+        # the soft limit sends SIGXCPU; the hard one, a second later, SIGKILL
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        cap = conf.cpu if hard == resource.RLIM_INFINITY else min(conf.cpu, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 1 if hard == resource.RLIM_INFINITY else hard))
+    layers += [f"memory {conf.memory / GIB:.1f} GiB" if conf.memory else "memory unlimited",
+               f"cpu {conf.cpu} s" if conf.cpu else "cpu unlimited"]
+    abi = landlock_abi() if conf.landlock else 0
+    if abi:
+        layers += _landlock(conf.read, conf.write + _SYSTEM_WRITE, conf.bind_ports, abi)
+    return layers
+
+
+@lru_cache(maxsize=1)
+def network_namespace_prefix() -> tuple[str, ...]:
+    """A command prefix that starts a program with no network, or () where none works.
+
+    ``unshare --net`` needs root; ``unshare --user --map-root-user --net`` works for
+    anyone where unprivileged user namespaces are enabled.
+    """
+    unshare = shutil.which("unshare")
+    if not unshare:
+        return ()
+    for prefix in ((unshare, "--net"), (unshare, "--user", "--map-root-user", "--net")):
+        try:
+            if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
+                return prefix
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return ()
+
+
+def describe() -> list[str]:
+    """One line per protection this machine gives learner code (for logs and the guide)."""
+    abi = landlock_abi()
+    lines = ["resource limits: memory, CPU time, file size (setrlimit)"]
+    if abi:
+        lines.append(f"Landlock ABI {abi}: files" + (", TCP" if abi >= 4 else "") + (", signals" if abi >= 6 else ""))
+    else:
+        lines.append("no Landlock: learner code can read any file the grader can (upgrade to Linux 5.13+)")
+    netns = network_namespace_prefix()
+    lines.append("sandbox network: none (network namespace)" if netns else "sandbox network: not isolated (no unshare)")
+    return lines
+
+
+def main(argv: list[str]) -> None:
+    """``python -m dotlab.grading.confine SPEC -- COMMAND...``: confine, then exec COMMAND."""
+    if len(argv) < 3 or argv[1] != "--":
+        raise SystemExit("usage: python -m dotlab.grading.confine SPEC -- COMMAND...")
+    conf = Confinement.from_json(argv[0])
+    env = dict(os.environ)
+    if conf.home:
+        env = scrubbed_env(env, conf.home)
+        for key in ("IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "JUPYTER_CONFIG_DIR",
+                    "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
+            os.makedirs(env[key], exist_ok=True)
+    apply(conf)
+    os.execvpe(argv[2], argv[2:], env)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

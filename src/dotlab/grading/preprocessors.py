@@ -1,0 +1,242 @@
+"""The course's two autograde steps, in nbgrader's own pipeline (see ``nbgrader_config.py``).
+
+``ConfinedExecute`` replaces nbgrader's ``Execute``: the same kernel run of the notebook,
+but the kernel starts confined (memory, files, network, signals: see
+:mod:`dotlab.grading.confine`), floods of output are cut, and a cell that kills the
+kernel or cannot be interrupted stops the kernel instead of the whole submission. The
+test cells that :mod:`dotlab.grading.plan` can read are not run in the kernel at all.
+
+``SandboxGrades`` comes right after it and decides those test cells: it replays the
+learner's cells in the sandbox (:mod:`dotlab.grading.sandbox`), runs the instructor's
+checks in the grader, and writes each verdict as the cell's output, which nbgrader's
+``SaveAutoGrades`` then scores as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import zmq
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Float, Int
+from traitlets.config import Configurable
+
+from dotlab.grading import confine
+from dotlab.grading.plan import instructor_plan
+from dotlab.grading.release import COURSE_ROOT
+from dotlab.grading.sandbox import Settings, Step, error_output, grade_notebook, stream_output
+
+
+class GradingLimits(Configurable):
+    """Limits shared by the kernel and the sandbox: ``c.GradingLimits.memory_limit = ...``."""
+
+    memory_limit = Int(4 * confine.GIB, help="bytes of address space for learner code (kernel and sandbox)").tag(config=True)
+
+
+def course_secrets(config) -> list[Path]:
+    """What learner code must never read: solutions, submissions, grades, the config."""
+    coursedir = CourseDirectory(config=config)
+    root = Path(coursedir.root or os.getcwd()).resolve()
+    names = {coursedir.source_directory, coursedir.submitted_directory, coursedir.autograded_directory,
+             coursedir.feedback_directory, coursedir.solution_directory, coursedir.source_with_tests_directory,
+             "source", "solutions", "nbgrader_config.py", "gradebook.db", ".git"}
+    secret = [root / name for name in names]
+    if coursedir.db_url.startswith("sqlite:///"):
+        secret.append(Path(coursedir.db_url[len("sqlite:///"):].split("?")[0]).resolve())
+    # this repository's own solutions, wherever the grader runs from
+    secret += [COURSE_ROOT / "solutions", COURSE_ROOT / ".git"]
+    return secret
+
+
+def grading_plan(resources: dict) -> dict:
+    """grade_id -> GradedCell (its check calls and points), computed once per notebook from the gradebook."""
+    if "dotlab_plan" not in resources:
+        nbg = resources["nbgrader"]
+        resources["dotlab_plan"] = instructor_plan(nbg["db_url"], nbg["notebook"], nbg["assignment"])
+    return resources["dotlab_plan"]
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+# -- the kernel ------------------------------------------------------------------------
+
+class ConfinedKernelManager(AsyncKernelManager):
+    """Starts the kernel through ``python -m dotlab.grading.confine``: limits first, then ipykernel."""
+
+    dotlab_memory: int | None = 4 * confine.GIB
+    dotlab_secret: list[Path] = []
+    _dotlab_home: str | None = None
+    _dotlab_log: str | None = None
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
+        self._dotlab_home = tempfile.mkdtemp(prefix="dotlab-kernel-")
+        executable = shutil.which(command[0]) or command[0]
+        conf = confine.Confinement(
+            memory=self.dotlab_memory,
+            read=confine.readable_paths(self.dotlab_secret, extra=[os.path.realpath(self.connection_file)], executable=executable),
+            write=[cwd, self._dotlab_home],
+            # the kernel binds its own ports (and any free one, for ipykernel's internal pipe)
+            # and connects nowhere
+            bind_ports=[self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port, 0],
+            home=self._dotlab_home,
+        )
+        return [sys.executable, "-m", "dotlab.grading.confine", conf.to_json(), "--", *command]
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # The kernel's own log (not the learner's output, which goes through IOPub) is kept
+        # in its folder, for kernel_log(); confined, ipykernel complains about what it may not read.
+        self._dotlab_log = os.path.join(self._dotlab_home, "kernel.log")
+        with open(self._dotlab_log, "wb") as log_file:
+            kw.update(stdout=log_file, stderr=log_file)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    _launch_kernel = _async_launch_kernel
+
+    def kernel_log(self, chars: int = 3000) -> str:
+        try:
+            with open(self._dotlab_log, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - chars))
+                return handle.read().decode(errors="replace")
+        except (OSError, TypeError, AttributeError):
+            return ""
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if self._dotlab_home:
+            shutil.rmtree(self._dotlab_home, ignore_errors=True)
+            self._dotlab_home = None
+
+    cleanup_resources = _async_cleanup_resources
+
+
+class ConfinedExecute(Execute, GradingLimits):
+    """nbgrader's Execute with a confined kernel, capped output, and no test cells."""
+
+    max_output_bytes = Int(1_000_000, help="characters of output kept per cell; the rest is cut").tag(config=True)
+    max_message_bytes = Int(16 * 2**20, help="largest single message accepted from the kernel").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb, resources=None, km=None):
+        plan = grading_plan(resources)
+        self._dotlab_skip = {i for i, cell in enumerate(nb.cells) if _grade_id(cell) in plan and plan[_grade_id(cell)].calls}
+        self._dotlab_stopped: str | None = None
+        self._dotlab_bytes: dict[int, int] = {}
+        self._dotlab_secret = course_secrets(self.config)
+        return super().preprocess(nb, resources, km)
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.dotlab_memory, km.dotlab_secret = self.memory_limit, self._dotlab_secret
+        return km
+
+    async def async_start_new_kernel_client(self):
+        """nbclient's, plus a cap on message size set before the channels connect."""
+        try:
+            self.kc = self.km.client()
+            # a kernel cannot make the grader hold a bigger message than this: zmq drops it
+            self.kc.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+            await ensure_async(self.kc.start_channels())
+            await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if index in self._dotlab_skip:
+            cell.outputs = []  # the sandbox decides this cell
+            return cell, resources
+        if self._dotlab_stopped:
+            cell.outputs = [nbformat.from_dict(error_output("KernelStopped", self._dotlab_stopped))]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except (DeadKernelError, CellTimeoutError) as exc:
+            what = ("the kernel died while running this cell" if isinstance(exc, DeadKernelError)
+                    else f"this cell did not finish within {self.timeout} s and could not be interrupted")
+            cell.outputs.append(nbformat.from_dict(error_output(type(exc).__name__, what)))
+            self._dotlab_stopped = f"not run: the kernel was stopped at cell {index} ({what}); every graded function was still checked in the sandbox"
+            self.log.warning("cell %d: %s; stopping the kernel. Its log ends:\n%s", index, what,
+                             getattr(self.km, "kernel_log", lambda: "")())
+            self._kill_kernel()
+            return cell, resources
+
+    def _kill_kernel(self) -> None:
+        provisioner = getattr(self.km, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        if pid:
+            try:
+                os.killpg(getattr(provisioner, "pgid", None) or pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        used = self._dotlab_bytes.get(cell_index, 0)
+        self._dotlab_bytes[cell_index] = used + size
+        if used + size > self.max_output_bytes:
+            if used <= self.max_output_bytes:
+                outs.append(nbformat.from_dict(stream_output(f"\n... output cut: this cell printed more than {self.max_output_bytes} characters\n")))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+# -- the verdicts ------------------------------------------------------------------------
+
+class SandboxGrades(NbGraderPreprocessor, GradingLimits):
+    """Decide each readable test cell in the sandbox and write the verdict as its output."""
+
+    timeout = Float(0.0, help="seconds for each learner cell and each call of a learner's function in the sandbox "
+                              "(0: the same as Execute.timeout)").tag(config=True)
+
+    def _settings(self) -> Settings:
+        timeout = self.timeout or float(self.config.get("Execute", {}).get("timeout", 30) or 30)
+        return Settings(timeout=timeout, memory=self.memory_limit, secret=course_secrets(self.config))
+
+    def preprocess(self, nb, resources):
+        plan = grading_plan(resources)
+        steps, test_cells = [], {}
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            grade_id = _grade_id(cell)
+            if grade_id in plan:  # an instructor's test cell: never replayed as learner code
+                if plan[grade_id].calls:
+                    steps.append(Step(index, calls=plan[grade_id].calls))
+                    test_cells[index] = cell
+                continue
+            steps.append(Step(index, source=cell.source))
+        if not test_cells:
+            return nb, resources
+        verdicts, skipped = grade_notebook(steps, self._settings())
+        for index, reason in skipped.items():
+            self.log.warning("cell %d %s: the sandbox graded without it", index, reason)
+        for index, cell in test_cells.items():
+            cell.outputs = [nbformat.from_dict(o) for o in verdicts.get(index, [])]
+            # scored as the instructor made it, whatever the learner did to its metadata
+            cell.metadata.nbgrader.update(grade=True, solution=False, points=plan[_grade_id(cell)].points)
+        return nb, resources

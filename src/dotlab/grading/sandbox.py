@@ -1,0 +1,574 @@
+"""The grader's side of the sandbox: checks run here, learner code runs in a confined process.
+
+For each notebook the grader starts one confined process
+(:mod:`dotlab.grading.sandbox_child`) and replays the learner's cells in it, in notebook
+order. At each graded cell it asks that process for a *worker*, a forked copy of the
+notebook's state at that point, and runs the instructor's check in the grader with a
+:class:`RemoteFunction` in place of the learner's function. Every call the check makes
+crosses to the worker; what comes back is plain JSON (numbers, a repr, an exception's
+name and message), rebuilt here into inert stand-ins. So:
+
+- the checks, ``run_checks``, ``CheckFailure`` and NumPy that decide a grade are the
+  grader's own, untouched by anything the learner's code patched in its process;
+- a cell that loops forever, exits, or kills its process costs only itself: the grader
+  stops the process, remembers the cell, and replays the notebook without it;
+- a function that hangs, crashes or exhausts its limits fails its own check, with a
+  message that says so, and the next function gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import os
+import pickle
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from functools import lru_cache
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dotlab.checks._core import (Case, CheckFailure, Forbidden, LearnerProxy, _call_text, _Outcome, _Tripwire,
+                                 armed_tripwires)
+from dotlab.grading import confine
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct(">I")
+MAX_FRAME = 64 * 2**20  # bytes of one message from the sandbox; more is treated as tampering
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself could not run (not the learner's fault): grading must stop."""
+
+
+class LearnerCrash(Exception):
+    """The learner's code stopped the process running it, or never answered."""
+
+
+@dataclass
+class Settings:
+    """Limits for the learner's code in the sandbox. Times in seconds, sizes in bytes."""
+
+    timeout: float = 30.0  # for each learner cell, and for each call of a learner's function
+    memory: int = 4 * confine.GIB  # address space of the sandbox process
+    startup_timeout: float = 120.0  # confining, importing NumPy and IPython (slow on a busy machine)
+    secret: list[Path] = field(default_factory=list)  # folders and files learner code must not read
+    network: bool = False  # True would skip the network namespace (for debugging only)
+
+    def confinement(self, workdir: str) -> confine.Confinement:
+        # CPU time is a backstop should the grader die; wall-clock timeouts do the real work
+        return confine.Confinement(memory=self.memory, cpu=int(self.timeout * 20 + 60), read=confine.readable_paths(self.secret),
+                                   write=[workdir], die_with_parent=True)
+
+
+# -- the channel to the sandbox --------------------------------------------------------
+
+class _Channel:
+    """Frames to the sandbox are pickles; frames from it are JSON, never unpickled."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.fd_out, self.fd_in = proc.stdin.fileno(), proc.stdout.fileno()
+        os.set_blocking(self.fd_out, False)
+
+    def send(self, message: dict, deadline: float) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            if not select.select([], [self.fd_out], [], max(0.0, deadline - time.monotonic()))[1]:
+                raise TimeoutError
+            try:
+                view = view[os.write(self.fd_out, view):]
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError):
+                raise EOFError from None
+
+    def _read(self, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n:
+            if not select.select([self.fd_in], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise TimeoutError
+            chunk = os.read(self.fd_in, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self, deadline: float) -> dict:
+        (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
+        if size > MAX_FRAME:
+            raise LearnerCrash(f"sent the grader {size} bytes at once")
+        try:
+            message = json.loads(self._read(size, deadline))
+        except (ValueError, UnicodeDecodeError):
+            raise LearnerCrash("garbled the grader's channel") from None
+        if not isinstance(message, dict):
+            raise LearnerCrash("garbled the grader's channel")
+        return message
+
+
+def _status_text(status: int) -> str:
+    """Words for how a process ended: a raw wait status, or a signal number (``-returncode``)."""
+    if 0 < status < 128 or os.WIFSIGNALED(status):
+        sig = status if 0 < status < 128 else os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return "used up its CPU time"
+        if sig == signal.SIGXFSZ:
+            return "wrote a file larger than allowed"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"stopped the process running it (killed by {name})"
+    if os.WIFEXITED(status):
+        return f"ended the process running it (exit status {os.WEXITSTATUS(status)})"
+    return "stopped the process running it"
+
+
+# -- the confined process: one per notebook --------------------------------------------
+
+class LearnerProcess:
+    """A confined Python process replaying one learner's notebook, cell by cell."""
+
+    def __init__(self, settings: Settings, forbidden: list[str]):
+        self.settings = settings
+        self.ran: list[int] = []  # indexes of the cells replayed so far
+        self.workdir = tempfile.mkdtemp(prefix="dotlab-sandbox-")
+        command = [sys.executable, "-m", "dotlab.grading.sandbox_child"]
+        if not settings.network:
+            command = [*confine.network_namespace_prefix(), *command]
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     cwd=self.workdir, env=confine.scrubbed_env(dict(os.environ), self.workdir),
+                                     start_new_session=True)
+        self.channel = _Channel(self.proc)
+        deadline = time.monotonic() + settings.startup_timeout
+        try:
+            self.channel.send({"confinement": settings.confinement(self.workdir).to_json(), "cwd": self.workdir,
+                               "forbidden": list(forbidden)}, deadline)
+            ready = self.channel.receive(deadline)
+        except (EOFError, TimeoutError, LearnerCrash) as exc:
+            self.close()
+            raise SandboxError(f"the sandbox did not start ({type(exc).__name__}); run `python -m dotlab.grading.confine` checks") from None
+        self.layers = ready.get("layers", [])
+
+    def run_cell(self, index: int, source: str) -> str | None:
+        """Replay one cell; None if it finished, else what went wrong (the process is then gone)."""
+        deadline = time.monotonic() + self.settings.timeout
+        try:
+            self.channel.send({"op": "cell", "index": index, "source": source}, deadline)
+            reply = self.channel.receive(deadline)
+        except TimeoutError:
+            self.close()
+            return f"did not finish within {self.settings.timeout:g} s"
+        except (EOFError, LearnerCrash) as exc:
+            reason = self._death(exc)
+            self.close()
+            return reason
+        if reply.get("ev") != "cell_done" or reply.get("index") != index:
+            self.close()
+            return "garbled the grader's channel"
+        self.ran.append(index)
+        return None
+
+    def _death(self, exc: BaseException) -> str:
+        """Why the process stopped answering; call before :meth:`close`."""
+        if isinstance(exc, LearnerCrash):
+            return str(exc)
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "closed the grader's channel"
+        if code < 0:
+            return _status_text(-code)  # a signal number: see the encoding below
+        return f"ended the process running it (exit status {code})"
+
+    def worker(self, names: list[str]) -> "Worker":
+        """Fork a worker: the notebook's state as it stands, to answer one graded cell's checks."""
+        deadline = time.monotonic() + self.settings.startup_timeout
+        try:
+            self.channel.send({"op": "fork", "names": list(names)}, deadline)
+            reply = self.channel.receive(deadline)
+        except (EOFError, TimeoutError, LearnerCrash):
+            self.close()
+            raise LearnerCrash("the notebook's process could not start a worker") from None
+        if reply.get("ev") != "worker" or not isinstance(reply.get("names"), dict):
+            self.close()
+            raise LearnerCrash("garbled the grader's channel")
+        return Worker(self, reply)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """Stop the process and everything it started (its whole process group)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log.warning("sandbox process %s did not stop", self.proc.pid)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class Worker:
+    """A forked copy of the notebook's process, answering calls for one graded cell."""
+
+    def __init__(self, process: LearnerProcess, hello: dict):
+        self.process, self.pid, self.names = process, hello.get("pid"), hello["names"]
+        self.finished = False
+
+    def call(self, name: str, args: tuple, kwargs: dict, forbidden: list[str]) -> dict:
+        """One call of the learner's function; its JSON outcome, or LearnerCrash."""
+        if self.finished:
+            raise LearnerCrash("was not running any more")
+        timeout = self.process.settings.timeout
+        deadline = time.monotonic() + timeout
+        channel = self.process.channel
+        try:
+            channel.send({"op": "call", "name": name, "args": args, "kwargs": kwargs, "forbidden": forbidden}, deadline)
+            reply = channel.receive(deadline)
+        except TimeoutError:
+            self.finished = True
+            self.process.close()
+            raise LearnerCrash(f"did not finish within {timeout:g} s: is there a loop that never ends?") from None
+        except EOFError:
+            self.finished = True
+            self.process.close()
+            raise LearnerCrash("stopped the process running it") from None
+        except LearnerCrash:
+            self.finished = True
+            self.process.close()
+            raise
+        if reply.get("ev") == "worker_exit":
+            self.finished = True
+            status = reply.get("status")
+            raise LearnerCrash(_status_text(status) if isinstance(status, int) else "stopped the process running it")
+        if reply.get("ev") != "result":
+            self.finished = True
+            self.process.close()
+            raise LearnerCrash("garbled the grader's channel")
+        return reply
+
+    def end(self) -> None:
+        """Let the worker go; the notebook's process carries on with the next cells."""
+        if self.finished or not self.process.alive:
+            return
+        self.finished = True
+        deadline = time.monotonic() + 10
+        try:
+            self.process.channel.send({"op": "end"}, deadline)
+            reply = self.process.channel.receive(deadline)
+            if reply.get("ev") != "worker_exit":
+                raise LearnerCrash("garbled")
+        except (EOFError, TimeoutError, LearnerCrash):
+            self.process.close()
+
+
+# -- rebuilding what came back: inert stand-ins, never the learner's objects -------------
+
+class StandIn:
+    """An inert copy of a learner's object: its repr, and the numbers NumPy read from it."""
+
+    __slots__ = ("_repr", "_numbers", "_error")
+
+    def __repr__(self) -> str:
+        return self._repr
+
+    def __array__(self, dtype=None, copy=None):
+        if self._error is not None:
+            raise self._error
+        return self._numbers if dtype is None else self._numbers.astype(dtype)
+
+
+def _stand_in(type_name: str, text: str, numbers: dict) -> StandIn:
+    cls = type(str(type_name)[:100] or "object", (StandIn,), {"__slots__": ()})
+    obj = cls()
+    obj._repr = str(text)
+    if "error" in numbers:
+        obj._numbers, obj._error = None, rebuild_error(numbers["error"])
+    else:
+        obj._numbers = np.array(numbers["data"], dtype=np.float64).reshape(numbers["shape"])
+        obj._error = None
+    return obj
+
+
+def _dtype(text: str) -> np.dtype:
+    dtype = np.dtype(str(text))
+    if dtype.kind not in "biuf":
+        raise ValueError(f"unexpected dtype {dtype}")
+    return dtype
+
+
+def rebuild_value(d: dict) -> Any:
+    """The value a learner's function returned, rebuilt from its JSON description."""
+    kind = d["k"]
+    if kind == "none":
+        return None
+    if kind in ("bool", "int", "float"):
+        return {"bool": bool, "int": int, "float": float}[kind](d["v"])
+    if kind == "ndarray":
+        return np.array(d["data"], dtype=_dtype(d["dtype"])).reshape([int(n) for n in d["shape"]])
+    if kind == "npscalar":
+        return _dtype(d["dtype"]).type(d["v"])
+    if kind == "str":
+        return str(d["v"])
+    if kind in ("list", "tuple"):
+        items = [rebuild_value(item) for item in d["items"]]
+        return items if kind == "list" else tuple(items)
+    if kind == "dict":
+        return {rebuild_value(key): rebuild_value(value) for key, value in d["items"]}
+    if kind == "opaque":
+        return _stand_in(d["type"], d["repr"], d["numbers"])
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def rebuild_error(d: dict) -> BaseException:
+    """An exception with the learner's type name, message and builtin ancestor.
+
+    Examples
+    --------
+    >>> e = rebuild_error({"type": "ShapeError", "builtin": "ValueError", "message": "a has 3, b has 2"})
+    >>> isinstance(e, ValueError), type(e).__name__, str(e)
+    (True, 'ShapeError', 'a has 3, b has 2')
+    """
+    base = getattr(builtins, str(d.get("builtin", "")), None)
+    if not (isinstance(base, type) and issubclass(base, BaseException)):
+        base = Exception
+    message, name = str(d.get("message", "")), str(d.get("type", "")) or base.__name__
+    for klass in base.__mro__:
+        try:
+            cls = type(name[:100], (klass,), {"__str__": lambda self: message, "__module__": "learner"})
+            return cls(message)
+        except TypeError:
+            continue
+    return Exception(message)
+
+
+class RemoteFunction(LearnerProxy):
+    """The learner's function as the checks see it in the grader: each call crosses to the sandbox."""
+
+    def __init__(self, worker: Worker, name: str):
+        self.worker, self.name = worker, name
+
+    def __repr__(self) -> str:
+        return f"<learner's function {self.name}>"
+
+    def __call__(self, *args, **kwargs):
+        """A direct call from a check's own helper: the answer, or the learner's error, rebuilt."""
+        wires = armed_tripwires()
+        case = Case("a call from the check", args, kwargs)
+        outcome, tripped = self.outcome(case, tuple(w.forbidden for w in wires))
+        for wire in wires:
+            if any(t.forbidden.target == wire.forbidden.target for t in tripped):
+                wire()  # marks it tripped, as a call in this process would, and raises CheckFailure
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
+
+    def outcome(self, case: Case, forbidden: tuple[Forbidden, ...]) -> tuple[_Outcome, list[_Tripwire]]:
+        call = _call_text(self.name, case)
+        try:
+            reply = self.worker.call(self.name, tuple(case.args), dict(case.kwargs), [f.target for f in forbidden])
+        except LearnerCrash as crash:
+            raise CheckFailure(f"{call} {crash} ({case.label}).") from None
+        tripped = set(reply.get("tripped") or [])
+        wires = []
+        for item in forbidden:
+            if item.target in tripped:
+                wire = _Tripwire(item)
+                wire.tripped = True
+                wires.append(wire)
+        try:
+            outcome = reply["outcome"]
+            if outcome.get("k") == "value":
+                return _Outcome(value=rebuild_value(outcome["value"])), wires
+            error = rebuild_error(outcome)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise CheckFailure(f"{call} gave an answer the grader could not read ({case.label}).") from None
+        if not isinstance(error, Exception) and not wires:
+            raise CheckFailure(
+                f"{call} raised {type(error).__name__}: {error} ({case.label}). That stops a whole program; "
+                "a function should return its answer, or raise an Exception such as ValueError for bad input."
+            )
+        return _Outcome(error=error), wires
+
+
+def _stand_in_for(description: dict) -> Any:
+    """What a check sees when the learner's name is not a function (``dot = 5``)."""
+    value = description.get("value") or {"k": "none"}
+    try:
+        return rebuild_value(value)
+    except (KeyError, TypeError, ValueError):
+        return _stand_in("object", "<object>", {"error": {"builtin": "TypeError", "type": "TypeError", "message": ""}})
+
+
+# -- probing: which routines a check forbids, before any learner code runs --------------
+
+class _ProbeDone(BaseException):
+    pass
+
+
+class _Probe(LearnerProxy):
+    def __init__(self):
+        self.forbidden: list[str] = []
+
+    def outcome(self, case, forbidden):
+        self.forbidden = [f.target for f in forbidden]
+        raise _ProbeDone
+
+
+def forbidden_targets(check, args: tuple = (), kwargs: dict | None = None) -> list[str]:
+    """The routines ``check`` turns into tripwires (asked of the check, not guessed).
+
+    The check runs until its first call of the learner's function, which a probe
+    answers by stopping it. Remembered per check and arguments: building a check's
+    cases can be slow, and a class has many notebooks.
+
+    Examples
+    --------
+    >>> from dotlab.checks import ch01
+    >>> "numpy.dot" in forbidden_targets(ch01.check_dot_loop, (), {"hidden": True})
+    True
+    """
+    return list(_probe(check, tuple(args), tuple(sorted((kwargs or {}).items()))))
+
+
+@lru_cache(maxsize=256)
+def _probe(check, args: tuple, kwargs: tuple) -> tuple[str, ...]:
+    probe = _Probe()
+    try:
+        with redirect_stdout(StringIO()):
+            check(probe, *args, **dict(kwargs))
+    except _ProbeDone:
+        pass
+    except Exception:
+        pass
+    return tuple(probe.forbidden)
+
+
+# -- outputs the grade cell gets -----------------------------------------------------------
+
+def stream_output(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def error_output(ename: str, evalue: str) -> dict:
+    # the traceback is the one line a learner should read: never the test cell's source
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
+
+
+# -- a whole notebook ----------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """A code cell of the notebook, in order: learner code to replay, or a graded cell's checks."""
+
+    index: int
+    source: str = ""
+    calls: list | None = None  # the graded cell's CheckCalls (see dotlab.grading.plan); None: learner code
+
+
+def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad: dict[int, str],
+              settings: Settings, forbidden: list[str]) -> LearnerProcess:
+    """A process that has replayed every learner cell before ``upto`` except the bad ones.
+
+    A cell that hangs or ends its process is remembered as bad, and the notebook is
+    replayed without it in a new process: as if that cell had raised an error.
+    """
+    while True:
+        if process is None or not process.alive:
+            process = LearnerProcess(settings, forbidden)
+        for step in steps:
+            if step.index >= upto:
+                return process
+            if step.calls is not None or step.index in bad or step.index in process.ran:
+                continue
+            problem = process.run_cell(step.index, step.source)
+            if problem is not None:
+                log.warning("cell %d %s; grading goes on without it", step.index, problem)
+                bad[step.index] = problem
+                process = None
+                break
+        else:
+            return process
+
+
+def _judge(process: LearnerProcess, calls: list) -> list[dict]:
+    """Run a graded cell's checks in the grader against the learner's functions in a worker."""
+    names = list(dict.fromkeys(call.learner_name for call in calls))
+    try:
+        worker = process.worker(names)
+    except LearnerCrash as crash:
+        return [error_output("CheckFailure", f"your notebook's code {crash}, so this cell could not be checked.")]
+    outputs = []
+    try:
+        for call in calls:
+            about = worker.names.get(call.learner_name)
+            if not isinstance(about, dict) or not about.get("defined"):
+                outputs.append(error_output("NameError", f"name '{call.learner_name}' is not defined"))
+                break
+            fn = RemoteFunction(worker, call.learner_name) if about.get("callable") else _stand_in_for(about)
+            printed, failure = StringIO(), None
+            try:
+                with redirect_stdout(printed):
+                    call.check(fn, *call.args, **call.kwargs)
+            except CheckFailure as exc:
+                failure = ("CheckFailure", str(exc))
+            except Exception as exc:  # an error read back from the learner's answer, say
+                failure = (type(exc).__name__, str(exc))
+            if printed.getvalue():
+                if outputs and outputs[-1]["output_type"] == "stream":
+                    outputs[-1]["text"] += printed.getvalue()
+                else:
+                    outputs.append(stream_output(printed.getvalue()))
+            if failure:
+                outputs.append(error_output(*failure))
+                break
+    finally:
+        worker.end()
+    return outputs
+
+
+def grade_notebook(steps: list[Step], settings: Settings) -> tuple[dict[int, list[dict]], dict[int, str]]:
+    """Judge every graded cell of a notebook in the sandbox.
+
+    Returns the outputs each graded cell should show (what SaveAutoGrades then scores),
+    and the learner cells that had to be skipped, with the reason.
+    """
+    forbidden = sorted({target for step in steps if step.calls for call in step.calls for target in call.forbidden})
+    verdicts: dict[int, list[dict]] = {}
+    bad: dict[int, str] = {}
+    process = None
+    try:
+        for step in steps:
+            if step.calls is None:
+                continue
+            process = _replayed(process, steps, step.index, bad, settings, forbidden)
+            verdicts[step.index] = _judge(process, step.calls)
+    finally:
+        if process is not None:
+            process.close()
+    return verdicts, bad

@@ -1,0 +1,287 @@
+"""The sandbox on its own, without nbgrader: confinement, the replay, the verdicts.
+
+Each test writes a few learner cells, replays them in the sandbox with chapter 1's real
+checks, and reads the verdict the grader would write into the test cell. The full
+nbgrader round trip with hostile notebooks is tests/test_hostile.py.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from dotlab.checks import Case, CheckFailure, Forbidden, run_checks
+from dotlab.checks._core import LearnerProxy
+from dotlab.grading import confine
+from dotlab.grading.plan import CheckCall, checks_namespace, parse_test_cell
+from dotlab.grading.release import COURSE_ROOT
+from dotlab.grading.sandbox import Settings, Step, grade_notebook, rebuild_error, rebuild_value
+
+NEEDS_LANDLOCK = pytest.mark.skipif(confine.landlock_abi() == 0, reason="this kernel has no Landlock (Linux 5.13+)")
+IMPORTS = "import math\nimport numpy as np\nfrom dotlab.checks import ch01\n"
+RIGHT_DOT_LOOP = '''
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+    total = 0.0
+    for x, y in zip(a, b):
+        total += x * y
+    return total
+'''
+NAMESPACE = checks_namespace([IMPORTS])
+SETTINGS = Settings(timeout=3, secret=[COURSE_ROOT / "solutions"])
+
+
+def _verdicts(*cells: str, tests: tuple[str, ...] = ("dot_loop",), settings: Settings = SETTINGS):
+    """Replay ``cells`` after the imports, then one hidden check per name in ``tests``."""
+    steps = [Step(0, IMPORTS)] + [Step(i + 1, textwrap.dedent(c)) for i, c in enumerate(cells)]
+    first = len(steps)
+    for j, name in enumerate(tests):
+        steps.append(Step(first + j, calls=parse_test_cell(f"ch01.check_{name}({name}, hidden=True)", NAMESPACE)))
+    verdicts, skipped = grade_notebook(steps, settings)
+    return [verdicts[first + j] for j in range(len(tests))], skipped
+
+
+def _passed(outputs) -> bool:
+    return not any(o["output_type"] == "error" for o in outputs) and "✔" in "".join(o.get("text", "") for o in outputs)
+
+
+def _message(outputs) -> str:
+    return " ".join(o.get("evalue", "") for o in outputs if o["output_type"] == "error")
+
+
+# -- the verdicts ------------------------------------------------------------------------
+
+def test_a_right_answer_passes_and_a_wrong_one_is_diagnosed():
+    wrong = RIGHT_DOT_LOOP.replace("total = 0.0", "total = 1.0").replace("def dot_loop", "def dot")
+    (loop, dot), _ = _verdicts(RIGHT_DOT_LOOP, wrong, tests=("dot_loop", "dot"))
+    assert _passed(loop)
+    assert "running total starts at 1" in _message(dot)
+
+
+def test_patching_the_checks_in_the_learners_process_changes_nothing():
+    cheat = '''
+    import builtins, numpy, dotlab.checks._core as core, dotlab.checks.ch01 as c
+    c.check_dot_loop = lambda *a, **k: None
+    core.run_checks = lambda *a, **k: None
+    core.CheckFailure = Exception
+    numpy.allclose = lambda *a, **k: True
+    builtins.abs = lambda x: 0
+    builtins.AssertionError = Exception
+    class ch01:
+        check_dot_loop = staticmethod(lambda *a, **k: None)
+    def dot_loop(a, b):
+        return 0.0
+    '''
+    (outputs,), _ = _verdicts(cheat)
+    assert "dot_loop([2, 3, 1], [4, -1, 5]) returned 0.0, expected 10.0" in _message(outputs)
+
+
+@pytest.mark.parametrize("body", [
+    "class Liar(float):\n    def __eq__(self, other): return True\n    __hash__ = float.__hash__\ndef dot_loop(a, b):\n    return Liar(0)",
+    "class Everything:\n    def __eq__(self, other): return True\n    def __array__(self, dtype=None, copy=None): return np.array(0.0)\ndef dot_loop(a, b):\n    return Everything()",
+])
+def test_values_that_pretend_to_equal_anything_are_read_as_their_numbers(body):
+    (outputs,), _ = _verdicts(body)
+    assert "returned 0.0, expected 10.0" in _message(outputs)
+
+
+@pytest.mark.parametrize("how", [
+    "from numpy import dot as d\ndef dot_loop(a, b):\n    return float(d(a, b))",
+    "import numpy._core.multiarray as m\ndef dot_loop(a, b):\n    return float(m.dot(a, b))",
+    "import importlib, dotlab.vectors\nref = importlib.reload(dotlab.vectors).dot\ndef dot_loop(a, b):\n    return ref(a, b)",
+    "def dot_loop(a, b):\n    try:\n        return float(np.dot(a, b))\n    except Exception:\n        return float(np.einsum('i,i', a, b))",
+])
+def test_a_forbidden_routine_is_caught_however_it_is_reached(how):
+    (outputs,), _ = _verdicts(how)
+    assert "which this exercise asks you not to use" in _message(outputs)
+
+
+def test_a_routine_forbidden_in_one_task_is_allowed_in_another():
+    (outputs,), _ = _verdicts("def dot(a, b):\n    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+                              "    if a.shape != b.shape:\n        raise ValueError(f'{a.shape} {b.shape}')\n"
+                              "    return float(np.dot(a, b))", tests=("dot",))
+    assert _passed(outputs)
+
+
+def test_a_function_that_stops_the_program_fails_its_own_check_only():
+    cells = [RIGHT_DOT_LOOP, "import sys\ndef norm(a):\n    sys.exit(1)",
+             "def dot(a, b):\n    raise KeyboardInterrupt", "import os\ndef project(a, onto):\n    os.kill(os.getpid(), 9)"]
+    (loop, norm, dot, project), _ = _verdicts(*cells, tests=("dot_loop", "norm", "dot", "project"))
+    assert _passed(loop)
+    assert "raised SystemExit" in _message(norm) and "stops a whole program" in _message(norm)
+    assert "raised KeyboardInterrupt" in _message(dot)
+    assert "killed by SIGKILL" in _message(project)
+
+
+def test_a_cell_that_ends_or_hangs_its_process_is_skipped_and_the_rest_is_graded():
+    cells = ["import os\nos._exit(0)", "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass",
+             RIGHT_DOT_LOOP]
+    (outputs,), skipped = _verdicts(*cells)
+    assert _passed(outputs)
+    assert skipped == {1: "ended the process running it (exit status 0)", 2: "did not finish within 3 s"}
+
+
+def test_an_endless_function_times_out_with_a_message():
+    (outputs,), _ = _verdicts("def dot_loop(a, b):\n    while True:\n        pass")
+    assert "did not finish within 3 s" in _message(outputs)
+
+
+def test_undefined_and_non_function_names_fail_like_the_kernel_would():
+    (missing, number), _ = _verdicts("dot = 5", tests=("dot_loop", "dot"))
+    assert _message(missing) == "name 'dot_loop' is not defined"
+    assert "dot should be a function, but it is 5 of type int" in _message(number)
+
+
+def test_arguments_are_copies_so_the_learner_cannot_change_the_inputs():
+    (outputs,), _ = _verdicts(RIGHT_DOT_LOOP.replace("    total = 0.0", "    a[0] = 99\n    total = 0.0")
+                              .replace("if len(a)", "a = list(a)\n    if len(a)"))
+    assert "returned" in _message(outputs)  # wrong because of its own change, judged on pristine inputs
+
+
+def test_each_graded_cell_gets_a_fresh_copy_of_the_notebook():
+    # the first function sabotages its own process when called; the second is unaffected
+    saboteur = "import numpy\ndef dot_loop(a, b):\n    numpy.asarray = None\n    return 0.0"
+    right_dot = "def dot(a, b):\n    a, b = np.asarray(a, float), np.asarray(b, float)\n    if a.shape != b.shape:\n        raise ValueError(f'{a.shape} vs {b.shape}')\n    return float(a @ b)"
+    (loop, dot), _ = _verdicts(saboteur, right_dot, tests=("dot_loop", "dot"))
+    assert not _passed(loop) and _passed(dot)
+
+
+# -- confinement -------------------------------------------------------------------------
+
+@NEEDS_LANDLOCK
+def test_learner_code_cannot_read_solutions_or_reach_the_network():
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    attack = f'''
+    import pathlib, socket, dotlab
+    def dot_loop(a, b):
+        stolen = 0.0
+        try:
+            pathlib.Path(dotlab.__file__).parents[2].joinpath("solutions/ch01/ch01.ipynb").read_text()
+            stolen += 1
+        except OSError:
+            pass
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=1).close()
+            stolen += 2
+        except OSError:
+            pass
+        return stolen
+    '''
+    try:
+        (outputs,), _ = _verdicts(attack)
+    finally:
+        listener.close()
+    assert "returned 0.0, expected 10.0" in _message(outputs)
+
+
+def test_memory_is_limited():
+    hog = "def dot_loop(a, b):\n    return float(len(bytearray(20 * 2**30)))"
+    (outputs,), _ = _verdicts(hog, settings=Settings(timeout=5, memory=1 * confine.GIB))
+    assert "raised MemoryError" in _message(outputs)
+
+
+@NEEDS_LANDLOCK
+def test_a_confined_process_cannot_signal_or_read_outside(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("answer")
+    code = textwrap.dedent(f'''
+        import os, sys
+        from dotlab.grading import confine
+        confine.apply(confine.Confinement(read=confine.readable_paths([{str(tmp_path)!r}]), write=[]))
+        try:
+            open({str(secret)!r}).read(); print("read")
+        except PermissionError:
+            print("no read")
+        try:
+            os.kill(os.getppid(), 0); print("signal")
+        except PermissionError:
+            print("no signal")
+    ''')
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout.split("\n")
+    assert out[0] == "no read"
+    if confine.landlock_abi() >= 6:
+        assert out[1] == "no signal"
+
+
+def test_the_environment_learner_code_sees_has_no_credentials():
+    env = confine.scrubbed_env({"PATH": "/usr/bin", "PGPASSWORD": "x", "AWS_SECRET_ACCESS_KEY": "y", "LANG": "C"}, "/tmp/h")
+    assert env["PATH"] == "/usr/bin" and env["HOME"] == "/tmp/h" and env["LANG"] == "C"
+    assert "PGPASSWORD" not in env and "AWS_SECRET_ACCESS_KEY" not in env
+
+
+def test_readable_paths_never_include_a_folder_that_holds_secrets(tmp_path):
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    (course / "venv").mkdir()
+    paths = confine.readable_paths([course / "solutions"], extra=[str(course), str(course / "venv"), str(tmp_path)])
+    assert str(course / "venv") in paths
+    assert str(course) not in paths and str(tmp_path) not in paths
+
+
+# -- the pieces ----------------------------------------------------------------------------
+
+def test_rebuilt_values_are_inert_stand_ins():
+    value = rebuild_value({"k": "opaque", "type": "Liar", "repr": "Liar()", "numbers": {"shape": [], "data": [3.0]}})
+    assert type(value).__name__ == "Liar" and repr(value) == "Liar()"
+    assert float(np.array(value, dtype=np.float64)) == 3.0
+    assert rebuild_value({"k": "ndarray", "dtype": "<f8", "shape": [2], "data": [1.0, 2.0]}).tolist() == [1.0, 2.0]
+    assert rebuild_value({"k": "tuple", "items": [{"k": "int", "v": 1}, {"k": "none"}]}) == (1, None)
+    with pytest.raises(ValueError):
+        rebuild_value({"k": "ndarray", "dtype": "|O", "shape": [1], "data": [1]})
+
+
+def test_rebuilt_errors_keep_name_message_and_family():
+    error = rebuild_error({"type": "KeyError", "builtin": "KeyError", "message": "'x'"})
+    assert isinstance(error, LookupError) and str(error) == "'x'"
+    assert not isinstance(rebuild_error({"type": "Stop", "builtin": "BaseException", "message": ""}), Exception)
+
+
+def test_run_checks_asks_a_proxy_instead_of_calling_it():
+    from dotlab.checks._core import _Outcome
+
+    class Always(LearnerProxy):
+        def outcome(self, case, forbidden):
+            return _Outcome(value=case.args[0] * 2), []
+
+    run_checks(Always(), fn_name="double", reference=lambda x: 2 * x, cases=[Case("two", (2,))], quiet=True)
+    with pytest.raises(CheckFailure, match=r"sq\(3\) returned 6.0, expected 9.0"):
+        run_checks(Always(), fn_name="sq", reference=lambda x: x * x, cases=[Case("two", (2,)), Case("three", (3,))],
+                   forbidden=(Forbidden("math.sqrt", "no"),), quiet=True)
+
+
+def test_test_cells_that_do_more_than_call_checks_are_left_to_the_kernel():
+    assert parse_test_cell("ch01.check_dot(dot)\nassert dot([1], [1]) == 1", NAMESPACE) is None
+    assert parse_test_cell("ch01.check_dot(lambda a, b: 0)", NAMESPACE) is None
+    assert parse_test_cell("import os\nch01.check_dot(dot)", NAMESPACE) is None
+
+
+def _stages_check(fn, hidden: bool = False) -> None:
+    """A check whose own helper calls the learner's function and reads a dict (like chapter 7's)."""
+
+    def one(x, key):
+        result = fn(x)
+        if not isinstance(result, dict):
+            raise TypeError(f"stages returned a {type(result).__name__}, not a dict")
+        return result[key]
+
+    run_checks(one, fn_name="stages", reference=lambda x, key: {"a": x, "b": 2 * x}[key],
+               cases=[Case("a", (4.0, "a")), Case("b", (4.0, "b"))], forbidden=(Forbidden("math.sqrt", "no roots"),))
+
+
+@pytest.mark.parametrize("body, verdict", [
+    ("def stages(x):\n    return {'a': x, 'b': 2 * x}", "✔ stages"),
+    ("def stages(x):\n    return {'a': x, 'b': math.sqrt(x) ** 2 * 2}", "called math.sqrt"),
+    ("def stages(x):\n    return [x, 2 * x]", "returned a list, not a dict"),
+])
+def test_checks_that_call_the_function_themselves_work_the_same(body, verdict):
+    steps = [Step(0, IMPORTS), Step(1, body), Step(2, calls=[CheckCall(_stages_check, "stages")])]
+    verdicts, _ = grade_notebook(steps, SETTINGS)
+    assert verdict in " ".join(o.get("text", "") + o.get("evalue", "") for o in verdicts[2])
