@@ -13,7 +13,7 @@ import pytest
 from catalogue.ch07 import WRONG
 from dotlab import cost, roofline
 from dotlab.checks import CheckFailure, ch07
-from dotlab.cost import attention_mlp_crossover, decode_cost, kv_cache_bytes, matmul_count, prefill_cost
+from dotlab.cost import STAGES, attention_mlp_crossover, decode_cost, kv_cache_bytes, matmul_count, prefill_cost
 from dotlab.grading.release import COURSE_ROOT
 from dotlab.roofline import matmul_intensity
 
@@ -22,16 +22,18 @@ TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch07.CHE
 CHECKS = {name: ch07.CHECKS[task] for name, task in TASKS.items()}
 
 
-def _as_dict(table):
-    return {row.name: (row.dot_products, row.length) for row in table}
+def _stage(table, stage):
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    return table[stage].dot_products, table[stage].length
 
 
 # Bound here, at import: the checks disarm dotlab.cost.prefill_cost and friends while a
 # learner's function runs, and these references must not trip over that.
 REFERENCES = {
     "matmul_count": lambda m, k, n: (lambda r: (r.dot_products, r.length, r.macs, r.flops))(matmul_count(m, k, n)),
-    "prefill_counts": lambda shape, T: _as_dict(prefill_cost(shape, T)),
-    "decode_counts": lambda shape, T: _as_dict(decode_cost(shape, T)),
+    "prefill_count": lambda shape, T, stage: _stage(prefill_cost(shape, T), stage),
+    "decode_count": lambda shape, T, stage: _stage(decode_cost(shape, T), stage),
     "kv_cache_bytes": kv_cache_bytes,
     "crossover_length": attention_mlp_crossover,
     "matmul_intensity": matmul_intensity,
@@ -142,6 +144,6 @@ def test_checks_restore_what_they_disarm():
 
 
 def test_a_mistake_in_one_stage_is_reported_with_that_stage():
-    wrong = next(w for w in WRONG.for_target("prefill_counts") if "vocabulary is scored once" in w.expect)
-    with pytest.raises(CheckFailure, match=r"prefill_counts\(\.\.\.\) on stage 'unembed' for L=2"):
-        ch07.check_prefill_counts(wrong.fn)
+    wrong = next(w for w in WRONG.for_target("prefill_count") if "vocabulary is scored once" in w.expect)
+    with pytest.raises(CheckFailure, match=r"prefill_count\(\.\.\.\) on stage 'unembed' for L=2"):
+        ch07.check_prefill_count(wrong.fn)

@@ -19,7 +19,7 @@ from grading import Course, Submission
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-ch07")]
 
-FUNCTIONS = ["matmul_count", "prefill_counts", "decode_counts", "kv_cache_bytes", "crossover_length", "matmul_intensity"]
+FUNCTIONS = ["matmul_count", "prefill_count", "decode_count", "kv_cache_bytes", "crossover_length", "matmul_intensity"]
 LOOP_FOREVER = '''def crossover_length(shape):
     T = 1
     while True:  # never returns: the grader must time out and move on
@@ -45,9 +45,9 @@ def _class(course: Course) -> tuple[list[Submission], dict[str, set[str]]]:
     subs.append(Submission("looper", {**right, "crossover_length": LOOP_FOREVER}))
     failing["looper"] = {"crossover_length"}
     # Edit the prefill test cell to pass, with a wrong prefill: the grader restores the test.
-    wrong_prefill = WRONG.for_target("prefill_counts")[0].source
-    subs.append(Submission("edited", {**right, "prefill_counts": wrong_prefill, "test_prefill_counts": "print('all good')"}))
-    failing["edited"] = {"prefill_counts"}
+    wrong_prefill = WRONG.for_target("prefill_count")[0].source
+    subs.append(Submission("edited", {**right, "prefill_count": wrong_prefill, "test_prefill_count": "print('all good')"}))
+    failing["edited"] = {"prefill_count"}
     # Delete the KV-cache test cell, with a wrong function: it is put back and fails.
     wrong_kv = WRONG.for_target("kv_cache_bytes")[0].source
     subs.append(Submission("deleted", {**right, "kv_cache_bytes": wrong_kv}, deleted=("test_kv_cache_bytes",)))

@@ -95,13 +95,13 @@ def matmul_count(m, k, n):
     return row.dot_products, row.length, row.macs, row.flops
 
 
-# -- 7.2 prefill_counts ----------------------------------------------------------------
+# -- 7.2 prefill_count -----------------------------------------------------------------
 
 
-@WRONG.add("prefill_counts", expect="multiply the per-layer count by shape.n_layers")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="multiply the per-layer count by shape.n_layers")
+def prefill_count(shape, T, stage):
     d_attn = shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (T * 3 * d_attn, shape.d_model),
         "scores": (shape.n_heads * T * T, shape.d_head),
         "mixing": (shape.n_heads * T * shape.d_head, T),
@@ -110,10 +110,13 @@ def prefill_counts(shape, T):
         "mlp_down": (T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="the vocabulary is scored once, after the last layer")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="the vocabulary is scored once, after the last layer")
+def prefill_count(shape, T, stage):
     L, d_attn = shape.n_layers, shape.n_heads * shape.d_head
     counts = {
         "qkv": (T * 3 * d_attn, shape.d_model),
@@ -124,14 +127,17 @@ def prefill_counts(shape, T):
         "mlp_down": (T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
-    return {stage: (L * count, length) for stage, (count, length) in counts.items()}
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}")
+    count, length = counts[stage]
+    return L * count, length  # every stage happens in every layer
 
 
-@WRONG.add("prefill_counts", expect="counts attention dense")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="counts attention dense")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
     pairs = T * (T + 1) // 2  # the causal mask hides the future: only these pairs matter
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * H * pairs, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -140,12 +146,15 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="you used d_model where H·d_head belongs")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="you used d_model where H·d_head belongs")
+def prefill_count(shape, T, stage):
     L, H, C = shape.n_layers, shape.n_heads, shape.d_model
-    return {
+    counts = {
         "qkv": (L * T * 3 * C, C),
         "scores": (L * H * T * T, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -154,12 +163,15 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * C, shape.d_ff),
         "unembed": (T * shape.vocab_size, C),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="attention runs in every head")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="attention runs in every head")
+def prefill_count(shape, T, stage):
     L, d_attn = shape.n_layers, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * T * T, shape.d_head),
         "mixing": (L * T * shape.d_head, T),
@@ -168,12 +180,15 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="queries, keys and values: 3·H·d_head outputs")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="queries, keys and values: 3·H·d_head outputs")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * T * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -182,13 +197,16 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="not T·T of length d_head like the scores")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="not T·T of length d_head like the scores")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
     attention = (L * H * T * T, shape.d_head)
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": attention,
         "mixing": attention,
@@ -197,13 +215,16 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="mlp_down maps d_ff back to d_model")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="mlp_down maps d_ff back to d_model")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
     mlp = (L * T * shape.d_ff, shape.d_model)
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -212,12 +233,15 @@ def prefill_counts(shape, T):
         "mlp_down": mlp,
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="at every one of the T positions")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="at every one of the T positions")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -226,12 +250,15 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (shape.vocab_size, shape.d_model),  # the next token only
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="a dot product of length d_head, not d_model")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="a dot product of length d_head, not d_model")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_model),
         "mixing": (L * H * T * shape.d_head, T),
@@ -240,26 +267,47 @@ def prefill_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="should return a dict")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="should raise ValueError (a stage that does not exist")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return [
-        (L * T * 3 * d_attn, shape.d_model),
-        (L * H * T * T, shape.d_head),
-        (L * H * T * shape.d_head, T),
-        (L * T * shape.d_model, d_attn),
-        (L * T * shape.d_ff, shape.d_model),
-        (L * T * shape.d_model, shape.d_ff),
-        (T * shape.vocab_size, shape.d_model),
-    ]
+    counts = {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+    return counts.get(stage, (0, 0))
 
 
-@WRONG.add("prefill_counts", expect="without the stage 'unembed'")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="not a number")
+def prefill_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
+        "qkv": (L * T * 3 * d_attn, shape.d_model),
+        "scores": (L * H * T * T, shape.d_head),
+        "mixing": (L * H * T * shape.d_head, T),
+        "out_proj": (L * T * shape.d_model, d_attn),
+        "mlp_up": (L * T * shape.d_ff, shape.d_model),
+        "mlp_down": (L * T * shape.d_model, shape.d_ff),
+        "unembed": (T * shape.vocab_size, shape.d_model),
+    }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}")
+    return counts  # the whole table, not the stage asked for
+
+
+@WRONG.add("prefill_count", expect="raised ValueError: unknown stage 'unembed'")
+def prefill_count(shape, T, stage):
+    L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -267,23 +315,27 @@ def prefill_counts(shape, T):
         "mlp_up": (L * T * shape.d_ff, shape.d_model),
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("prefill_counts", expect="called dotlab.cost.prefill_cost")
-def prefill_counts(shape, T):
+@WRONG.add("prefill_count", expect="called dotlab.cost.prefill_cost")
+def prefill_count(shape, T, stage):
     import dotlab
 
-    return {row.name: (row.dot_products, row.length) for row in dotlab.cost.prefill_cost(shape, T)}
+    row = dotlab.cost.prefill_cost(shape, T)[stage]
+    return row.dot_products, row.length
 
 
-# -- 7.3 decode_counts -----------------------------------------------------------------
+# -- 7.3 decode_count ------------------------------------------------------------------
 
 
-@WRONG.add("decode_counts", expect="the new token attends to itself as well")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="the new token attends to itself as well")
+def decode_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
     past = T - 1  # the keys already in the cache
-    return {
+    counts = {
         "qkv": (L * 3 * d_attn, shape.d_model),
         "scores": (L * H * past, shape.d_head),
         "mixing": (L * H * shape.d_head, past),
@@ -292,12 +344,15 @@ def decode_counts(shape, T):
         "mlp_down": (L * shape.d_model, shape.d_ff),
         "unembed": (shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="you counted a whole prefill of T tokens")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="you counted a whole prefill of T tokens")
+def decode_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * T * 3 * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_head),
         "mixing": (L * H * T * shape.d_head, T),
@@ -306,12 +361,15 @@ def decode_counts(shape, T):
         "mlp_down": (L * T * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="H·T scores per layer, not H·T·T")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="H·T scores per layer, not H·T·T")
+def decode_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * 3 * d_attn, shape.d_model),
         "scores": (L * H * T * T, shape.d_head),  # attention is T x T
         "mixing": (L * H * T * shape.d_head, T),
@@ -320,12 +378,15 @@ def decode_counts(shape, T):
         "mlp_down": (L * shape.d_model, shape.d_ff),
         "unembed": (shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="multiply by shape.n_layers")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="multiply by shape.n_layers")
+def decode_count(shape, T, stage):
     H, d_attn = shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (3 * d_attn, shape.d_model),
         "scores": (H * T, shape.d_head),
         "mixing": (H * shape.d_head, T),
@@ -334,12 +395,15 @@ def decode_counts(shape, T):
         "mlp_down": (shape.d_model, shape.d_ff),
         "unembed": (shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="meets the keys in every head")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="meets the keys in every head")
+def decode_count(shape, T, stage):
     L, d_attn = shape.n_layers, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * 3 * d_attn, shape.d_model),
         "scores": (L * T, shape.d_head),
         "mixing": (L * shape.d_head, T),
@@ -348,12 +412,15 @@ def decode_counts(shape, T):
         "mlp_down": (L * shape.d_model, shape.d_ff),
         "unembed": (shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="the unembedding is V dot products, not T·V")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="the unembedding is V dot products, not T·V")
+def decode_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * 3 * d_attn, shape.d_model),
         "scores": (L * H * T, shape.d_head),
         "mixing": (L * H * shape.d_head, T),
@@ -362,12 +429,15 @@ def decode_counts(shape, T):
         "mlp_down": (L * shape.d_model, shape.d_ff),
         "unembed": (T * shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="not H·T of length d_head")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="not H·T of length d_head")
+def decode_count(shape, T, stage):
     L, H, d_attn = shape.n_layers, shape.n_heads, shape.n_heads * shape.d_head
-    return {
+    counts = {
         "qkv": (L * 3 * d_attn, shape.d_model),
         "scores": (L * H * T, shape.d_head),
         "mixing": (L * H * T, shape.d_head),
@@ -376,10 +446,13 @@ def decode_counts(shape, T):
         "mlp_down": (L * shape.d_model, shape.d_ff),
         "unembed": (shape.vocab_size, shape.d_model),
     }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}; the stages are {list(counts)}")
+    return counts[stage]
 
 
-@WRONG.add("decode_counts", expect="not implemented yet")
-def decode_counts(shape, T):
+@WRONG.add("decode_count", expect="not implemented yet")
+def decode_count(shape, T, stage):
     # YOUR CODE HERE
     raise NotImplementedError()
 

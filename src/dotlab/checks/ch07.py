@@ -1,25 +1,23 @@
 """Checks for chapter 7's assignment: counting what a transformer's dot products cost.
 
 Task ids match the chapter, the exercise notebook and the pytest markers:
-7.1 ``matmul_count``, 7.2 ``prefill_counts``, 7.3 ``decode_counts``,
+7.1 ``matmul_count``, 7.2 ``prefill_count``, 7.3 ``decode_count``,
 7.4 ``kv_cache_bytes``, 7.5 ``crossover_length``, 7.6 ``matmul_intensity``.
 Each ``check_*`` function runs the visible cases, or with ``hidden=True`` the fuller set
 the grader uses, and raises :class:`~dotlab.checks.CheckFailure` naming the likely
 mistake. The references are :mod:`dotlab.cost` and :mod:`dotlab.roofline`.
 
-Tasks 7.2 and 7.3 return a dict with one ``(dot_products, length)`` pair per stage; the
-checks judge one stage at a time, so a message names the stage that is wrong.
+Tasks 7.2 and 7.3 take a stage name and return that stage's ``(dot_products, length)``;
+the checks ask for every stage, so a message names the stage that is wrong.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-
 import numpy as np
 
 from dotlab import cost, roofline
-from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, run_checks
+from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
 from dotlab.cost import STAGES, TransformerShape
 
 # Counts are whole numbers: an answer must be exact (up to float64's 2^53, far beyond
@@ -115,35 +113,22 @@ def check_matmul_count(fn, hidden: bool = False) -> None:
 # -- 7.2 and 7.3: stage by stage -------------------------------------------------------
 
 
-def _one_stage(fn, fn_name: str):
-    """Call the learner's ``fn(shape, T)`` and return its entry for one stage.
-
-    Wrong kinds of answer become a ``TypeError`` that says what was expected, which the
-    checks report with the stage and the inputs.
-    """
-
-    def call(shape, T, stage):
-        result = fn(shape, T)
-        if result is None:
-            raise TypeError(f"{fn_name} returned None: did you forget the `return` statement?")
-        if not isinstance(result, Mapping):
-            raise TypeError(
-                f"{fn_name} returned a {type(result).__name__}, but it should return a dict with one "
-                f"(dot_products, length) pair per stage, keyed {', '.join(map(repr, STAGES))}"
-            )
-        if stage not in result:
-            raise TypeError(
-                f"{fn_name} returned a dict without the stage {stage!r} (its keys are {list(result)}); "
-                f"it needs one entry per stage: {', '.join(map(repr, STAGES))}"
-            )
-        return result[stage]
-
-    return call
-
-
 def _stage_cases(shape: TransformerShape, T: int, name: str = "") -> list[Case]:
     where = f"{name} ({_describe(shape)}, T={T})" if name else f"{_describe(shape)}, T={T}"
     return [Case(f"stage {stage!r} for {where}", (shape, T, stage), show_inputs=False) for stage in STAGES]
+
+
+_STAGE_HINT = ("The stages are 'qkv', 'scores', 'mixing', 'out_proj', 'mlp_up', 'mlp_down' and 'unembed'; for any "
+               "other name raise ValueError(f'unknown stage {stage!r}').")
+
+
+def _unknown_stages(shape: TransformerShape, hidden: bool) -> list[Case]:
+    cases = [Case("a stage that does not exist, 'attention'", (shape, 5, "attention"), show_inputs=False,
+                  raises=ValueError, must_mention=("attention",), hint=_STAGE_HINT)]
+    if hidden:
+        cases.append(Case("the total is not a stage", (shape, 5, "total"), show_inputs=False,
+                          raises=ValueError, must_mention=("total",), hint=_STAGE_HINT))
+    return cases
 
 
 def _table_reference(table_fn):
@@ -231,7 +216,7 @@ _PREFILL_MISTAKES = (
 
 
 def _prefill_cases(hidden: bool) -> list[Case]:
-    cases = _stage_cases(TINY, 7) + _stage_cases(WORKED, 1000, "the worked example")
+    cases = _stage_cases(TINY, 7) + _stage_cases(WORKED, 1000, "the worked example") + _unknown_stages(TINY, hidden)
     if not hidden:
         return cases
     extra = _stage_cases(GPT2_SMALL, 1024, "GPT-2 small") + _stage_cases(UNEVEN, 1, "a one-token prompt")
@@ -240,11 +225,9 @@ def _prefill_cases(hidden: bool) -> list[Case]:
     return cases + extra
 
 
-def check_prefill_counts(fn, hidden: bool = False) -> None:
-    """Task 7.2: ``{stage: (dot_products, length)}`` for a prefill of ``T`` tokens."""
-    if not callable(fn):
-        raise CheckFailure(f"prefill_counts should be a function, but it is {fn!r:.60} of type {type(fn).__name__}")
-    run_checks(_one_stage(fn, "prefill_counts"), fn_name="prefill_counts",
+def check_prefill_count(fn, hidden: bool = False) -> None:
+    """Task 7.2: ``(dot_products, length)`` of one stage of a prefill of ``T`` tokens."""
+    run_checks(fn, fn_name="prefill_count",
                reference=_table_reference(cost.prefill_cost), cases=_prefill_cases(hidden),
                mistakes=_PREFILL_MISTAKES,
                forbidden=_no_reference("dotlab.cost.prefill_cost", "dotlab.cost.decode_cost"), **_EXACT)
@@ -304,7 +287,7 @@ _DECODE_MISTAKES = (
 
 
 def _decode_cases(hidden: bool) -> list[Case]:
-    cases = _stage_cases(TINY, 7) + _stage_cases(WORKED, 1000, "the worked example")
+    cases = _stage_cases(TINY, 7) + _stage_cases(WORKED, 1000, "the worked example") + _unknown_stages(TINY, hidden)
     if not hidden:
         return cases
     extra = _stage_cases(GPT2_SMALL, 1024, "GPT-2 small") + _stage_cases(UNEVEN, 1, "the first token (T=1)")
@@ -313,11 +296,9 @@ def _decode_cases(hidden: bool) -> list[Case]:
     return cases + extra
 
 
-def check_decode_counts(fn, hidden: bool = False) -> None:
-    """Task 7.3: ``{stage: (dot_products, length)}`` for one decode step with ``T`` tokens of context."""
-    if not callable(fn):
-        raise CheckFailure(f"decode_counts should be a function, but it is {fn!r:.60} of type {type(fn).__name__}")
-    run_checks(_one_stage(fn, "decode_counts"), fn_name="decode_counts",
+def check_decode_count(fn, hidden: bool = False) -> None:
+    """Task 7.3: ``(dot_products, length)`` of one stage of a decode step with ``T`` tokens of context."""
+    run_checks(fn, fn_name="decode_count",
                reference=_table_reference(cost.decode_cost), cases=_decode_cases(hidden),
                mistakes=_DECODE_MISTAKES,
                forbidden=_no_reference("dotlab.cost.prefill_cost", "dotlab.cost.decode_cost"), **_EXACT)
@@ -522,8 +503,8 @@ def check_matmul_intensity(fn, hidden: bool = False) -> None:
 
 CHECKS = {
     "7.1": check_matmul_count,
-    "7.2": check_prefill_counts,
-    "7.3": check_decode_counts,
+    "7.2": check_prefill_count,
+    "7.3": check_decode_count,
     "7.4": check_kv_cache_bytes,
     "7.5": check_crossover_length,
     "7.6": check_matmul_intensity,
