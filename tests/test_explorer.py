@@ -3,6 +3,7 @@ the widget builds and responds without a browser or a kernel."""
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dotlab import dot, norm, project
-from dotlab.explorer import VectorExplorer, explorer_frame, frame_png, readout_html
+from dotlab.explorer import VectorExplorer, explorer_frame, frame_png, readout_html, vector_explorer
 
 lengths = st.floats(min_value=0.01, max_value=100, allow_nan=False)
 angles = st.floats(min_value=-720, max_value=720, allow_nan=False)
@@ -152,3 +153,27 @@ def test_widget_refuses_a_start_its_sliders_cannot_show():
         VectorExplorer(length_b=5, max_length=3)
     with pytest.raises(ValueError, match="length_a"):
         VectorExplorer(length_a=0)
+
+
+# -- the web explorer (computed in the browser; tests/test_browser.py drives it) ------------
+
+
+def test_web_explorer_carries_its_start_as_json():
+    w = vector_explorer(length_a=2, angle_a=-30, length_b=1.5, angle_b=400, max_length=2.5)
+    assert w.component == "vector-explorer"
+    # angles wrapped as explorer_frame wraps them, so both sides start from the same frame
+    assert w.config == {"length_a": 2.0, "angle_a": 330.0, "length_b": 1.5, "angle_b": 40.0, "max_length": 2.5}
+    html = w.to_html()
+    config = re.search(r'<script type="application/json">(.*?)</script>', html).group(1)
+    assert json.loads(config) == w.config
+    assert "dotlabWidgets" in html  # the script is inline: the page needs no other file
+    bundle = w._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert "a·b = " in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(length_a=3.5), "length_a"), (dict(length_b=0), "length_b"),
+                                          (dict(angle_a=float("nan")), "angle_a"), (dict(max_length=-1), "max_length")])
+def test_web_explorer_refuses_a_start_its_sliders_cannot_show(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        vector_explorer(**kwargs)

@@ -5,10 +5,16 @@ The module has three layers, so each can be reused on its own:
 1. :func:`explorer_frame` is pure geometry. Four numbers in (a length and an angle for
    each vector), one :class:`Frame` out, holding every number the chapter talks about
    and every coordinate a picture needs. It uses only the standard library, and
-   :meth:`Frame.as_dict` is plain JSON, so a browser-side version (Pyodide, or a port)
-   can reuse it unchanged.
+   :meth:`Frame.as_dict` is plain JSON.
 2. :func:`draw_frame` turns a frame into a matplotlib picture.
-3. :class:`VectorExplorer` wires sliders to both (ipywidgets).
+3. Two explorers drive them with sliders:
+
+   - :func:`vector_explorer`, the one the book shows: the browser computes each frame
+     with ``explorerFrame`` in ``static_widgets.js``, a line-by-line port of
+     :func:`explorer_frame` (``tests/test_browser.py`` checks they agree), so it runs
+     on the static web page with no kernel, and in Jupyter.
+   - :class:`VectorExplorer` (ipywidgets), for a notebook: each move calls
+     :func:`explorer_frame` in the kernel, so the frame is there to use from Python.
 
 Shape vocabulary: both vectors live in the plane, shape ``(2,)``. Angles are in degrees,
 measured counter-clockwise from the positive x-axis.
@@ -323,11 +329,69 @@ def readout_html(frame: Frame) -> str:
     return f"<table style='font-family:monospace;font-size:0.9em'>{body}</table>"
 
 
-class VectorExplorer:
-    """Sliders for two 2-D vectors, a live picture, and the numbers underneath.
+def _start(length_a, angle_a, length_b, angle_b, max_length) -> tuple[Frame, float]:
+    """Validate an explorer's starting position; the frame there, and ``max_length``."""
+    max_length = _positive_length(max_length, "max_length")
+    # Through the pure function, so a bad value fails here with its name rather than as
+    # a slider silently clamping it.
+    frame = explorer_frame(length_a, angle_a, length_b, angle_b)
+    for name, value in (("length_a", frame.length_a), ("length_b", frame.length_b)):
+        if value > max_length:
+            raise ValueError(f"{name}={value!r} is longer than max_length={max_length!r}, the end of its slider")
+    return frame, max_length
 
-    Moving a slider recomputes :func:`explorer_frame` and redraws. It needs a running
-    Python kernel to respond; in a static web page the widgets show their first state.
+
+def vector_explorer(length_a=2.0, angle_a=20.0, length_b=1.5, angle_b=75.0, *, max_length=3.0):
+    """The explorer as a web component: sliders, picture and numbers computed in the browser.
+
+    It responds on the book's static page (no kernel, no network) and in Jupyter, where
+    the cell's HTML output runs the same script. The browser's ``explorerFrame`` is a
+    port of :func:`explorer_frame`; the sliders step lengths by 0.1 and angles by 1°.
+
+    Parameters
+    ----------
+    length_a, angle_a, length_b, angle_b : float
+        Starting position; same meaning as in :func:`explorer_frame`.
+    max_length : float, default 3.0
+        Upper end of the length sliders; also fixes the view so the axes stay still.
+
+    Returns
+    -------
+    dotlab.static_widgets.StaticWidget
+        Displays itself as the last expression of a cell.
+
+    Raises
+    ------
+    ValueError
+        If a starting value is out of range (see :func:`explorer_frame`), or a starting
+        length exceeds ``max_length``.
+
+    Examples
+    --------
+    >>> w = vector_explorer(length_a=2, angle_a=0, length_b=3, angle_b=60)
+    >>> w.component, w.config["angle_b"], w.config["max_length"]
+    ('vector-explorer', 60.0, 3.0)
+    >>> vector_explorer(length_a=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: length_a=4.0 is longer than max_length=3.0, the end of its slider
+    """
+    from dotlab.static_widgets import StaticWidget
+
+    frame, max_length = _start(length_a, angle_a, length_b, angle_b, max_length)
+    config = {"length_a": frame.length_a, "angle_a": frame.angle_a, "length_b": frame.length_b,
+              "angle_b": frame.angle_b, "max_length": max_length}
+    return StaticWidget("vector-explorer", config, summary=(
+        f"Two vectors a (length {frame.length_a:g}, at {frame.angle_a:g}°) and b (length {frame.length_b:g}, "
+        f"at {frame.angle_b:g}°) with sliders for each; a·b = {frame.dot:.3f}, cos θ = {frame.cosine:.3f}."))
+
+
+class VectorExplorer:
+    """Sliders for two 2-D vectors, a live picture, and the numbers underneath (ipywidgets).
+
+    Moving a slider recomputes :func:`explorer_frame` in the Python kernel and redraws,
+    and :attr:`frame` always holds the current frame. It needs a running kernel; a web
+    page should show :func:`vector_explorer`, which computes in the browser.
     The widgets themselves are in :attr:`widget`; a notebook displays the explorer
     directly when it is the last expression of a cell.
 
@@ -359,13 +423,7 @@ class VectorExplorer:
         # standard library (a browser-side Python can import this module without widgets).
         import ipywidgets as w
 
-        max_length = _positive_length(max_length, "max_length")
-        # Validate the start through the pure function, so a bad value fails here with
-        # its name rather than as a slider silently clamping it.
-        self.frame = explorer_frame(length_a, angle_a, length_b, angle_b)
-        for name, value in (("length_a", self.frame.length_a), ("length_b", self.frame.length_b)):
-            if value > max_length:
-                raise ValueError(f"{name}={value!r} is longer than max_length={max_length!r}, the end of its slider")
+        self.frame, max_length = _start(length_a, angle_a, length_b, angle_b, max_length)
         self._extent = 1.15 * max_length
         style = {"description_width": "7em"}
         layout = w.Layout(width="22em")

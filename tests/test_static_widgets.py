@@ -1,0 +1,106 @@
+"""dotlab.static_widgets, the Python half: configs are plain JSON, HTML is self-contained and
+safe, bad input is refused by name. tests/test_browser.py runs the JavaScript half."""
+
+import io
+import json
+import re
+
+import pytest
+from matplotlib.figure import Figure
+
+from dotlab.static_widgets import COMPONENTS, Choice, StaticWidget, View, _script, precomputed, softmax_explorer
+
+
+def _config(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1))
+
+
+def _png(n: int) -> bytes:
+    fig = Figure(figsize=(1, 1), dpi=20)
+    fig.subplots().bar(range(n), range(n))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def test_every_component_is_defined_in_the_script():
+    script = _script()
+    defined = re.search(r"var COMPONENTS = \{(.*?)\};", script).group(1)
+    assert set(re.findall(r'"([\w-]+)":', defined)) == set(COMPONENTS)
+
+
+def test_config_cannot_break_out_of_its_script_element():
+    w = StaticWidget("softmax-temperature", {"labels": ["</script><script>alert(1)</script>", "a & b"]}, "x")
+    html = w.to_html()
+    assert html.count("</script>") == 2  # the config's and the runtime's, nothing from the data
+    assert _config(html) == w.config
+
+
+def test_data_json_cannot_carry_is_refused_at_once():
+    with pytest.raises(ValueError):
+        StaticWidget("softmax-temperature", {"scores": [float("nan")]}, "x")
+
+
+def test_fallback_text_is_escaped():
+    assert "&lt;b&gt;" in StaticWidget("precomputed", {}, "<b>").to_html()
+
+
+def test_softmax_explorer_config():
+    w = softmax_explorer([3, 1], temperature=2, t_min=0.5, t_max=4)
+    assert _config(w.to_html()) == {"scores": [3.0, 1.0], "labels": ["0", "1"], "temperature": 2.0,
+                                    "t_min": 0.5, "t_max": 4.0}
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(scores=[1.0, float("inf")]), "scores[1]"),
+    (dict(scores=[]), "empty"),
+    (dict(scores=[1.0], temperature=0), "temperature"),
+    (dict(scores=[1.0], temperature=50), "t_max=20"),
+])
+def test_softmax_explorer_refuses_bad_input_by_name(kwargs, fragment):
+    with pytest.raises(ValueError) as info:
+        softmax_explorer(**kwargs)
+    assert fragment in str(info.value)
+
+
+def test_softmax_explorer_refuses_non_numbers():
+    with pytest.raises(TypeError, match=r"scores\[0\]='1'"):
+        softmax_explorer(["1"])
+
+
+def test_precomputed_renders_every_combination_once():
+    calls = []
+
+    def render(n, flag):
+        calls.append((n, flag))
+        return View(_png(n), alt=f"{n} bars, flag {flag}", readout=f"<b>{n}</b>")
+
+    w = precomputed([Choice("n", (1, 2, 3), value=2), Choice("flag", (False, True))], render)
+    assert sorted(calls) == sorted((n, f) for n in (1, 2, 3) for f in (False, True))
+    config = _config(w.to_html())
+    assert config["choices"] == [
+        {"name": "n", "label": "n", "kind": "slider", "labels": ["1", "2", "3"], "value": 1},
+        {"name": "flag", "label": "flag", "kind": "toggle", "labels": ["False", "True"], "value": 0},
+    ]
+    assert config["frames"]["2|1"]["alt"] == "3 bars, flag True"
+    assert config["frames"]["0|0"]["src"].startswith("data:image/png;base64,")
+
+
+def test_precomputed_takes_svg():
+    w = precomputed([Choice("k", (1,))], lambda k: View('<svg xmlns="http://www.w3.org/2000/svg"/>', alt="empty"))
+    assert w.config["frames"]["0"]["src"].startswith("data:image/svg+xml;base64,")
+
+
+@pytest.mark.parametrize("view, error", [
+    (View(b"GIF89a", alt="x"), TypeError),
+    (View(_png(1), alt="  "), ValueError),  # every picture needs alt text
+    ("not a view", TypeError),
+])
+def test_precomputed_refuses_bad_views(view, error):
+    with pytest.raises(error):
+        precomputed([Choice("k", (1, 2))], lambda k: view)
+
+
+def test_choice_names_must_differ():
+    with pytest.raises(ValueError, match="differ"):
+        precomputed([Choice("k", (1,)), Choice("k", (2,))], lambda k: None)
