@@ -8,11 +8,12 @@ gradebook.db) stays out of git (see .gitignore).
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern,
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
 from dotlab.grading.feedback import HideTracebacks
-from dotlab.grading.preprocessors import ConfinedExecute, SandboxGrades
+from dotlab.grading.preprocessors import ConfinedExecute, RestoreCellMetadata, SandboxGrades
 
 c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
 
@@ -32,7 +33,12 @@ c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
-# nbgrader's autograde pipeline, with two of the course's steps (src/dotlab/grading/):
+# nbgrader's autograde pipeline, with three of the course's steps (src/dotlab/grading/).
+# RestoreCellMetadata puts back the instructor's cell flags and points before nbgrader
+# checks them, so tampered metadata cannot make a submission ungradable or worth more.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, RestoreCellMetadata, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 # ConfinedExecute runs the notebook in a kernel that cannot read instructor files, use
 # the network or take the machine's memory; SandboxGrades then decides every test cell
 # by running the instructor's checks in the grader against the learner's functions in a

@@ -240,3 +240,46 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
             # scored as the instructor made it, whatever the learner did to its metadata
             cell.metadata.nbgrader.update(grade=True, solution=False, points=plan[_grade_id(cell)].points)
         return nb, resources
+
+
+# -- before anything else: the instructor's cell metadata --------------------------------
+
+class RestoreCellMetadata(NbGraderPreprocessor):
+    """Put back the nbgrader metadata of every cell as the instructor made it.
+
+    nbgrader trusts a submission's cell metadata: a learner who marks a test cell as not
+    graded makes ``OverwriteCells`` fail the whole submission ("Inconsistent checksums"),
+    and a cell made up to look like nbgrader's can break its validation. This runs first
+    in the sanitizing steps: every cell the gradebook knows gets the gradebook's flags and
+    points back, and any other nbgrader metadata is dropped (the cell is then ordinary
+    learner code).
+    """
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        nbg = resources["nbgrader"]
+        with Gradebook(nbg["db_url"]) as gb:
+            notebook = gb.find_notebook(nbg["notebook"], nbg["assignment"])
+            locked = {cell.name: cell.locked for cell in notebook.source_cells}
+            points = {cell.name: cell.max_score for cell in notebook.grade_cells}
+            points.update({cell.name: cell.max_score for cell in notebook.task_cells})
+            solutions = {cell.name for cell in notebook.solution_cells}
+            tasks = {cell.name for cell in notebook.task_cells}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if grade_id not in locked:
+                del cell.metadata["nbgrader"]
+                continue
+            restored = {"grade": grade_id in points and grade_id not in tasks, "grade_id": grade_id,
+                        "locked": locked[grade_id], "schema_version": 3, "solution": grade_id in solutions,
+                        "task": grade_id in tasks}
+            if grade_id in points:
+                restored["points"] = points[grade_id]
+            if restored != {k: meta.get(k) for k in restored}:
+                self.log.warning("cell %s: its nbgrader metadata was changed; restored the instructor's", grade_id)
+            cell.metadata["nbgrader"] = restored
+        return nb, resources

@@ -1,0 +1,533 @@
+"""Hostile and broken submissions to chapter 1's assignment, kept as real notebooks.
+
+Each :class:`Hostile` below is a learner who attacks or breaks the grader in one way.
+Its notebook is the committed release (``exercises/ch01/ch01.ipynb``) with the
+reference solutions filled in, then the entry's changes: answer cells replaced, test
+cells edited, deleted or re-labelled, cells added. ``expected`` says what each test cell
+must score (cells not listed earn their full points: the honest parts of a hostile
+notebook count). ``defence`` says what stops the attack.
+
+The notebooks are committed next to this file; rebuild them after changing an entry::
+
+    .venv/bin/python tests/hostile/__init__.py
+
+tests/test_hostile.py grades them all with the real ``nbgrader autograde``, checks every
+score, and checks that the honest learners graded in the same batch lose nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+COURSE = HERE.parents[1]
+ASSIGNMENT = "ch01"
+FUNCTIONS = ("dot_loop", "dot", "norm", "angle_between", "project")
+PORT = 47391  # a listener the network test opens on 127.0.0.1; learner code must not reach it
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile learner: what they try, what stops it, and what they must score."""
+
+    name: str
+    attack: str
+    defence: str
+    answers: dict[str, str] = field(default_factory=dict)  # grade_id -> new source
+    expected: dict[str, float] = field(default_factory=dict)  # test cell -> score; others: full points
+    deleted: tuple[str, ...] = ()  # grade_ids of cells removed
+    added: tuple[tuple[str, str], ...] = ()  # (grade_id to add after, source of a new cell)
+    metadata: dict[str, dict] = field(default_factory=dict)  # grade_id -> nbgrader metadata to overwrite
+    needs_signal_scoping: bool = False  # only safe to run where Landlock scopes signals (ABI 6)
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).strip() + "\n"
+
+
+ZERO = 0.0
+CATALOGUE = [
+    Hostile(
+        "loops",
+        "dot_loop never returns; norm loops and swallows every KeyboardInterrupt; a cell at top level does the same",
+        "the kernel's cell times out and, when the interrupt is swallowed, the kernel is stopped instead of the "
+        "submission; in the sandbox each call and each replayed cell has a wall-clock timeout after which the "
+        "process group is killed, and the notebook is replayed without the cell",
+        answers={
+            "dot_loop": _src("""
+                def dot_loop(a, b):
+                    while True:
+                        pass
+            """),
+            "norm": _src("""
+                def norm(a):
+                    while True:
+                        try:
+                            while True:
+                                pass
+                        except KeyboardInterrupt:
+                            pass
+            """),
+        },
+        added=(("project", _src("""
+            while True:  # at top level: the notebook itself never finishes
+                try:
+                    pass
+                except KeyboardInterrupt:
+                    pass
+        """)),),
+        expected={"test_dot_loop": ZERO, "test_norm": ZERO},
+    ),
+    Hostile(
+        "exits",
+        "functions that call sys.exit, os._exit and os.kill(os.getpid(), 9); cells that call sys.exit and os._exit",
+        "each function runs in a forked worker: its death fails its own check with a message and the next "
+        "check gets a fresh worker; a cell that ends its process is skipped on replay; the kernel that dies is "
+        "reported in that cell and grading goes on",
+        answers={
+            "dot": _src("""
+                import sys
+
+                def dot(a, b):
+                    sys.exit("bye")
+            """),
+            "angle_between": _src("""
+                import os
+
+                def angle_between(a, b, degrees=False):
+                    os._exit(0)
+            """),
+            "project": _src("""
+                import os
+
+                def project(a, onto):
+                    os.kill(os.getpid(), 9)
+            """),
+        },
+        added=(("dot_loop", "import sys\nsys.exit(1)  # IPython catches this one\n"),
+               ("project", "import os\nos._exit(3)  # the kernel dies here\n")),
+        expected={"test_dot": ZERO, "test_angle_between": ZERO, "test_project": ZERO},
+    ),
+    Hostile(
+        "exceptions",
+        "every kind of exception: a BaseException subclass, KeyboardInterrupt, RecursionError, GeneratorExit, "
+        "an exception whose __str__ raises; and one honest ValueError subclass that is the right answer",
+        "the sandbox reports each exception as its name and message; only Exception subclasses count as an error "
+        "a function may raise, and a subclass of the right builtin (here ValueError) is accepted",
+        answers={
+            "dot_loop": _src("""
+                class Escape(BaseException):
+                    pass
+
+                def dot_loop(a, b):
+                    raise Escape("out of the check")
+            """),
+            "dot": _src("""
+                def dot(a, b):
+                    raise KeyboardInterrupt
+            """),
+            "norm": _src("""
+                def norm(a):
+                    return norm(a)  # RecursionError
+            """),
+            "angle_between": _src("""
+                class Nasty(Exception):
+                    def __str__(self):
+                        raise RuntimeError("no message for you")
+
+                def angle_between(a, b, degrees=False):
+                    raise Nasty()
+            """),
+            "project": _src("""
+                class ShapeError(ValueError):
+                    pass
+
+                def project(a, onto):
+                    a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
+                    if a.shape != onto.shape:
+                        raise ShapeError(f"a.shape={a.shape} and onto.shape={onto.shape} must match")
+                    length_sq = float(onto @ onto)
+                    if length_sq == 0:
+                        raise ShapeError("cannot project onto the zero vector")
+                    return float(a @ onto) / length_sq * onto
+            """),
+        },
+        added=(("dot_loop", "raise GeneratorExit('at top level')\n"),),
+        expected={"test_dot_loop": ZERO, "test_dot": ZERO, "test_norm": ZERO, "test_angle_between": ZERO},
+    ),
+    Hostile(
+        "huge_output",
+        "prints 200 MB at top level, and 200 MB on every call of dot_loop (which is otherwise right)",
+        "the kernel's messages are capped (zmq MAXMSGSIZE) and each cell keeps at most 1 MB of output; the "
+        "sandbox sends its output to /dev/null",
+        answers={
+            "dot_loop": _src("""
+                def dot_loop(a, b):
+                    print("x" * 200_000_000)
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+                    return float(sum(x * y for x, y in zip(a, b)))
+            """),
+        },
+        added=(("dot_loop", 'print("y" * 200_000_000)\n'),),
+    ),
+    Hostile(
+        "huge_memory",
+        "asks for 40 GiB at top level; norm fills memory 256 MiB at a time; project allocates 40 GB of ones",
+        "an address-space limit (4 GiB) on the kernel and on the sandbox: the allocation fails with MemoryError "
+        "long before the machine's 24 GiB",
+        answers={
+            "norm": _src("""
+                def norm(a):
+                    hoard = []
+                    while True:
+                        hoard.append(bytearray(2**28))
+            """),
+            "project": _src("""
+                def project(a, onto):
+                    return np.ones(5 * 2**30)
+            """),
+        },
+        added=(("dot_loop", "big = bytearray(40 * 2**30)\n"),),
+        expected={"test_norm": ZERO, "test_project": ZERO},
+    ),
+    Hostile(
+        "edited_tests",
+        "edits the dot test cell to pass, deletes the project test cell, relabels the norm test cell as "
+        "ungraded and worth 100 points, and gives angle_between's test cell 30 points; dot and project are wrong",
+        "nbgrader restores locked cells and missing test cells; the sandbox takes each test from the instructor's "
+        "source in the gradebook and restores the cell's grade and points",
+        answers={
+            "dot": "def dot(a, b):\n    return 0.0\n",
+            "test_dot": "print('all good')\n",
+            "project": "def project(a, onto):\n    return onto\n",
+        },
+        deleted=("test_project",),
+        metadata={"test_norm": {"grade": False, "points": 100}, "test_angle_between": {"points": 30}},
+        expected={"test_dot": ZERO, "test_project": ZERO},
+    ),
+    Hostile(
+        "tamper",
+        "every answer is wrong, and every answer cell tampers with what the grader relies on: check_dot_loop, "
+        "run_checks and CheckFailure, numpy.allclose and builtins, a `ch01` of its own, the checks' comparison",
+        "the checks run in the grader process, which imports its own pristine copies; the learner's process only "
+        "answers calls, and `ch01` is resolved from the instructor's import cell",
+        answers={
+            "dot_loop": _src("""
+                import dotlab.checks.ch01
+                dotlab.checks.ch01.check_dot_loop = lambda fn, hidden=False: print("✔ dot_loop: all checks passed")
+
+                def dot_loop(a, b):
+                    return 0.0
+            """),
+            "dot": _src("""
+                import dotlab.checks._core as core
+                core.run_checks = lambda *args, **kwargs: None
+                core.CheckFailure = type("CheckFailure", (Exception,), {})
+                def dot(a, b):
+                    return 0.0
+            """),
+            "norm": _src("""
+                import builtins
+                np.allclose = lambda *args, **kwargs: True
+                builtins.abs = lambda x: 0
+                def norm(a):
+                    return 0.0
+            """),
+            "angle_between": _src("""
+                class ch01:
+                    @staticmethod
+                    def check_angle_between(fn, hidden=False):
+                        print("✔ angle_between: all checks passed")
+
+                def angle_between(a, b, degrees=False):
+                    return 0.0
+            """),
+            "project": _src("""
+                import dotlab.checks._core as core
+                core._matches = lambda *args, **kwargs: True
+                core._judge_value = lambda *args, **kwargs: None
+                def project(a, onto):
+                    return 0.0
+            """),
+        },
+        expected={f"test_{f}": ZERO for f in FUNCTIONS},
+    ),
+    Hostile(
+        "forbidden",
+        "calls routines the exercise forbids: numpy.dot through an alias taken at import, numpy.linalg.norm "
+        "inside try/except, the course's reference through importlib.reload, dotlab.angle_between directly; "
+        "dot (where NumPy is allowed) is honest",
+        "tripwires wrap every reference to a forbidden routine before the learner's cells run, are armed only "
+        "while the function answers the check that forbids them, record a call even when it is caught, and "
+        "recognise a reloaded copy of a Python routine by its code",
+        answers={
+            "dot_loop": _src("""
+                from numpy import dot as multiply_and_add
+
+                def dot_loop(a, b):
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+                    return float(multiply_and_add(a, b))
+            """),
+            "norm": _src("""
+                def norm(a):
+                    a = np.asarray(a, dtype=float)
+                    if a.ndim != 1:
+                        raise ValueError(f"expected a 1-D vector, got shape {a.shape}")
+                    try:
+                        return float(np.linalg.norm(a))
+                    except Exception:
+                        return math.sqrt(float(a @ a))
+            """),
+            "angle_between": _src("""
+                import dotlab
+
+                def angle_between(a, b, degrees=False):
+                    return dotlab.angle_between(a, b, degrees=degrees)
+            """),
+            "project": _src("""
+                import importlib
+                import dotlab.vectors
+                fresh_project = importlib.reload(dotlab.vectors).project
+
+                def project(a, onto):
+                    return fresh_project(a, onto)
+            """),
+        },
+        expected={"test_dot_loop": ZERO, "test_norm": ZERO, "test_angle_between": ZERO, "test_project": ZERO},
+    ),
+    Hostile(
+        "liars",
+        "answers that claim to equal anything: an object whose __eq__ is always True, a float subclass, an "
+        "ndarray subclass, an object whose __array__ changes its mind; project is honest",
+        "the sandbox reads every answer as plain float64 numbers in the learner's process and the grader compares "
+        "those numbers; no learner object ever reaches the grader",
+        answers={
+            "dot_loop": _src("""
+                class Anything:
+                    def __eq__(self, other):
+                        return True
+                    __hash__ = None
+
+                def dot_loop(a, b):
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+                    return Anything()
+            """),
+            "dot": _src("""
+                class Agreeable(float):
+                    def __eq__(self, other):
+                        return True
+                    __hash__ = float.__hash__
+
+                def dot(a, b):
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+                    return Agreeable(0.0)
+            """),
+            "norm": _src("""
+                class Close(np.ndarray):
+                    def __eq__(self, other):
+                        return np.ones(np.shape(other), dtype=bool)
+
+                def norm(a):
+                    a = np.asarray(a, dtype=float)
+                    if a.ndim != 1:
+                        raise ValueError(f"expected a 1-D vector, got shape {a.shape}")
+                    return np.zeros(()).view(Close)
+            """),
+            "angle_between": _src("""
+                class Moody:
+                    calls = 0
+                    def __array__(self, dtype=None, copy=None):
+                        Moody.calls += 1
+                        return np.array(0.5 * Moody.calls)
+
+                def angle_between(a, b, degrees=False):
+                    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+                    if a.shape != b.shape or not a.any() or not b.any():
+                        raise ValueError(f"a.shape={a.shape} and b.shape={b.shape}: same shape, not zero")
+                    return Moody()
+            """),
+        },
+        expected={"test_dot_loop": ZERO, "test_dot": ZERO, "test_norm": ZERO, "test_angle_between": ZERO},
+    ),
+    Hostile(
+        "snoop_files",
+        "at top level and inside every function, reads the instructor's solutions (beside the installed dotlab, "
+        "and up from the working folder), the gradebook and other learners' notebooks; answers from the stolen "
+        "solution if it got one; tries to overwrite the gradebook and the checks on disk",
+        "Landlock: learner code may read only Python, its packages and system files, and write only its own "
+        "folder; the sandbox's folder is an empty temporary one, the kernel's is the learner's own",
+        answers={
+            "dot_loop": _src("""
+                import glob, json, os, pathlib, sqlite3
+                import dotlab
+
+                def steal():
+                    here = pathlib.Path.cwd()
+                    places = [pathlib.Path(dotlab.__file__).parents[2]] + list(here.parents)
+                    found = {}
+                    for root in places:
+                        for pattern in ("solutions/ch01/ch01.ipynb", "source/ch01/ch01.ipynb",
+                                        "submitted/*/ch01/ch01.ipynb", "autograded/*/ch01/ch01.ipynb", "gradebook.db"):
+                            for path in glob.glob(str(root / pattern)):
+                                try:
+                                    found[path] = pathlib.Path(path).read_bytes()
+                                except OSError:
+                                    pass
+                        for db in glob.glob(str(root / "gradebook.db")):
+                            try:
+                                with sqlite3.connect(db) as con:
+                                    con.execute("UPDATE grade SET auto_score = 10")
+                            except Exception:
+                                pass
+                    try:
+                        checks = pathlib.Path(dotlab.__file__).parent / "checks" / "ch01.py"
+                        checks.write_text(checks.read_text() + "\\n# tampered\\n")
+                    except OSError:
+                        pass
+                    return found
+
+                def stolen(name):
+                    for path, data in steal().items():
+                        if path.endswith("solutions/ch01/ch01.ipynb") or path.endswith("source/ch01/ch01.ipynb"):
+                            for cell in json.loads(data)["cells"]:
+                                source = "".join(cell["source"])
+                                if source.startswith(f"def {name}("):
+                                    namespace = {"np": np, "math": math}
+                                    exec(source, namespace)
+                                    return namespace[name]
+                    return None
+
+                LOOT = steal()
+                print("stole", len(LOOT), "files:", sorted(LOOT))
+
+                def dot_loop(a, b):
+                    return stolen("dot_loop")(a, b)
+            """),
+            "norm": "def norm(a):\n    return stolen('norm')(a)\n",
+            "project": "def project(a, onto):\n    return stolen('project')(a, onto)\n",
+        },
+        expected={"test_dot_loop": ZERO, "test_norm": ZERO, "test_project": ZERO},
+    ),
+    Hostile(
+        "network",
+        f"dot_loop answers only if it can open a TCP connection (to a listener on 127.0.0.1:{PORT}); a top-level "
+        "cell tries the same and reports",
+        "the sandbox runs in a network namespace of its own (unshare --net) and Landlock forbids it any TCP "
+        "connection; the kernel may bind only its own ports and connect nowhere",
+        answers={
+            "dot_loop": _src(f"""
+                import socket
+
+                def online():
+                    try:
+                        socket.create_connection(("127.0.0.1", {PORT}), timeout=2).close()
+                        return True
+                    except OSError:
+                        return False
+
+                print("network reachable:", online())
+
+                def dot_loop(a, b):
+                    if not online():
+                        return None
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {{len(a)}} but b has length {{len(b)}}")
+                    return float(sum(x * y for x, y in zip(a, b)))
+            """),
+        },
+        expected={"test_dot_loop": ZERO},
+    ),
+    Hostile(
+        "kill_grader",
+        "tries to kill the grader: the kernel's parent (nbgrader itself) and the sandbox's parents; every function "
+        "is otherwise right",
+        "Landlock scopes signals (ABI 6): a confined process cannot signal anything outside its sandbox; the "
+        "sandbox's own processes may die, and are restarted",
+        answers={
+            "dot": _src("""
+                import os, signal
+                for target in (os.getppid(), os.getpgid(os.getppid())):
+                    try:
+                        os.kill(target, signal.SIGKILL)
+                    except OSError as exc:
+                        print("could not kill", target, exc)
+
+                def dot(a, b):
+                    try:
+                        os.kill(os.getppid(), signal.SIGKILL)
+                    except OSError:
+                        pass
+                    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+                    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+                        raise ValueError(f"a.shape={a.shape} and b.shape={b.shape} must be equal 1-D shapes")
+                    return float(a @ b)
+            """),
+        },
+        needs_signal_scoping=True,
+    ),
+]
+
+
+def _solution_sources() -> dict[str, str]:
+    nb = nbformat.read(COURSE / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: _strip_solution(c.source)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _strip_solution(source: str) -> str:
+    # a learner's notebook has no solution markers: keep what is between them
+    return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line) + "\n"
+
+
+def build(entry: Hostile) -> nbformat.NotebookNode:
+    """The entry's notebook: the release, answered correctly, then the entry's changes."""
+    nb = nbformat.read(COURSE / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    sources = {**_solution_sources(), **entry.answers}
+    added = {}
+    for after, source in entry.added:
+        added.setdefault(after, []).append(source)
+    cells = []
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in entry.deleted:
+            continue
+        cell = copy.deepcopy(cell)
+        if grade_id in sources:
+            cell.source = sources[grade_id]
+        if grade_id in entry.metadata:
+            cell.metadata["nbgrader"].update(entry.metadata[grade_id])
+        cells.append(cell)
+        for source in added.get(grade_id, []):
+            cells.append(nbformat.v4.new_code_cell(source))
+    nb.cells = cells
+    nb.metadata["hostile"] = {"attack": entry.attack, "defence": entry.defence, "expected": entry.expected}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{entry.name}-{i}"  # stable ids: rebuilding changes nothing
+    return nb
+
+
+def path(entry: Hostile) -> Path:
+    return HERE / f"{entry.name}.ipynb"
+
+
+def write_all() -> list[Path]:
+    written = []
+    for entry in CATALOGUE:
+        nbformat.write(build(entry), path(entry))
+        written.append(path(entry))
+    return written
+
+
+if __name__ == "__main__":
+    for written in write_all():
+        print(f"wrote {written.relative_to(COURSE)}")

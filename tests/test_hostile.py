@@ -1,0 +1,170 @@
+"""Hostile and broken submissions, graded for real: each earns only what it honestly earned.
+
+The notebooks in tests/hostile/ (see tests/hostile/__init__.py for what each one does
+and what stops it) are submitted with a few honest learners and graded in one batch by
+the real ``nbgrader autograde``. Every test cell must score what the catalogue says, the
+batch must finish, and the honest learners must score exactly what they score in a
+batch of their own.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import socket
+import threading
+
+import nbformat
+import pytest
+
+from catalogue.ch01 import WRONG
+from dotlab.grading import confine
+from grading import Course, Submission
+from hostile import CATALOGUE, FUNCTIONS, PORT, build, path
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-hostile")]
+
+# Short timeouts keep the batch quick; the course's own setting is 30 s.
+TIMEOUTS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4")
+SIGNALS_SCOPED = confine.landlock_abi() >= 6
+
+
+def _honest(course: Course) -> list[Submission]:
+    right = course.solution_sources()
+    first_wrong = {f: WRONG.for_target(f)[0].source for f in FUNCTIONS}
+    return [
+        Submission("honest_reference", dict(right)),
+        Submission("honest_untouched"),
+        Submission("honest_mistakes", {**right, "dot": first_wrong["dot"], "angle_between": first_wrong["angle_between"]}),
+    ]
+
+
+class _Listener:
+    """A TCP server on 127.0.0.1:PORT that counts who reaches it."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", PORT))
+        self.server.settimeout(0.5)
+        self.connections, self.open = 0, True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.open:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.open = False
+        self.thread.join()
+        self.server.close()
+
+
+def _entries():
+    return [e for e in CATALOGUE if SIGNALS_SCOPED or not e.needs_signal_scoping]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    try:
+        listener = _Listener()
+    except OSError:
+        pytest.skip(f"port {PORT} is taken on this machine: the network attack needs it free")
+    try:
+        course = Course(tmp_path_factory.mktemp("hostile"), "ch01")
+        for sub in _honest(course):
+            course.submit(sub)
+        for entry in _entries():
+            folder = course.root / "submitted" / entry.name / "ch01"
+            folder.mkdir(parents=True)
+            shutil.copy(path(entry), folder / "ch01.ipynb")
+        log = course.autograde(*TIMEOUTS)
+    finally:
+        listener.close()
+    alone = Course(tmp_path_factory.mktemp("honest"), "ch01")
+    for sub in _honest(alone):
+        alone.submit(sub)
+    alone.autograde(*TIMEOUTS)
+    return course, alone, log, listener
+
+
+@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
+def test_each_hostile_notebook_earns_exactly_what_it_honestly_earned(graded, entry):
+    course, _, log, _ = graded
+    points = course.points()
+    expected = {cell: entry.expected.get(cell, full) for cell, full in points.items()}
+    assert course.cell_scores(entry.name) == expected, f"{entry.name}: {entry.attack}\n{log[-3000:]}"
+
+
+def test_the_batch_finished_for_everyone(graded):
+    course, _, log, _ = graded
+    students = {sub.student for sub in _honest(course)} | {e.name for e in _entries()}
+    for student in students:
+        assert (course.root / "autograded" / student / "ch01" / "ch01.ipynb").is_file(), student
+    assert "There was an error processing" not in log
+    assert set(course.export()) == students
+
+
+def test_honest_learners_score_the_same_with_or_without_hostile_classmates(graded):
+    course, alone, _, _ = graded
+    for sub in _honest(course):
+        assert course.cell_scores(sub.student) == alone.cell_scores(sub.student), sub.student
+    assert sum(course.cell_scores("honest_reference").values()) == 10
+
+
+def test_no_learner_code_reached_the_network(graded):
+    course, _, _, listener = graded
+    assert listener.connections == 0
+    autograded = (course.root / "autograded" / "network" / "ch01" / "ch01.ipynb").read_text()
+    assert "network reachable: False" in autograded  # the kernel ran the cell and was refused
+
+
+def test_no_learner_code_read_instructor_files_or_other_learners_work(graded):
+    course, _, _, _ = graded
+    nb = nbformat.read(course.root / "autograded" / "snoop_files" / "ch01" / "ch01.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "stole" in printed  # the kernel ran the attack...
+    stolen = json.loads(printed.split("files:", 1)[1].split("\n", 1)[0].replace("'", '"'))
+    own = str(course.root / "autograded" / "snoop_files")
+    assert all(p.startswith(own) for p in stolen), stolen  # ...and found nothing but its own notebook
+    from dotlab.checks import ch01
+
+    assert "# tampered" not in open(ch01.__file__).read()
+
+
+def test_huge_output_is_cut_before_it_reaches_the_gradebook_or_the_disk(graded):
+    course, _, _, _ = graded
+    size = (course.root / "autograded" / "huge_output" / "ch01" / "ch01.ipynb").stat().st_size
+    assert size < 5 * 2**20
+
+
+def test_a_process_that_ends_or_hangs_is_reported_not_fatal(graded):
+    course, _, _, _ = graded
+    exits = (course.root / "autograded" / "exits" / "ch01" / "ch01.ipynb").read_text()
+    assert "the kernel died while running this cell" in exits
+    assert "killed by SIGKILL" in exits and "exit status 0" in exits and "raised SystemExit" in exits
+    loops = (course.root / "autograded" / "loops" / "ch01" / "ch01.ipynb").read_text()
+    assert "did not finish within 4 s" in loops
+
+
+def test_feedback_shows_the_checks_words_and_never_a_hidden_test_or_a_solution(graded):
+    course, _, _, _ = graded
+    pages = {student: html.unescape(page) for student, page in course.feedback().items()}
+    for student, page in pages.items():
+        assert "HIDDEN TESTS" not in page and "hidden=True" not in page, student
+        assert "most recent call last" not in page, student
+        if student in {e.name for e in CATALOGUE}:
+            assert "BEGIN SOLUTION" not in page, student  # only the instructor's notebook has these
+    assert "which this exercise asks you not to use" in pages["forbidden"]
+    assert "returned 0.0, expected 10.0" in pages["tamper"]
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e.name)
+def test_committed_notebooks_are_what_the_catalogue_builds(entry):
+    committed = json.loads(path(entry).read_text())
+    assert committed == json.loads(nbformat.writes(build(entry))), "run: .venv/bin/python tests/hostile/__init__.py"
