@@ -337,7 +337,7 @@
     ".dotlab-readout{font-family:var(--pst-font-family-monospace,monospace);font-size:.85em;margin-top:.6em}",
     ".dotlab-row{display:flex;flex-wrap:wrap;gap:0 1em;margin:.1em 0}",
     ".dotlab-key{flex:0 0 18em;max-width:100%;opacity:.75}",
-    ".dotlab-picture{flex:0 1 320px;max-width:100%;margin:0 auto;color:var(--pst-color-text-base,#222)}",
+    ".dotlab-picture{flex:0 1 320px;max-width:100%;margin:0 auto}",  // text: currentColor, as the output around it
     ".dotlab-picture svg,.dotlab-picture img{width:100%;height:auto;display:block}",
     ".dotlab-wide{max-width:640px;margin:.5em 0}",
   ].join("\n");
