@@ -14,6 +14,7 @@ from dotlab.attention import causal_mask, scaled_dot_product_attention
 from dotlab.tiled import tiled_attention
 
 torch.set_num_threads(1)
+# Every property sets deadline=None: Hypothesis' 200 ms default fails correct code on a busy machine.
 
 
 @st.composite
@@ -28,7 +29,7 @@ def tiled_inputs(draw):
 
 
 @given(tiled_inputs())
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 def test_same_output_as_plain_attention(inputs):
     q, k, v, mask, block, causal = inputs
     full_mask = mask

@@ -166,6 +166,8 @@ class Saturation:
         Mean of each query's largest weight (1 is one-hot).
     grad_scores : float
         Median over queries of ``|∂L/∂s|``, the gradient reaching the scores.
+    grad_scores_mean : float
+        The mean of the same, pulled up by the few queries whose top scores nearly tie.
     grad_query : float
         Median over queries of ``|∂L/∂q|``, the gradient reaching the query vector.
     """
@@ -175,6 +177,7 @@ class Saturation:
     entropy: float
     max_weight: float
     grad_scores: float
+    grad_scores_mean: float
     grad_query: float
 
 
@@ -216,6 +219,7 @@ def saturation(d_k: int, *, scaled: bool = True, n_keys: int = 16, n_queries: in
         entropy=float(np.mean(entropy(w))),
         max_weight=float(w.max(axis=-1).mean()),
         grad_scores=float(s.grad.norm(dim=-1).median()),
+        grad_scores_mean=float(s.grad.norm(dim=-1).mean()),
         grad_query=float(q.grad.norm(dim=-1).median()),
     )
 

@@ -1,0 +1,430 @@
+"""Checks for chapter 5's assignment: causal mask, attention, heads, tiled attention.
+
+Task ids match the chapter, the exercise notebook and the pytest markers:
+5.1 ``causal_mask``, 5.2 ``attention``, 5.3 ``split_heads``, 5.4 ``merge_heads``,
+5.5 ``tiled_attention``. Each ``check_*`` function runs the visible cases, or with
+``hidden=True`` the fuller set the grader uses, and raises
+:class:`~dotlab.checks.CheckFailure` naming the likely mistake.
+
+Every task forbids PyTorch's attention and softmax and the course's own attention
+functions while the learner's function runs: the point is to write them.
+"""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import numpy as np
+
+from dotlab.attention import causal_mask as _causal_mask
+from dotlab.attention import merge_heads as _merge_heads
+from dotlab.attention import scaled_dot_product_attention as _sdpa
+from dotlab.attention import split_heads as _split_heads
+from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake
+from dotlab.checks.ch04 import run
+
+_WHY_TORCH = "write attention yourself: scores, a masked row-wise softmax, a weighted sum of values"
+_WHY_REFERENCE = "the course's reference implementation is not your answer"
+NO_DELEGATION = (
+    Forbidden("torch.nn.functional.scaled_dot_product_attention", _WHY_TORCH),
+    Forbidden("torch.nn.functional.multi_head_attention_forward", _WHY_TORCH),
+    Forbidden("torch.nn.functional.softmax", _WHY_TORCH),
+    Forbidden("torch.softmax", _WHY_TORCH),
+    Forbidden("scipy.special.softmax", _WHY_TORCH),
+    *(Forbidden(target, _WHY_REFERENCE) for target in (
+        "dotlab.scaled_dot_product_attention",
+        "dotlab.causal_mask",
+        "dotlab.softmax",
+        "dotlab.attention.causal_mask",
+        "dotlab.attention.attention_weights",
+        "dotlab.attention.scaled_dot_product_attention",
+        "dotlab.attention.split_heads",
+        "dotlab.attention.merge_heads",
+        "dotlab.attention.multi_head_attention",
+        "dotlab.tiled.tiled_attention",
+        "dotlab.softmax.softmax",
+        "dotlab.scaling.scaled_scores",
+    )),
+)
+
+
+# -- 5.1: the causal mask --------------------------------------------------------------
+
+
+def _tril(n_q, n_k, k):
+    return np.tril(np.ones((n_q, n_k), dtype=bool), k=k)
+
+
+_MASK_MISTAKES = (
+    Mistake("top-left", "your mask is aligned at the top left (like torch's is_causal=True): with fewer queries than "
+            "keys, the LAST query must see every key. Query i sits at position i + n_keys - n_queries",
+            lambda n_q, n_k: _tril(n_q, n_k, 0)),
+    Mistake("strict", "a token may attend to itself: the diagonal belongs to the mask (use <=, not <)",
+            lambda n_q, n_k: _tril(n_q, n_k, n_k - n_q - 1)),
+    Mistake("upper", "True is on the wrong side: a query may see keys at or BEFORE its own position, never after",
+            lambda n_q, n_k: np.triu(np.ones((n_q, n_k), dtype=bool), k=n_k - n_q)),
+    Mistake("inverted", "your True and False are swapped: here True means 'this key takes part' "
+            "(torch.nn.MultiheadAttention uses the opposite convention)",
+            lambda n_q, n_k: ~_tril(n_q, n_k, n_k - n_q)),
+    Mistake("offset sign", "the shift has the wrong sign: query i sits at position i + (n_keys - n_queries), "
+            "so the diagonal moves right when there are more keys than queries",
+            lambda n_q, n_k: _tril(n_q, n_k, n_q - n_k)),
+    Mistake("all", "every entry is True: a decoder's query must not see later keys",
+            lambda n_q, n_k: np.ones((n_q, n_k), dtype=bool)),
+    Mistake("transposed", "rows are queries and columns are keys: the mask has shape (n_queries, n_keys)",
+            lambda n_q, n_k: _tril(n_k, n_q, n_q - n_k)),
+)
+
+
+def _mask_cases(hidden: bool) -> list[Case]:
+    cases = [
+        Case("4 tokens attending to themselves (square)", (4, 4)),
+        Case("2 new tokens at the end of a 5-token context", (2, 5)),
+        Case("1 new token, 6 keys in the cache: it sees them all", (1, 6)),
+    ]
+    if not hidden:
+        return cases
+    return cases + [
+        Case("a single token", (1, 1)),
+        Case("more queries than keys: the first rows see nothing", (5, 2)),
+        Case("3 queries, 7 keys", (3, 7)),
+        Case("a long square context", (32, 32), show_inputs=False),
+        Case("9 queries, 40 keys", (9, 40)),
+    ]
+
+
+def check_causal_mask(fn, hidden: bool = False) -> None:
+    """Task 5.1: the boolean causal mask, aligned at the bottom right."""
+    run(fn, fn_name="causal_mask", reference=_causal_mask, cases=_mask_cases(hidden),
+        mistakes=_MASK_MISTAKES, forbidden=NO_DELEGATION)
+
+
+# -- 5.2: attention with a mask -----------------------------------------------------------
+
+
+def _attention(q, k, v, mask=None):
+    return _sdpa(q, k, v, mask=mask)
+
+
+def _weights(scores, mask=None, fill=-np.inf, nan_rows=False, axis=-1):
+    s = np.asarray(scores, float)
+    if mask is not None:
+        s = np.where(mask, s, fill)
+    top = s.max(axis=axis, keepdims=True)
+    if not nan_rows:
+        top = np.where(np.isneginf(top), 0.0, top)
+    e = np.exp(s - top)
+    total = e.sum(axis=axis, keepdims=True)
+    if not nan_rows:
+        total = np.where(total == 0, 1.0, total)
+    return e / total
+
+
+def _scores(q, k, divide=None):
+    q, k = np.asarray(q, float), np.asarray(k, float)
+    return q @ k.T / (math.sqrt(q.shape[-1]) if divide is None else divide(q.shape[-1]))
+
+
+_ATTENTION_MISTAKES = (
+    Mistake("unscaled", "the scores were not divided by sqrt(d) (d = q.shape[-1])",
+            lambda q, k, v, mask=None: _weights(_scores(q, k, lambda d: 1.0), mask) @ np.asarray(v, float)),
+    Mistake("by d", "you divided the scores by d; divide by sqrt(d)",
+            lambda q, k, v, mask=None: _weights(_scores(q, k, lambda d: d), mask) @ np.asarray(v, float)),
+    Mistake("columns", "the softmax ran down the columns (axis=0): each query's row of scores must sum to 1 "
+            "(axis=-1)", lambda q, k, v, mask=None: _weights(_scores(q, k), mask, axis=0) @ np.asarray(v, float)),
+    Mistake("raw scores", "raw scores are not attention weights: take the softmax of each row before mixing the values",
+            lambda q, k, v, mask=None: np.where(mask, _scores(q, k), 0.0) @ np.asarray(v, float) if mask is not None
+            else _scores(q, k) @ np.asarray(v, float)),
+    Mistake("nan rows", "a query whose keys are all masked gives softmax of all -inf = 0/0 = nan. Give such rows an "
+            "all-zero output, as PyTorch does: where a row's maximum is -inf use 0 instead, and where a row's sum "
+            "is 0 divide by 1", lambda q, k, v, mask=None: _weights(_scores(q, k), mask, nan_rows=True) @ np.asarray(v, float)),
+    Mistake("finite fill", "a fully masked row must give zeros, but filling masked scores with a large negative number "
+            "(-1e9) makes it an average of ALL the values. Use -inf and treat a row with no key as zero output",
+            lambda q, k, v, mask=None: _weights(_scores(q, k), mask, fill=-1e9) @ np.asarray(v, float)),
+    Mistake("inverted", "the mask is used the wrong way round: True means 'this key takes part' here",
+            lambda q, k, v, mask=None: _weights(_scores(q, k), None if mask is None else ~np.asarray(mask, bool))
+            @ np.asarray(v, float)),
+    Mistake("zeroed scores", "setting a masked score to 0 does not remove it: exp(0) still gives it weight. Set masked "
+            "scores to -inf (their weight becomes exactly 0)",
+            lambda q, k, v, mask=None: _weights(_scores(q, k) * (1 if mask is None else np.asarray(mask, float)))
+            @ np.asarray(v, float)),
+    Mistake("masked after softmax", "you removed the masked weights after the softmax without renormalising: each row "
+            "must still sum to 1 over the keys that take part",
+            lambda q, k, v, mask=None: (_weights(_scores(q, k)) * (1 if mask is None else np.asarray(mask, float)))
+            @ np.asarray(v, float)),
+    Mistake("weights", "you returned the attention weights; multiply them by v to get each query's output",
+            lambda q, k, v, mask=None: _weights(_scores(q, k), mask)),
+)
+
+
+def _attention_cases(hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(502)
+    q3, k3, v3 = (np.round(rng.normal(size=(3, 2)), 2) for _ in range(3))
+    none_for_second = np.array([[True, True, False], [False, False, False], [True, True, True]])
+    cases = [
+        Case("one query, two keys", ([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[10.0], [20.0]])),
+        Case("three tokens with a causal mask", (q3, k3, v3), {"mask": np.tril(np.ones((3, 3), dtype=bool))},
+             show_inputs=False),
+        Case("a query whose keys are all masked must get zeros", (q3, k3, v3), {"mask": none_for_second},
+             show_inputs=False),
+        Case("scores in the thousands (the softmax must not overflow)",
+             ([[30.0, 40.0]], [[30.0, 40.0], [-40.0, 30.0]], [[1.0, 0.0], [0.0, 1.0]])),
+    ]
+    if not hidden:
+        return cases
+    q, k, v = rng.normal(size=(5, 8)), rng.normal(size=(7, 8)), rng.normal(size=(7, 3))
+    random_mask = rng.random((5, 7)) < 0.5
+    random_mask[[1, 3]] = False
+    return cases + [
+        Case("random: 5 queries, 7 keys, d = 8, d_v = 3", (q, k, v), show_inputs=False),
+        Case("random, mask=None given explicitly", (q, k, v), {"mask": None}, show_inputs=False),
+        Case("a causal mask for 3 new tokens at the end of 7", (q[:3], k, v), {"mask": _causal_mask(3, 7)},
+             show_inputs=False),
+        Case("a random mask with two fully masked rows", (q, k, v), {"mask": random_mask}, show_inputs=False),
+        Case("a single key", (q, k[:1], v[:1]), show_inputs=False),
+        Case("d = 1", (q[:, :1], k[:, :1], v), show_inputs=False),
+        Case("every key masked for every query", (q, k, v), {"mask": np.zeros((5, 7), dtype=bool)},
+             show_inputs=False),
+    ]
+
+
+def check_attention(fn, hidden: bool = False) -> None:
+    """Task 5.2: scaled dot-product attention with a boolean mask (True = takes part)."""
+    run(fn, fn_name="attention", reference=_attention, cases=_attention_cases(hidden),
+        mistakes=_ATTENTION_MISTAKES, forbidden=NO_DELEGATION)
+
+
+# -- 5.3 and 5.4: split and merge heads ----------------------------------------------------
+
+
+def _heads(x, n_heads):
+    x = np.asarray(x, float)
+    T, d_model = x.shape
+    return x, T, d_model // n_heads
+
+
+_SPLIT_MISTAKES = (
+    Mistake("reshape only", "a plain reshape to (n_heads, T, d_head) mixes tokens into the wrong heads: reshape to "
+            "(T, n_heads, d_head) first, then swap the first two axes (x.transpose(1, 0, 2))",
+            lambda x, n_heads: (lambda x, T, dh: x.reshape(n_heads, T, dh))(*_heads(x, n_heads))),
+    Mistake("strided", "each head must get consecutive components (head 0: the first d_head of them), not every "
+            "n_heads-th one: reshape to (T, n_heads, d_head), not (T, d_head, n_heads)",
+            lambda x, n_heads: (lambda x, T, dh: x.reshape(T, dh, n_heads).transpose(2, 0, 1))(*_heads(x, n_heads))),
+    Mistake("not transposed", "heads must come first, shape (n_heads, T, d_head), so each head's (T, d_head) block "
+            "is one matrix: swap the first two axes",
+            lambda x, n_heads: (lambda x, T, dh: x.reshape(T, n_heads, dh))(*_heads(x, n_heads))),
+)
+
+_DIVIDE_HINT = ("Check d_model % n_heads == 0 first and raise ValueError naming both, for example "
+                "f'n_heads={n_heads} does not divide d_model={d_model}'.")
+
+
+def _split_cases(hidden: bool) -> list[Case]:
+    cases = [
+        Case("3 tokens, d_model = 4, 2 heads", (np.arange(12.0).reshape(3, 4), 2)),
+        Case("3 tokens, d_model = 6, 3 heads", (np.arange(18.0).reshape(3, 6), 3)),
+        Case("4 heads cannot share d_model = 10", (np.ones((3, 10)), 4), raises=ValueError, must_mention=("10", "4"),
+             hint=_DIVIDE_HINT),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(503)
+    return cases + [
+        Case("one head: the same numbers, one more axis", (np.arange(6.0).reshape(2, 3), 1)),
+        Case("d_head = 1: one component per head", (np.arange(12.0).reshape(3, 4), 4)),
+        Case("a single token", (np.arange(8.0).reshape(1, 8), 2)),
+        Case("random: 5 tokens, d_model = 12, 4 heads", (rng.normal(size=(5, 12)), 4), show_inputs=False),
+        Case("random: 7 tokens, d_model = 12, 6 heads", (rng.normal(size=(7, 12)), 6), show_inputs=False),
+        Case("4 heads cannot share d_model = 6", (np.ones((2, 6)), 4), raises=ValueError, must_mention=("6", "4"),
+             hint=_DIVIDE_HINT),
+    ]
+
+
+def check_split_heads(fn, hidden: bool = False) -> None:
+    """Task 5.3: ``(T, d_model)`` to ``(n_heads, T, d_head)``."""
+    run(fn, fn_name="split_heads", reference=_split_heads, cases=_split_cases(hidden),
+        mistakes=_SPLIT_MISTAKES, forbidden=NO_DELEGATION)
+
+
+_MERGE_MISTAKES = (
+    Mistake("reshape only", "a plain reshape to (T, n_heads * d_head) mixes tokens: bring the tokens first "
+            "(x.transpose(1, 0, 2), shape (T, n_heads, d_head)), then reshape",
+            lambda x: np.asarray(x, float).reshape(np.shape(x)[1], -1)),
+    Mistake("interleaved", "one head's components must stay together, head after head: transpose to "
+            "(T, n_heads, d_head), not (T, d_head, n_heads)",
+            lambda x: np.asarray(x, float).transpose(1, 2, 0).reshape(np.shape(x)[1], -1)),
+    Mistake("stacked", "you stacked the heads' rows on top of each other (shape (n_heads*T, d_head)); each token's "
+            "pieces go side by side in one row: shape (T, n_heads*d_head)",
+            lambda x: np.concatenate(list(np.asarray(x, float)), axis=0)),
+    Mistake("added", "you added the heads together; merging puts their outputs side by side (concatenates them)",
+            lambda x: np.asarray(x, float).sum(axis=0)),
+    Mistake("not reshaped", "after the transpose, reshape to (T, n_heads * d_head): one row per token",
+            lambda x: np.asarray(x, float).transpose(1, 0, 2)),
+)
+
+
+def _merge_cases(hidden: bool) -> list[Case]:
+    cases = [
+        Case("2 heads, 3 tokens, d_head = 2", (_split_heads(np.arange(12.0).reshape(3, 4), 2),)),
+        Case("3 heads, 3 tokens, d_head = 2", (_split_heads(np.arange(18.0).reshape(3, 6), 3),)),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(504)
+    return cases + [
+        Case("one head", (np.arange(6.0).reshape(1, 2, 3),)),
+        Case("d_head = 1", (np.arange(12.0).reshape(4, 3, 1),)),
+        Case("a single token", (np.arange(8.0).reshape(4, 1, 2),)),
+        Case("random: 4 heads, 5 tokens, d_head = 3", (rng.normal(size=(4, 5, 3)),), show_inputs=False),
+        Case("random: 2 heads, 6 tokens, d_head = 5", (rng.normal(size=(2, 6, 5)),), show_inputs=False),
+    ]
+
+
+def check_merge_heads(fn, hidden: bool = False) -> None:
+    """Task 5.4: ``(n_heads, T, d_head)`` back to ``(T, n_heads * d_head)``."""
+    run(fn, fn_name="merge_heads", reference=_merge_heads, cases=_merge_cases(hidden),
+        mistakes=_MERGE_MISTAKES, forbidden=NO_DELEGATION)
+
+
+# -- 5.5: tiled attention with an online softmax ---------------------------------------------
+
+
+def _online(q, k, v, block_size=64, *, rescale_l=True, rescale_acc=True, scale=True, per_block=False, full_blocks=False):
+    """Tiled attention as written, or with one of the classic mistakes switched on."""
+    q, k, v = (np.asarray(a, float) for a in (q, k, v))
+    if scale:
+        q = q / math.sqrt(q.shape[-1])
+    T_k = k.shape[0]
+    stop = (T_k // block_size) * block_size if full_blocks else T_k
+    m = np.full((q.shape[0], 1), -np.inf)
+    l = np.zeros((q.shape[0], 1))
+    acc = np.zeros((q.shape[0], v.shape[1]))
+    outs = []
+    for j in range(0, stop, block_size):
+        s = q @ k[j:j + block_size].T
+        if per_block:
+            w = np.exp(s - s.max(axis=1, keepdims=True))
+            outs.append(w / w.sum(axis=1, keepdims=True) @ v[j:j + block_size])
+            continue
+        m_new = np.maximum(m, s.max(axis=1, keepdims=True))
+        p = np.exp(s - m_new)
+        r = np.exp(m - m_new)
+        l = (l * r if rescale_l else l) + p.sum(axis=1, keepdims=True)
+        acc = (acc * r if rescale_acc else acc) + p @ v[j:j + block_size]
+        m = m_new
+    if per_block:
+        return np.mean(outs, axis=0)
+    return acc / l
+
+
+_TILED_MISTAKES = (
+    Mistake("no rescale", "when a block raises a query's running maximum from m to m', the sums kept so far were "
+            "computed relative to m: multiply both the running sum l and the accumulator by exp(m - m') before "
+            "adding the new block",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, rescale_l=False, rescale_acc=False)),
+    Mistake("rescale l only", "you rescaled the running sum l by exp(m - m') but not the accumulator of weighted "
+            "values: both were computed relative to the old maximum",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, rescale_acc=False)),
+    Mistake("rescale acc only", "you rescaled the accumulator by exp(m - m') but not the running sum l: both were "
+            "computed relative to the old maximum",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, rescale_l=False)),
+    Mistake("per block", "you took a separate softmax inside each block and averaged the blocks' outputs: the "
+            "weights must be normalised over ALL keys, which is what the running max and sum are for",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, per_block=True)),
+    Mistake("unscaled", "the scores were not divided by sqrt(d) (d = q.shape[-1])",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, scale=False)),
+    Mistake("last block", "the keys of the last, shorter block are missing: when block_size does not divide the "
+            "number of keys the last block is shorter, so loop with range(0, T_k, block_size)",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, full_blocks=True)),
+)
+
+
+def _tiled_cases(hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(505)
+    q, k, v = rng.normal(size=(10, 4)), rng.normal(size=(10, 4)), rng.normal(size=(10, 3))
+    rising_k = np.arange(12.0)[:, None] * np.ones((1, 2))  # every block's scores beat the last one's
+    cases = [
+        Case("10 tokens in blocks of 4 (the last block is shorter)", (q, k, v), {"block_size": 4}, show_inputs=False),
+        Case("one block bigger than everything", (q, k, v), {"block_size": 64}, show_inputs=False),
+        Case("scores that rise block after block (the running max must move)",
+             (np.full((2, 2), 2.0), rising_k, np.arange(12.0)[:, None]), {"block_size": 3}, show_inputs=False),
+    ]
+    if not hidden:
+        return cases
+    big_q, big_k, big_v = rng.normal(size=(40, 16)), rng.normal(size=(100, 16)), rng.normal(size=(100, 5))
+    return cases + [
+        Case("blocks of 1 key", (q, k, v), {"block_size": 1}, show_inputs=False),
+        Case("7 queries, 13 keys, blocks of 5", (q[:7], rng.normal(size=(13, 4)), rng.normal(size=(13, 3))),
+             {"block_size": 5}, show_inputs=False),
+        Case("scores in the thousands", (q * 60, k * 60, v), {"block_size": 3}, show_inputs=False),
+        Case("scores that fall block after block", (np.full((2, 2), 2.0), rising_k[::-1], np.arange(12.0)[:, None]),
+             {"block_size": 5}, show_inputs=False),
+        Case("random: 40 queries, 100 keys, d = 16, blocks of 32", (big_q, big_k, big_v), {"block_size": 32},
+             show_inputs=False),
+    ]
+
+
+# The memory case: 256 queries and 4,096 keys, d = 8. The score table alone would be
+# 256 x 4,096 float64 = 8 MiB; one 64 x 64 tile is 32 KiB. Allow an eighth of the table.
+_MEMORY_SHAPE = (256, 4096, 8)
+_MEMORY_BLOCK = 64
+
+
+def _peak_memory(fn) -> tuple[int, int]:
+    """Peak bytes NumPy allocated while ``fn`` ran on the memory case, and the table's size."""
+    T_q, T_k, d = _MEMORY_SHAPE
+    rng = np.random.default_rng(506)
+    q, k, v = rng.normal(size=(T_q, d)), rng.normal(size=(T_k, d)), rng.normal(size=(T_k, d))
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        fn(q, k, v, block_size=_MEMORY_BLOCK)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return peak, T_q * T_k * 8
+
+
+def _check_memory(fn) -> None:
+    """Fail a tiled_attention that holds anything like the whole score table.
+
+    NumPy reports its allocations to :mod:`tracemalloc`, so the peak is measured, not
+    guessed. Like the seed check of task 4.4, this compares the function with itself
+    rather than with a reference, so it runs only where the learner's function is an
+    ordinary local function (the notebook's kernel, pytest).
+    """
+    peak, table = _peak_memory(fn)
+    if peak > table / 8:
+        T_q, T_k, _ = _MEMORY_SHAPE
+        raise CheckFailure(
+            f"tiled_attention(q, k, v, block_size={_MEMORY_BLOCK}) with {T_q} queries and {T_k} keys held "
+            f"{peak / 2**20:.1f} MiB at its peak; the whole {T_q} x {T_k} score table is {table / 2**20:.0f} MiB, and "
+            f"one {_MEMORY_BLOCK} x {_MEMORY_BLOCK} tile {_MEMORY_BLOCK**2 * 8 / 2**10:.0f} KiB. Never build a row of "
+            "scores against all keys: keep a running max, sum and weighted sum per query, and update them one block "
+            "of keys at a time"
+        )
+
+
+def check_tiled_attention(fn, hidden: bool = False) -> None:
+    """Task 5.5: attention over blocks of keys with an online softmax, equal to plain attention."""
+    cases = _tiled_cases(hidden)
+    run(fn, fn_name="tiled_attention", reference=lambda q, k, v, block_size=64: _sdpa(q, k, v), cases=cases,
+        mistakes=_TILED_MISTAKES, forbidden=NO_DELEGATION, quiet=True)
+    local = hasattr(fn, "__code__")
+    if local:
+        _check_memory(fn)
+    print(f"\u2714 tiled_attention: all {len(cases) + local} checks passed")
+
+
+CHECKS = {
+    "5.1": check_causal_mask,
+    "5.2": check_attention,
+    "5.3": check_split_heads,
+    "5.4": check_merge_heads,
+    "5.5": check_tiled_attention,
+}
