@@ -1,0 +1,418 @@
+"""Checks for chapter 6's assignment: scoring the vocabulary, sampling, one cached decode step.
+
+Task ids match the chapter, the exercise notebook and the pytest markers:
+6.1 ``vocab_logits``, 6.2 ``softmax_temperature``, 6.3 ``top_k_sample``,
+6.4 ``top_p_sample``, 6.5 ``decode_step``.
+Each ``check_*`` function runs the visible cases, or with ``hidden=True`` the fuller set
+the grader uses, and raises :class:`~dotlab.checks.CheckFailure` naming the likely
+mistake. The references are :mod:`dotlab.vocab`, :mod:`dotlab.softmax` and
+:mod:`dotlab.kvcache`.
+
+The samplers take a *seed* rather than a Generator, so that the learner's call and the
+reference's each start from a fresh ``np.random.default_rng(seed)``, and they must draw
+with ``rng.choice(V, p=probs)`` over the whole vocabulary in token order: that is what
+makes "the same seed gives the same token" checkable, token for token.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+from dotlab.kvcache import head_decode_step as _head_decode_step
+from dotlab.softmax import softmax as _softmax
+from dotlab.vocab import sample_token as _sample_token
+from dotlab.vocab import vocab_logits as _vocab_logits
+
+
+def _no_reference(*targets: str) -> tuple[Forbidden, ...]:
+    return tuple(Forbidden(t, "the course's reference implementation is not your answer") for t in targets)
+
+
+def _stable(x):
+    x = np.asarray(x, float)
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+# -- 6.1: one dot product per vocabulary token ------------------------------------------------
+
+_LOGIT_MISTAKES = (
+    Mistake("probabilities", "you returned probabilities (a softmax); the logits are the raw dot products W_U h, "
+                             "before any softmax", lambda h, W_U: _stable(np.asarray(W_U, float) @ np.asarray(h, float))),
+    Mistake("log-probabilities", "you returned log-probabilities; the logits are the raw dot products W_U h",
+            lambda h, W_U: np.log(_stable(np.asarray(W_U, float) @ np.asarray(h, float)))),
+    Mistake("columns", "you paired h with the *columns* of W_U (W_U.T @ h); each token's output vector is a row of "
+                       "W_U, shape (V, d_model): logits = W_U @ h",
+            lambda h, W_U: np.asarray(W_U, float).T @ np.asarray(h, float)),
+    Mistake("cosine", "you divided by the vectors' lengths (cosine similarity); a logit is the raw dot product, "
+                      "and a longer output vector is meant to score higher",
+            lambda h, W_U: (np.asarray(W_U, float) @ np.asarray(h, float))
+            / (np.linalg.norm(W_U, axis=1) * np.linalg.norm(h))),
+    Mistake("argmax", "you returned the best token's id; return all V logits (picking a token comes later)",
+            lambda h, W_U: float(np.argmax(np.asarray(W_U, float) @ np.asarray(h, float)))),
+    Mistake("sum", "you added the logits up into one number; return one logit per vocabulary token",
+            lambda h, W_U: float(np.sum(np.asarray(W_U, float) @ np.asarray(h, float)))),
+)
+
+_LOGIT_SHAPE_HINT = ("W_U has one row per token, shape (V, d_model), and each logit is a row of W_U dotted with h. "
+                     "For one h that is W_U @ h; for hidden states stacked as rows, h of shape (T, d_model), it is "
+                     "h @ W_U.T, which works for both")
+
+
+def _logit_cases(hidden: bool) -> list[Case]:
+    W3 = [[1.0, 0.0, 2.0], [0.0, 1.0, -1.0], [-1.0, -1.0, 0.5]]  # V = d_model = 3: rows and columns both fit
+    cases = [
+        Case("V = 3 tokens, d_model = 2", ([2.0, 0.5], [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])),
+        Case("V = 3 tokens, d_model = 3", ([1.0, 2.0, -1.0], W3)),
+        Case("h of length 3 against rows of length 4", ([1.0, 2.0, 3.0], np.ones((5, 4))), raises=ValueError,
+             must_mention=("3", "4"), hint="Compare len(h) with W_U.shape[1] and raise a ValueError naming both."),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(601)
+    return cases + [
+        Case("V = 4, d_model = 1", ([3.0], [[1.0], [-2.0], [0.5], [0.0]])),
+        Case("a long output vector scores higher", ([1.0, 1.0], [[1.0, 1.0], [10.0, 10.0], [1.0, -1.0]])),
+        Case("tinygpt's size: V = 125, d_model = 96", (rng.normal(size=96), rng.normal(size=(125, 96))), show_inputs=False),
+        Case("several positions at once: h is (T, d_model) = (4, 3)", (rng.normal(size=(4, 3)), rng.normal(size=(6, 3))),
+             show_inputs=False),
+        Case("float32 inputs", (np.float32([0.5, -1.0]), np.float32([[2.0, 1.0], [0.0, 4.0]]))),
+        Case("h of length 2 against rows of length 6", ([1.0, 2.0], np.ones((3, 6))), raises=ValueError,
+             must_mention=("2", "6")),
+    ]
+
+
+def check_vocab_logits(fn, hidden: bool = False) -> None:
+    """Task 6.1: ``logits = W_U h``, one dot product per vocabulary token."""
+    run_checks(fn, fn_name="vocab_logits", reference=_vocab_logits, cases=_logit_cases(hidden),
+               mistakes=_LOGIT_MISTAKES, forbidden=_no_reference("dotlab.vocab.vocab_logits"),
+               error_hints=(("matmul", _LOGIT_SHAPE_HINT), ("shapes", _LOGIT_SHAPE_HINT)), rtol=1e-6, atol=1e-9)
+
+
+# -- 6.2: softmax with a temperature ------------------------------------------------------------
+
+
+def _temperature_reference(logits, temperature):
+    return _softmax(logits, temperature=temperature)
+
+
+def _with_temperature(transform):
+    def predict(logits, temperature):
+        return transform(np.asarray(logits, float), temperature)
+
+    return predict
+
+
+_TEMPERATURE_MISTAKES = (
+    Mistake("multiplied", "you multiplied the logits by the temperature; divide them by it (τ > 1 flattens the "
+                          "distribution, τ < 1 sharpens it)", _with_temperature(lambda x, t: _stable(x * t))),
+    Mistake("naive", "exp() of large logits overflows to inf, and inf/inf = nan: subtract the largest logit before "
+                     "exp (it cancels between numerator and denominator)",
+            _with_temperature(lambda x, t: np.exp(x / t) / np.exp(x / t).sum())),
+    Mistake("after softmax", "you divided the probabilities by τ; divide the logits, before the exponential",
+            _with_temperature(lambda x, t: _stable(x) / t)),
+    Mistake("unnormalised", "you returned exp((x - max) / τ) without dividing by its sum: probabilities add up to 1",
+            _with_temperature(lambda x, t: np.exp((x - x.max()) / t))),
+    Mistake("ignored", "the temperature had no effect: divide the logits by it before the softmax",
+            _with_temperature(lambda x, t: _stable(x))),
+    Mistake("log", "you returned log-probabilities; return the probabilities themselves",
+            _with_temperature(lambda x, t: np.log(_stable(x / t)))),
+)
+
+_TEMPERATURE_HINT = ("A temperature of 0 or below has no meaning here (τ → 0 is greedy decoding, a separate rule): "
+                     "raise ValueError(f'temperature={temperature} must be positive').")
+
+
+def _temperature_cases(hidden: bool) -> list[Case]:
+    x = [1.0, 2.0, 3.0]
+    cases = [
+        Case("temperature 1: the plain softmax", (x, 1.0)),
+        Case("temperature 0.5: sharper", (x, 0.5)),
+        Case("temperature 10: flatter", (x, 10.0)),
+        Case("large logits at temperature 0.5 (exp(2000) overflows)", ([1000.0, 1001.0, 1002.0], 0.5)),
+        Case("temperature 0", (x, 0.0), raises=ValueError, must_mention=("0",), hint=_TEMPERATURE_HINT),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(602)
+    return cases + [
+        Case("a cold temperature: nearly one-hot", ([0.0, 1.0, 2.5], 0.05)),
+        Case("a single logit", ([5.0], 3.0)),
+        Case("a -inf logit (a banned token) keeps probability 0", ([-np.inf, 1.0, 2.0], 2.0)),
+        Case("logits of 1e4 at temperature 3", ([1e4, 1e4 - 5.0, 0.0], 3.0)),
+        Case("125 random logits at temperature 0.7", (rng.normal(scale=3, size=125), 0.7), show_inputs=False),
+        Case("an int temperature", ([0.5, -0.5, 2.0], 2)),
+        Case("a negative temperature", (x, -1.0), raises=ValueError, must_mention=("-1",), hint=_TEMPERATURE_HINT),
+    ]
+
+
+def check_softmax_temperature(fn, hidden: bool = False) -> None:
+    """Task 6.2: ``softmax(logits / τ)``, computed without overflow."""
+    forbidden = (Forbidden("scipy.special.softmax", "write the exponentials and the normalisation yourself"),)
+    forbidden += _no_reference("dotlab.softmax", "dotlab.softmax.softmax", "dotlab.vocab.next_token_probs")
+    hints = (("division by zero", _TEMPERATURE_HINT), ("divide by zero", _TEMPERATURE_HINT))
+    run_checks(fn, fn_name="softmax_temperature", reference=_temperature_reference, cases=_temperature_cases(hidden),
+               mistakes=_TEMPERATURE_MISTAKES, forbidden=forbidden, error_hints=hints)
+
+
+# -- 6.3 and 6.4: seeded sampling ----------------------------------------------------------------
+
+
+def _draw(probs, seed):
+    """The draw every sampler here makes: rng.choice over the vocabulary, in token order."""
+    probs = np.asarray(probs, float)
+    return int(np.random.default_rng(seed).choice(probs.size, p=probs / probs.sum()))
+
+
+def _keep(logits, ids):
+    """Softmax over the tokens ``ids`` only, as a length-V vector with zeros elsewhere."""
+    logits = np.asarray(logits, float)
+    probs = np.zeros_like(logits)
+    probs[ids] = _stable(logits[ids])
+    return probs
+
+
+def _best_first(logits):
+    return np.argsort(-np.asarray(logits, float), kind="stable")
+
+
+def _sorted_draw(logits, ids, seed):
+    """Draw among ``ids`` in the order listed (best first), not in token order."""
+    p = _stable(np.asarray(logits, float)[ids])
+    return int(ids[np.random.default_rng(seed).choice(len(ids), p=p)])
+
+
+def _legacy_draw(probs, seed):
+    return int(np.random.RandomState(seed).choice(len(probs), p=probs))
+
+
+def _top_k_reference(logits, k, seed):
+    return _sample_token(logits, np.random.default_rng(seed), top_k=k)
+
+
+_ORDER_HINT = ("you drew among the kept tokens listed best first. Draw over the whole vocabulary in token order, "
+               "rng.choice(len(logits), p=probs) with probs zero outside the kept tokens: only then does the same "
+               "seed pick the same token as everyone else's sampler")
+_POSITION_HINT = "you returned a position in your sorted list of candidates; return the token id itself (an index into logits)"
+_LEGACY_HINT = ("you used NumPy's legacy global generator (np.random.seed / np.random.choice); use a Generator, "
+                "rng = np.random.default_rng(seed), then rng.choice(...): the two draw different numbers from the same seed")
+_GREEDY_HINT = "you returned the most probable token every time; sample it with rng.choice(len(logits), p=probs)"
+
+_TOP_K_MISTAKES = (
+    Mistake("ignored k", "every token could be drawn: keep only the k largest logits, and give the rest probability 0",
+            lambda logits, k, seed: _draw(_stable(logits), seed)),
+    Mistake("k smallest", "you kept the k *smallest* logits: np.argsort sorts in ascending order, so take the last k "
+                          "(or sort -logits)", lambda logits, k, seed: _draw(_keep(logits, _best_first(logits)[::-1][:k]), seed)),
+    Mistake("k + 1", "you kept k + 1 tokens; keep exactly k",
+            lambda logits, k, seed: _draw(_keep(logits, _best_first(logits)[:k + 1]), seed)),
+    Mistake("uniform", "you gave the k kept tokens equal chances; keep their softmax probabilities, renormalised",
+            lambda logits, k, seed: _draw(np.isin(np.arange(len(logits)), _best_first(logits)[:k]).astype(float), seed)),
+    Mistake("sorted order", _ORDER_HINT, lambda logits, k, seed: _sorted_draw(logits, _best_first(logits)[:k], seed)),
+    Mistake("position", _POSITION_HINT, lambda logits, k, seed: float(
+        np.random.default_rng(seed).choice(k, p=_stable(np.asarray(logits, float)[_best_first(logits)[:k]])))),
+    Mistake("legacy", _LEGACY_HINT, lambda logits, k, seed: _legacy_draw(_keep(logits, _best_first(logits)[:k]), seed)),
+    Mistake("greedy", _GREEDY_HINT, lambda logits, k, seed: int(np.argmax(logits))),
+)
+
+_RENORMALISE_HINT = ("the probabilities you passed to rng.choice do not add up to 1: after zeroing the tokens you "
+                     "dropped, divide by the sum of what is left (or take the softmax of the kept logits only)")
+_SAMPLE_HINTS = (("do not sum to 1", _RENORMALISE_HINT), ("contain NaN", _RENORMALISE_HINT))
+_K_HINT = "k must be between 1 and len(logits): raise ValueError(f'k={k} must be between 1 and {len(logits)}')."
+
+# Six distinct logits, close enough that every token has a real chance.
+_SIX = [2.0, 1.0, 0.5, 2.5, -1.0, 0.0]
+
+
+def _top_k_cases(hidden: bool) -> list[Case]:
+    cases = [Case(f"k=3, seed={seed}", (_SIX, 3, seed)) for seed in (0, 1, 8, 10, 19)]
+    cases += [
+        Case("k=1 is greedy, seed=6", (_SIX, 1, 6)),
+        Case("k=6 keeps everything, seed=8", (_SIX, 6, 8)),
+        Case("k=0", (_SIX, 0, 0), raises=ValueError, must_mention=("0",), hint=_K_HINT),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(603)
+    wide = rng.normal(scale=2, size=50)
+    return cases + [Case(f"50 random logits, k=5, seed={seed}", (wide, 5, seed), show_inputs=False)
+                    for seed in range(10, 22)] + [
+        Case("k=2, seed=3", (_SIX, 2, 3)),
+        Case("k=4, seed=30", (_SIX, 4, 30)),
+        Case("k=6 of 6, seed=31", (_SIX, 6, 31)),
+        Case("a NumPy integer k", (_SIX, np.int64(3), 9)),
+        Case("k larger than the vocabulary", (_SIX, 7, 0), raises=ValueError, must_mention=("7",), hint=_K_HINT),
+    ]
+
+
+def check_top_k_sample(fn, hidden: bool = False) -> None:
+    """Task 6.3: keep the ``k`` largest logits, then draw with ``np.random.default_rng(seed)``."""
+    forbidden = _no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_k_filter", "dotlab.vocab.next_token_probs")
+    run_checks(fn, fn_name="top_k_sample", reference=_top_k_reference, cases=_top_k_cases(hidden),
+               mistakes=_TOP_K_MISTAKES, forbidden=forbidden, error_hints=_SAMPLE_HINTS)
+
+
+def _top_p_reference(logits, p, seed):
+    return _sample_token(logits, np.random.default_rng(seed), top_p=p)
+
+
+def _nucleus(logits, p, *, strict=False, ascending=False):
+    probs = _stable(logits)
+    order = _best_first(logits)[::-1] if ascending else _best_first(logits)
+    running = np.cumsum(probs[order])
+    n = int(np.sum(running < p)) if strict else int(np.searchsorted(running, p)) + 1
+    return order[:min(n, len(order))]
+
+
+def _own_probability_at_least(logits, p):
+    probs = _stable(logits)
+    keep = np.flatnonzero(probs >= p)
+    return keep if keep.size else np.array([int(np.argmax(probs))])  # nothing that likely: the best alone
+
+
+_TOP_P_MISTAKES = (
+    Mistake("crossing token", "the token that carries the running total up to p belongs in the nucleus: keep tokens "
+                              "up to and including the first where the cumulative probability reaches p",
+            lambda logits, p, seed: _draw(_keep(logits, _nucleus(logits, p, strict=True)), seed)),
+    Mistake("ascending", "you added up the probabilities from the *least* probable token; the nucleus is the most "
+                         "probable tokens, so sort in descending order",
+            lambda logits, p, seed: _draw(_keep(logits, _nucleus(logits, p, ascending=True)), seed)),
+    Mistake("ignored p", "every token could be drawn: keep only the nucleus, the most probable tokens whose "
+                         "probabilities together reach p", lambda logits, p, seed: _draw(_stable(logits), seed)),
+    Mistake("own probability", "you kept the tokens whose *own* probability is at least p; top-p keeps the most "
+                               "probable tokens until their *cumulative* probability reaches p",
+            lambda logits, p, seed: _draw(_keep(logits, _own_probability_at_least(logits, p)), seed)),
+    Mistake("sorted order", _ORDER_HINT, lambda logits, p, seed: _sorted_draw(logits, _nucleus(logits, p), seed)),
+    Mistake("position", _POSITION_HINT, lambda logits, p, seed: float(
+        np.random.default_rng(seed).choice(len(_nucleus(logits, p)), p=_stable(np.asarray(logits, float)[_nucleus(logits, p)])))),
+    Mistake("legacy", _LEGACY_HINT, lambda logits, p, seed: _legacy_draw(_keep(logits, _nucleus(logits, p)), seed)),
+    Mistake("greedy", _GREEDY_HINT, lambda logits, p, seed: int(np.argmax(logits))),
+)
+
+_P_HINT = "p must be a probability in (0, 1]: raise ValueError(f'p={p} must be in (0, 1]')."
+# Probabilities 0.1, 0.25, 0.05, 0.4, 0.2: best first (tokens 3, 1, 4, 0, 2) the running
+# totals are 0.4, 0.65, 0.85, 0.95, 1, and that order is not the tokens' own order.
+_FIVE = np.log([0.1, 0.25, 0.05, 0.4, 0.2])
+
+
+def _top_p_cases(hidden: bool) -> list[Case]:
+    cases = [Case(f"p=0.6 keeps two tokens, seed={seed}", (_FIVE, 0.6, seed)) for seed in (0, 2, 4)]
+    cases += [Case(f"p=0.9 keeps four tokens, seed={seed}", (_FIVE, 0.9, seed)) for seed in (3, 5, 8)]
+    cases += [
+        Case("p=0.15 keeps only the most probable, seed=4", (_FIVE, 0.15, 4)),
+        Case("p=1 keeps everything, seed=8", (_FIVE, 1.0, 8)),
+        Case("p=0", (_FIVE, 0.0, 0), raises=ValueError, must_mention=("0",), hint=_P_HINT),
+    ]
+    if not hidden:
+        return cases
+    rng = np.random.default_rng(604)
+    wide = rng.normal(scale=2, size=50)
+    return cases + [Case(f"50 random logits, p=0.8, seed={seed}", (wide, 0.8, seed), show_inputs=False)
+                    for seed in range(10, 22)] + [
+        Case("p=0.7 keeps three tokens, seed=11", (_FIVE, 0.7, 11)),
+        Case("p=0.5 keeps two tokens, seed=12", (_FIVE, 0.5, 12)),
+        Case("a confident model: one token above p", ([5.0, 0.0, -1.0, 0.5], 0.9, 13)),
+        Case("p=1.5", (_FIVE, 1.5, 0), raises=ValueError, must_mention=("1.5",), hint=_P_HINT),
+    ]
+
+
+def check_top_p_sample(fn, hidden: bool = False) -> None:
+    """Task 6.4: nucleus sampling, drawn with ``np.random.default_rng(seed)``."""
+    forbidden = _no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_p_filter", "dotlab.vocab.next_token_probs")
+    run_checks(fn, fn_name="top_p_sample", reference=_top_p_reference, cases=_top_p_cases(hidden),
+               mistakes=_TOP_P_MISTAKES, forbidden=forbidden, error_hints=_SAMPLE_HINTS)
+
+
+# -- 6.5: one decode step with a KV cache ---------------------------------------------------------
+
+
+def _decode_reference(x, K_cache, V_cache, W_q, W_k, W_v):
+    return _head_decode_step(x, K_cache, V_cache, W_q, W_k, W_v)[0]
+
+
+def _attend(q, K, V, scale=None, normalise=True):
+    s = K @ q * (1 / math.sqrt(q.shape[0]) if scale is None else scale)
+    w = _stable(s) if normalise else s
+    return w @ V
+
+
+def _decode_with(rule):
+    def predict(x, K_cache, V_cache, W_q, W_k, W_v):
+        x, K_cache, V_cache, W_q, W_k, W_v = (np.asarray(a, float) for a in (x, K_cache, V_cache, W_q, W_k, W_v))
+        q, k, v = x @ W_q, x @ W_k, x @ W_v
+        K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+        return rule(x=x, q=q, k=k, v=v, K=K, V=V, K_cache=K_cache, V_cache=V_cache, W_q=W_q, W_k=W_k)
+
+    return predict
+
+
+_DECODE_MISTAKES = (
+    Mistake("no self", "the new token attends to itself too: append its key and value to the caches before scoring "
+                       "(the context has T tokens, the new one included)",
+            _decode_with(lambda q, K_cache, V_cache, **_: _attend(q, K_cache, V_cache))),
+    Mistake("unscaled", "you left out the 1/sqrt(d_head) scale on the scores (chapter 4)",
+            _decode_with(lambda q, K, V, **_: _attend(q, K, V, scale=1.0))),
+    Mistake("by d_head", "you divided the scores by d_head; divide by its square root",
+            _decode_with(lambda q, K, V, **_: _attend(q, K, V, scale=1 / q.shape[0]))),
+    Mistake("by d_model", "you scaled by 1/sqrt(d_model); the scores are dot products of length d_head, so scale "
+                          "by 1/sqrt(d_head)", _decode_with(lambda x, q, K, V, **_: _attend(q, K, V, scale=1 / math.sqrt(x.shape[0])))),
+    Mistake("no softmax", "you mixed the values with the raw scores; turn them into weights with a softmax first",
+            _decode_with(lambda q, K, V, **_: _attend(q, K, V, normalise=False))),
+    Mistake("keys as values", "you mixed the keys; the weights average the *values*",
+            _decode_with(lambda q, K, **_: _attend(q, K, K))),
+    Mistake("only self", "the new token attended only to itself; its query meets every cached key too",
+            _decode_with(lambda v, **_: v)),
+    Mistake("q and k swapped", "you swapped W_q and W_k: the new token's query is x @ W_q and its key x @ W_k",
+            _decode_with(lambda x, K_cache, V, W_q, W_k, **_: _attend(x @ W_k, np.vstack([K_cache, x @ W_q]), V))),
+)
+
+_CACHE_HINT = ("Check that the caches line up: raise ValueError(f'K_cache holds {len(K_cache)} tokens but V_cache "
+               "holds {len(V_cache)}').")
+
+
+def _decode_case(label, rng, T_cached, d_model, d_head, **kwargs):
+    x = rng.normal(size=d_model)
+    K, V = rng.normal(size=(T_cached, d_head)), rng.normal(size=(T_cached, d_head))
+    W_q, W_k, W_v = rng.normal(size=(3, d_model, d_head))
+    return Case(label, (x, K, V, W_q, W_k, W_v), **kwargs)
+
+
+def _decode_cases(hidden: bool) -> list[Case]:
+    rng = np.random.default_rng(605)
+    cases = [
+        _decode_case("three cached tokens, d_model=4, d_head=3", rng, 3, 4, 3),
+        _decode_case("the first token: empty caches of shape (0, 2)", rng, 0, 4, 2),
+        _decode_case("five cached tokens, d_model=6, d_head=6", rng, 5, 6, 6),
+        Case("K_cache with 3 tokens, V_cache with 2", (np.ones(4), np.ones((3, 2)), np.ones((2, 2)), np.ones((4, 2)),
+                                                       np.ones((4, 2)), np.ones((4, 2))),
+             raises=ValueError, must_mention=("3", "2"), hint=_CACHE_HINT),
+    ]
+    if not hidden:
+        return cases
+    return cases + [
+        _decode_case("one cached token", rng, 1, 3, 2),
+        _decode_case("tinygpt's head size: 20 cached tokens, d_model=96, d_head=24", rng, 20, 96, 24, show_inputs=False),
+        _decode_case("d_head larger than d_model", rng, 4, 2, 5),
+        Case("K_cache with 1 token, V_cache with 4", (np.ones(3), np.ones((1, 2)), np.ones((4, 2)), np.ones((3, 2)),
+                                                      np.ones((3, 2)), np.ones((3, 2))),
+             raises=ValueError, must_mention=("1", "4"), hint=_CACHE_HINT),
+    ]
+
+
+def check_decode_step(fn, hidden: bool = False) -> None:
+    """Task 6.5: one head's attention output for a new token, with the keys and values of earlier tokens cached."""
+    forbidden = _no_reference("dotlab.kvcache.head_decode_step", "dotlab.scaled_dot_product_attention",
+                              "dotlab.attention.scaled_dot_product_attention")
+    run_checks(fn, fn_name="decode_step", reference=_decode_reference, cases=_decode_cases(hidden),
+               mistakes=_DECODE_MISTAKES, forbidden=forbidden)
+
+
+CHECKS = {
+    "6.1": check_vocab_logits,
+    "6.2": check_softmax_temperature,
+    "6.3": check_top_k_sample,
+    "6.4": check_top_p_sample,
+    "6.5": check_decode_step,
+}

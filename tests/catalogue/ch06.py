@@ -1,0 +1,488 @@
+"""Wrong versions of chapter 6's functions (tasks 6.1 to 6.5).
+
+Each function redefines the exercise's name on purpose: its source is pasted into a
+notebook cell exactly as a learner would have written it. Only ``math`` and ``np`` are
+available there.
+"""
+# ruff: noqa: F811  (every entry reuses the exercise's function name)
+
+import math
+
+import numpy as np
+
+from catalogue import Catalogue
+
+WRONG = Catalogue()
+
+# -- 6.1 vocab_logits ------------------------------------------------------------------
+
+
+@WRONG.add("vocab_logits", expect="you returned probabilities")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    scores = h @ W_U.T
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@WRONG.add("vocab_logits", expect="W_U @ h")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return W_U.T @ h  # each column of W_U against h
+
+
+@WRONG.add("vocab_logits", expect="cosine similarity")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return (W_U @ h) / (np.linalg.norm(W_U, axis=1) * np.linalg.norm(h))
+
+
+@WRONG.add("vocab_logits", expect="best token's id")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return int(np.argmax(W_U @ h))
+
+
+@WRONG.add("vocab_logits", expect="h @ W_U.T, which works for both", hidden_only=True)
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return W_U @ h  # right for one vector, not for a stack of them
+
+
+@WRONG.add("vocab_logits", expect="should raise ValueError")
+def vocab_logits(h, W_U):
+    # zip() stops at the shorter of row and h, so a mismatch goes unnoticed
+    return np.array([sum(w * x for w, x in zip(row, h)) for row in W_U])
+
+
+@WRONG.add("vocab_logits", expect="log-probabilities")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    scores = W_U @ h
+    return scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
+
+
+@WRONG.add("vocab_logits", expect="called dotlab.vocab.vocab_logits")
+def vocab_logits(h, W_U):
+    import dotlab.vocab
+
+    return dotlab.vocab.vocab_logits(h, W_U)
+
+
+@WRONG.add("vocab_logits", expect="not implemented yet")
+def vocab_logits(h, W_U):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+# -- 6.2 softmax_temperature -----------------------------------------------------------
+
+
+@WRONG.add("softmax_temperature", expect="multiplied the logits by the temperature")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, float) * temperature
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+@WRONG.add("softmax_temperature", expect="overflows to inf")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    e = np.exp(np.asarray(logits, float) / temperature)
+    return e / e.sum()
+
+
+@WRONG.add("softmax_temperature", expect="divided the probabilities by τ")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, float)
+    e = np.exp(x - x.max())
+    return e / e.sum() / temperature
+
+
+@WRONG.add("softmax_temperature", expect="without dividing by its sum")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, float)
+    return np.exp((x - x.max()) / temperature)
+
+
+@WRONG.add("softmax_temperature", expect="the temperature had no effect")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, float)
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+@WRONG.add("softmax_temperature", expect="should raise ValueError")
+def softmax_temperature(logits, temperature):
+    x = np.asarray(logits, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.exp((x - x.max()) / temperature)
+    return e / e.sum()
+
+
+@WRONG.add("softmax_temperature", expect="does not mention")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError("the temperature must be positive")
+    x = np.asarray(logits, float)
+    e = np.exp((x - x.max()) / temperature)
+    return e / e.sum()
+
+
+@WRONG.add("softmax_temperature", expect="called scipy.special.softmax")
+def softmax_temperature(logits, temperature):
+    from scipy.special import softmax
+
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    return softmax(np.asarray(logits, float) / temperature)
+
+
+# -- 6.3 top_k_sample ------------------------------------------------------------------
+
+
+@WRONG.add("top_k_sample", expect="k *smallest* logits")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(logits)[:k]  # argsort is ascending: these are the smallest
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs))
+
+
+@WRONG.add("top_k_sample", expect="kept k + 1 tokens")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(logits)[-k - 1:]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs))
+
+
+@WRONG.add("top_k_sample", expect="listed best first")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    top = np.argsort(-logits)[:k]  # candidates, best first
+    e = np.exp(logits[top] - logits[top].max())
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(top, p=e / e.sum()))
+
+
+@WRONG.add("top_k_sample", expect="position in your sorted list")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    top = np.sort(logits)[::-1][:k]
+    e = np.exp(top - top.max())
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(k, p=e / e.sum()))
+
+
+@WRONG.add("top_k_sample", expect="legacy global generator")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits)[:k]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    np.random.seed(seed)
+    return int(np.random.choice(len(logits), p=probs))
+
+
+@WRONG.add("top_k_sample", expect="do not add up to 1")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    probs[np.argsort(-logits)[k:]] = 0.0  # dropped, but the rest not renormalised
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs))
+
+
+@WRONG.add("top_k_sample", expect="most probable token every time")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    return int(np.argmax(logits))
+
+
+@WRONG.add("top_k_sample", expect="equal chances")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    probs = np.zeros(len(logits))
+    probs[np.argsort(-logits)[:k]] = 1.0 / k
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs))
+
+
+@WRONG.add("top_k_sample", expect="every token could be drawn")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    e = np.exp(logits - logits.max())
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=e / e.sum()))
+
+
+@WRONG.add("top_k_sample", expect="should raise ValueError")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    keep = np.argsort(logits)[-k:]  # with k=0 this is [-0:], every token
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs))
+
+
+# -- 6.4 top_p_sample ------------------------------------------------------------------
+
+
+@WRONG.add("top_p_sample", expect="carries the running total up to p")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    keep = order[np.cumsum(probs[order]) <= p]  # drops the token that crosses p
+    if len(keep) == 0:
+        keep = order[:1]
+    kept = np.zeros(len(probs))
+    kept[keep] = probs[keep] / probs[keep].sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="from the *least* probable token")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(probs)  # ascending
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    keep = order[:n]
+    kept = np.zeros(len(probs))
+    kept[keep] = probs[keep] / probs[keep].sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="*own* probability is at least p")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    keep = probs >= p
+    if not keep.any():
+        keep = probs == probs.max()
+    kept = np.where(keep, probs, 0.0)
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(probs), p=kept / kept.sum()))
+
+
+@WRONG.add("top_p_sample", expect="listed best first")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    nucleus = order[:n]
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(nucleus, p=probs[nucleus] / probs[nucleus].sum()))
+
+
+@WRONG.add("top_p_sample", expect="legacy global generator")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    np.random.seed(seed)
+    return int(np.random.choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="should raise ValueError")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="do not add up to 1")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    probs[order[n:]] = 0.0  # the tail dropped, the nucleus not renormalised
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(probs), p=probs))
+
+
+@WRONG.add("top_p_sample", expect="every token could be drawn")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=e / e.sum()))
+
+
+# -- 6.5 decode_step -------------------------------------------------------------------
+
+
+@WRONG.add("decode_step", expect="attends to itself too")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q = x @ W_q
+    scores = K_cache @ q / math.sqrt(len(q))  # only the cached tokens
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ V_cache
+
+
+@WRONG.add("decode_step", expect="1/sqrt(d_head) scale")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    scores = K @ q
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ V
+
+
+@WRONG.add("decode_step", expect="divided the scores by d_head")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    scores = K @ q / len(q)
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ V
+
+
+@WRONG.add("decode_step", expect="raw scores")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    return (K @ q / math.sqrt(len(q))) @ V
+
+
+@WRONG.add("decode_step", expect="you mixed the keys")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k = x @ W_q, x @ W_k
+    K = np.vstack([K_cache, k])
+    scores = K @ q / math.sqrt(len(q))
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ K
+
+
+@WRONG.add("decode_step", expect="swapped W_q and W_k")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_k, x @ W_q, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    scores = K @ q / math.sqrt(len(q))
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ V
+
+
+@WRONG.add("decode_step", expect="attended only to itself")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    score = q @ k / math.sqrt(len(q))  # one key: its weight is always 1
+    w = np.exp(score - score)
+    return w * v
+
+
+@WRONG.add("decode_step", expect="does not mention")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    scores = K @ q / math.sqrt(len(q))
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ V  # numpy's shape error, which does not say what went wrong
+
+
+@WRONG.add("decode_step", expect="scale by 1/sqrt(d_head)")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    scores = K @ q / math.sqrt(len(x))
+    w = np.exp(scores - scores.max())
+    return (w / w.sum()) @ V

@@ -1,0 +1,216 @@
+"""Chapter 6's checks: the reference passes, and every catalogued mistake is named.
+
+This is what makes the self-checks and the hidden tests trustworthy: a check that
+cannot fail, or fails with the wrong explanation, is caught here. The references are
+dotlab.vocab, dotlab.softmax and dotlab.kvcache; the instructor's solutions must pass too.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from catalogue.ch06 import WRONG
+from dotlab import kvcache, vocab
+from dotlab.checks import CheckFailure, ch06
+from dotlab.grading.release import COURSE_ROOT
+from dotlab.kvcache import head_decode_step
+from dotlab.softmax import softmax
+from dotlab.vocab import sample_token, vocab_logits
+
+# The task id of each function, as in the chapter and the exercise: pytest -m "task(id='6.3')"
+TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch06.CHECKS.items()}
+CHECKS = {name: ch06.CHECKS[task] for name, task in TASKS.items()}
+
+
+
+def _draw_from(logits, keep, seed):
+    """Softmax over the kept token ids, zeros elsewhere, drawn in token order."""
+    logits = np.asarray(logits, float)
+    probs = np.zeros(len(logits))
+    probs[keep] = softmax(logits[keep])
+    return int(np.random.default_rng(seed).choice(len(logits), p=probs))
+
+
+def _top_k(logits, k, seed):
+    """Written out here, apart from dotlab.vocab (whose routines the checks disarm)."""
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    return _draw_from(logits, np.argsort(-np.asarray(logits, float), kind="stable")[:k], seed)
+
+
+def _top_p(logits, p, seed):
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    probs = softmax(logits)
+    order = np.argsort(-probs, kind="stable")
+    n = 1 + next(i for i, total in enumerate(np.cumsum(probs[order])) if total >= p or i == len(order) - 1)
+    return _draw_from(logits, order[:n], seed)
+
+
+# Bound here, at import, and written without dotlab.vocab's samplers: the checks disarm
+# those while a learner's function runs, and these references must not trip over that.
+REFERENCES = {
+    "vocab_logits": vocab_logits,
+    "softmax_temperature": lambda logits, temperature: softmax(logits, temperature=temperature),
+    "top_k_sample": _top_k,
+    "top_p_sample": _top_p,
+    "decode_step": lambda *args: head_decode_step(*args)[0],
+}
+
+
+def test_the_independent_samplers_agree_with_dotlab_vocab():
+    rng = np.random.default_rng(0)
+    for seed in range(40):
+        logits = rng.normal(scale=2, size=12)
+        k, p = int(rng.integers(1, 13)), float(rng.uniform(0.05, 1.0))
+        assert _top_k(logits, k, seed) == sample_token(logits, np.random.default_rng(seed), top_k=k)
+        assert _top_p(logits, p, seed) == sample_token(logits, np.random.default_rng(seed), top_p=p)
+
+
+def _by_task(items, name_of, ids=None):
+    """Parametrize values, each marked with the task id of the function it concerns."""
+    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
+
+
+def _solutions():
+    """The instructor's solution functions, run from the notebook's own cells."""
+    nb = json.loads((COURSE_ROOT / "solutions" / "ch06" / "ch06.ipynb").read_text())
+    namespace = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "imports"):
+            exec("".join(cell["source"]), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
+def test_reference_passes(name, hidden, capsys):
+    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
+    out = capsys.readouterr().out
+    passed = int(out.split("all ")[1].split(" checks")[0])
+    assert out.startswith(f"\u2714 {name}: all") and passed >= (8 if hidden else 3)
+
+
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
+def test_the_instructors_solution_passes_the_hidden_checks(name, capsys):
+    CHECKS[name](_solutions()[name], hidden=True)
+    assert capsys.readouterr().out.startswith(f"\u2714 {name}: all")
+
+
+@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
+def test_every_mistake_fails_with_its_own_message(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
+def test_visible_checks_already_catch_the_common_mistakes(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=False)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
+def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
+    """These are what the hidden tests are for; if the visible ones caught them too,
+    the catalogue entry should lose its hidden_only flag."""
+    CHECKS[wrong.target](wrong.fn, hidden=False)
+
+
+def test_catalogue_covers_every_graded_function():
+    for name in CHECKS:
+        assert len(WRONG.for_target(name)) >= 7, name
+
+
+MISTAKES = {
+    "vocab_logits": (ch06._LOGIT_MISTAKES, ch06._logit_cases),
+    "softmax_temperature": (ch06._TEMPERATURE_MISTAKES, ch06._temperature_cases),
+    "top_k_sample": (ch06._TOP_K_MISTAKES, ch06._top_k_cases),
+    "top_p_sample": (ch06._TOP_P_MISTAKES, ch06._top_p_cases),
+    "decode_step": (ch06._DECODE_MISTAKES, ch06._decode_cases),
+}
+
+
+def test_every_mistake_the_checks_know_has_a_catalogue_entry():
+    """Each Mistake's hint is the expected message of some wrong version, so no
+    diagnosis goes untested."""
+    expects = [w.expect for w in WRONG.entries]
+    for name, (mistakes, _) in MISTAKES.items():
+        for mistake in mistakes:
+            if name == "vocab_logits" and mistake.name == "sum":
+                continue  # the one diagnosis without a learner-style entry: checked below
+            assert any(e in mistake.hint for e in expects), (name, mistake.name)
+
+
+def test_summing_the_logits_is_named():
+    def vocab_logits(h, W_U):
+        return float(np.sum(np.asarray(W_U, float) @ np.asarray(h, float)))
+
+    with pytest.raises(CheckFailure, match="added the logits up into one number"):
+        ch06.check_vocab_logits(vocab_logits)
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_the_mistakes_are_told_apart_on_the_visible_cases(name):
+    """No two mistakes predict the same answers on every visible case (nor the right
+    ones): if they did, the diagnosis could name the wrong one."""
+    mistakes, make_cases = MISTAKES[name]
+    cases = [c for c in make_cases(False) if c.raises is None]
+
+    def answers(fn):
+        out = []
+        for c in cases:
+            try:
+                with np.errstate(all="ignore"):
+                    out.append(np.array(fn(*c.args, **c.kwargs), dtype=float).round(9).tobytes())
+            except Exception as exc:  # a mistake may not run everywhere: that too is an answer
+                out.append(type(exc).__name__)
+        return tuple(out)
+
+    seen = {answers(REFERENCES[name]): "the reference"}
+    for mistake in mistakes:
+        key = answers(mistake.predict)
+        assert key not in seen, f"{mistake.name!r} and {seen.get(key)!r} look alike"
+        seen[key] = mistake.name
+
+
+def test_a_non_function_is_refused():
+    for check in CHECKS.values():
+        with pytest.raises(CheckFailure, match="should be a function"):
+            check(42)
+
+
+def test_checks_restore_what_they_disarm():
+    import dotlab
+
+    before = (vocab.vocab_logits, vocab.sample_token, vocab.top_k_filter, vocab.top_p_filter, vocab.next_token_probs,
+              kvcache.head_decode_step, dotlab.softmax)
+    for wrong in WRONG.entries:
+        with pytest.raises(CheckFailure):
+            CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert (vocab.vocab_logits, vocab.sample_token, vocab.top_k_filter, vocab.top_p_filter, vocab.next_token_probs,
+            kvcache.head_decode_step, dotlab.softmax) == before
+
+
+def test_the_same_seed_is_asked_for_twice():
+    """The visible sampling cases reuse seeds across k and p, so a sampler that ignores
+    its seed (a fresh default_rng() each call) cannot pass them by luck."""
+    def top_k_sample(logits, k, seed):
+        logits = np.asarray(logits, float)
+        if not 1 <= k <= len(logits):
+            raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+        keep = np.argsort(-logits)[:k]
+        probs = np.zeros(len(logits))
+        probs[keep] = softmax(logits[keep])
+        return int(np.random.default_rng().choice(len(logits), p=probs))  # unseeded
+
+    failures = 0
+    for _ in range(5):
+        try:
+            ch06.check_top_k_sample(top_k_sample, hidden=True)
+        except CheckFailure:
+            failures += 1
+    assert failures == 5

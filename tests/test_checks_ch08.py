@@ -1,0 +1,150 @@
+"""Chapter 8's checks: the reference passes, and every catalogued mistake is named.
+
+The references are dotlab.forward's attention and block; the instructor's solutions must
+pass too, and the block task can be solved with the helpers the notebook imports.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from catalogue.ch08 import WRONG
+from dotlab import forward
+from dotlab.checks import CheckFailure, ch08
+from dotlab.forward import BlockWeights, block, causal_self_attention, gelu, layer_norm
+from dotlab.grading.release import COURSE_ROOT
+
+TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch08.CHECKS.items()}
+CHECKS = {name: ch08.CHECKS[task] for name, task in TASKS.items()}
+
+
+
+def _block(x, w, n_heads):
+    """Written out here from bound helpers: the checks disarm dotlab.forward.block and mlp."""
+    x = x + causal_self_attention(layer_norm(x, w["ln1_g"], w["ln1_b"]), w["w_qkv"], w["b_qkv"], w["w_o"], w["b_o"], n_heads)
+    return x + gelu(layer_norm(x, w["ln2_g"], w["ln2_b"]) @ w["w_up"] + w["b_up"]) @ w["w_down"] + w["b_down"]
+
+
+# Bound here, at import: the checks disarm dotlab.forward's routines while a learner's
+# function runs.
+REFERENCES = {"gpt2_attention": causal_self_attention, "gpt2_block": _block}
+
+
+def test_the_written_out_block_is_dotlabs():
+    rng = np.random.default_rng(0)
+    w = ch08._random_block(rng, 8, 16)
+    x = rng.normal(size=(5, 8))
+    np.testing.assert_allclose(_block(x, w, 2), block(x, BlockWeights(**w), 2), atol=1e-12)
+
+
+def _by_task(items, name_of, ids=None):
+    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
+
+
+def _solutions():
+    """The instructor's solution functions, run from the notebook's own cells."""
+    nb = json.loads((COURSE_ROOT / "solutions" / "ch08" / "ch08.ipynb").read_text())
+    namespace = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "imports"):
+            exec("".join(cell["source"]), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
+def test_reference_passes(name, hidden, capsys):
+    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
+    out = capsys.readouterr().out
+    passed = int(out.split("all ")[1].split(" checks")[0])
+    assert out.startswith(f"\u2714 {name}: all") and passed >= (7 if hidden else 3)
+
+
+@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
+def test_the_instructors_solution_passes_the_hidden_checks(name, capsys):
+    CHECKS[name](_solutions()[name], hidden=True)
+    assert capsys.readouterr().out.startswith(f"\u2714 {name}: all")
+
+
+@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
+def test_every_mistake_fails_with_its_own_message(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
+def test_visible_checks_already_catch_the_common_mistakes(wrong):
+    with pytest.raises(CheckFailure) as failure:
+        CHECKS[wrong.target](wrong.fn, hidden=False)
+    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
+
+
+def test_catalogue_covers_every_graded_function():
+    for name in CHECKS:
+        assert len(WRONG.for_target(name)) >= 7, name
+
+
+MISTAKES = {
+    "gpt2_attention": (ch08._ATTENTION_MISTAKES, ch08._attention_cases),
+    "gpt2_block": (ch08._BLOCK_MISTAKES, ch08._block_cases),
+}
+
+
+def test_every_mistake_the_checks_know_has_a_catalogue_entry():
+    expects = [w.expect for w in WRONG.entries]
+    for name, (mistakes, _) in MISTAKES.items():
+        for mistake in mistakes:
+            if mistake.name in ("unscaled", "no qkv bias"):
+                continue  # named in test_attention_slips_without_a_catalogue_entry_are_named below
+            assert any(e in mistake.hint for e in expects), (name, mistake.name)
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_the_mistakes_are_told_apart_on_the_visible_cases(name):
+    mistakes, make_cases = MISTAKES[name]
+    cases = [c for c in make_cases(False) if c.raises is None]
+
+    def answers(fn):
+        return tuple(np.array(fn(*c.args, **c.kwargs), dtype=float).round(7).tobytes() for c in cases)
+
+    seen = {answers(REFERENCES[name]): "the reference"}
+    for mistake in mistakes:
+        key = answers(mistake.predict)
+        assert key not in seen, f"{mistake.name!r} and {seen.get(key)!r} look alike"
+        seen[key] = mistake.name
+
+
+def test_attention_slips_without_a_catalogue_entry_are_named():
+    def unscaled(x, w_qkv, b_qkv, w_o, b_o, n_heads):
+        return ch08._attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, scale="none")
+
+    def no_bias(x, w_qkv, b_qkv, w_o, b_o, n_heads):
+        return ch08._attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, bias=False)
+
+    with pytest.raises(CheckFailure, match="left out the 1/sqrt"):
+        ch08.check_gpt2_attention(unscaled)
+    with pytest.raises(CheckFailure, match="left out b_qkv"):
+        ch08.check_gpt2_attention(no_bias)
+
+
+def test_the_block_can_be_built_from_the_notebooks_helpers():
+    """What task 8.2 allows (layer_norm, gelu, causal_self_attention) is enough."""
+    ch08.check_gpt2_block(_solutions()["gpt2_block"], hidden=True)
+    assert "causal_self_attention(" in json.dumps(json.loads((COURSE_ROOT / "solutions" / "ch08" / "ch08.ipynb").read_text()))
+
+
+def test_a_non_function_is_refused():
+    for check in CHECKS.values():
+        with pytest.raises(CheckFailure, match="should be a function"):
+            check(42)
+
+
+def test_checks_restore_what_they_disarm():
+    before = (forward.causal_self_attention, forward.block, forward.forward, forward.mlp)
+    for wrong in WRONG.entries:
+        with pytest.raises(CheckFailure):
+            CHECKS[wrong.target](wrong.fn, hidden=True)
+    assert (forward.causal_self_attention, forward.block, forward.forward, forward.mlp) == before
