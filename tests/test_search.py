@@ -134,6 +134,40 @@ def test_top_k_agrees_with_a_full_sort(N, d, n, data):
     assert np.all(np.diff(scores, axis=1) <= 0)  # best first
 
 
+@given(st.integers(500, 3000), st.integers(1, 12), st.booleans(), st.data())
+def test_top_k_on_a_large_corpus_finds_the_same_scores_as_a_full_sort(N, k, ties, data):
+    """Large enough for the two-level partial sort, with and without tied scores."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    corpus = rng.integers(-3, 4, size=(N, 4)).astype(float) if ties else rng.normal(size=(N, 4))
+    queries = rng.integers(-2, 3, size=(3, 4)).astype(float) if ties else rng.normal(size=(3, 4))
+    scores, indices = top_k(corpus, queries, k)
+    want_scores, _ = _brute_force(corpus, queries, k)
+    np.testing.assert_array_equal(scores, want_scores)  # with ties, which rows is unspecified
+    np.testing.assert_array_equal(np.take_along_axis(queries @ corpus.T, indices, axis=1), scores)
+    assert all(len(set(row)) == k for row in indices.tolist())  # k different rows
+
+
+def test_top_k_uses_every_column_of_a_corpus_that_is_not_a_whole_number_of_blocks():
+    from dotlab.search import _BLOCK
+
+    corpus = np.zeros((50 * _BLOCK + 7, 2))
+    corpus[:, 0] = -np.arange(len(corpus))  # scores fall along the corpus...
+    corpus[-3:, 0] = [10.0, 30.0, 20.0]     # ...except for the last, partial block
+    _, indices = top_k(corpus, [[1.0, 0.0]], 4)
+    assert indices.tolist() == [[len(corpus) - 2, len(corpus) - 1, len(corpus) - 3, 0]]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_top_k_refuses_nan_and_infinity_wherever_they_are(bad):
+    corpus, queries = np.ones((2000, 3)), np.ones((2, 3))
+    corpus[1234, 2] = bad
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        top_k(corpus, queries, 3)
+    queries[1, 0] = bad
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        top_k(np.ones((5, 3)), queries, 3)
+
+
 def test_top_k_cosine_normalises_both_sides():
     corpus = np.array([[1.0, 0.0], [0.0, 1.0], [10.0, 9.0]])
     query = np.array([[1.0, 0.2]])
