@@ -1,0 +1,160 @@
+"""Grade a whole class for one assignment on every core: ``python -m dotlab.grading.grade_class ch01``.
+
+This is ``nbgrader autograde ch01``, one learner at a time, spread over worker
+processes. Each worker loads the course's nbgrader configuration once, exactly as the
+``nbgrader autograde`` command does (same options, same ``nbgrader_config.py``), and
+then runs nbgrader's own ``Autograde`` converter for each learner it is handed; a
+progress bar counts the learners done. Scores are those of grading one learner at a
+time: each learner's grading is independent, and the gradebook is shared.
+
+The gradebook takes the workers' writes one at a time: with SQLite (the default) the
+workers wait for each other's short write transactions (a busy timeout is added to the
+database URL), with PostgreSQL the server serialises them.
+
+Usage::
+
+    python -m dotlab.grading.grade_class ch01                 # every submitted learner, all cores
+    python -m dotlab.grading.grade_class ch01 --jobs 4 --force
+    python -m dotlab.grading.grade_class ch01 --Execute.timeout=60   # any nbgrader option
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SQLITE_BUSY_TIMEOUT = 600  # seconds a worker waits for another's write to the SQLite gradebook
+
+
+@dataclass
+class Result:
+    """How one learner's grading went."""
+
+    student: str
+    success: bool
+    seconds: float
+    log: str = ""
+    error: str = ""
+
+
+def _app(root: str, argv: list[str]):
+    """nbgrader's autograde application, configured as ``nbgrader autograde ARGV`` would be in ``root``."""
+    from nbgrader.apps.autogradeapp import AutogradeApp
+
+    os.chdir(root)
+    app = AutogradeApp()
+    app.initialize(argv)
+    app.coursedir.assignment_id = app.extra_args[0]
+    db_url = app.coursedir.db_url
+    if db_url.startswith("sqlite:") and "?" not in db_url:
+        app.coursedir.db_url = f"{db_url}?timeout={SQLITE_BUSY_TIMEOUT}"
+    return app
+
+
+_WORKER_APP = None
+
+
+def _start_worker(root: str, argv: list[str]) -> None:
+    """A worker keeps its logs for the parent (which prints a failed learner's), and prints nothing."""
+    global _WORKER_APP
+    _WORKER_APP = _app(root, argv)
+    for handler in list(_WORKER_APP.log.handlers):
+        _WORKER_APP.log.removeHandler(handler)
+    _WORKER_APP.log.propagate = False
+    logging.getLogger().addHandler(logging.NullHandler())
+
+
+def _grade(student: str) -> Result:
+    """One learner, graded by nbgrader's Autograde converter in this worker."""
+    from nbgrader.converters import Autograde
+    from nbgrader.utils import capture_log, temp_attrs
+
+    app = _WORKER_APP
+    start = time.perf_counter()
+    with temp_attrs(app.coursedir, student_id=student):
+        outcome = capture_log(Autograde(coursedir=app.coursedir, parent=app))
+    return Result(student, bool(outcome.get("success")), time.perf_counter() - start,
+                  outcome.get("log", ""), outcome.get("error", ""))
+
+
+def submitted_students(app, patterns: list[str] | None = None) -> list[str]:
+    """The learners with a submission for the app's assignment, optionally filtered by globs."""
+    pattern = app.coursedir.format_path(app.coursedir.submitted_directory, "*", app.coursedir.assignment_id)
+    root = Path(pattern).parent.parent
+    students = sorted(p.parent.name for p in root.glob(f"*/{app.coursedir.assignment_id}") if p.is_dir())
+    if patterns:
+        students = [s for s in students if any(fnmatch.fnmatch(s, p) for p in patterns)]
+    return students
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def grade_class(assignment: str, *, root: Path | str = ".", jobs: int | None = None, options: list[str] = (),
+                students: list[str] | None = None, progress: bool = True) -> list[Result]:
+    """Autograde every submitted learner of ``assignment`` with ``jobs`` worker processes."""
+    from nbgrader.api import Gradebook
+    from tqdm import tqdm
+
+    root = str(Path(root).resolve())
+    argv = [assignment, *options]
+    here = os.getcwd()
+    try:
+        app = _app(root, argv)
+        with Gradebook(app.coursedir.db_url, app.coursedir.course_id):
+            pass  # create the gradebook's tables now, not in several workers at once
+        todo = submitted_students(app, students)
+    finally:
+        os.chdir(here)
+    jobs = max(1, min(jobs or default_jobs(), len(todo) or 1))
+    results = []
+    # spawn: each worker starts clean, with no copy of this process's threads or state
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_start_worker, initargs=(root, argv)) as pool:
+        bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="learner", disable=not progress, file=sys.stderr)
+        for result in pool.imap_unordered(_grade, todo):
+            results.append(result)
+            bar.update()
+            if not result.success:
+                bar.write(f"could not grade {result.student}: see the log below")
+        bar.close()
+    return sorted(results, key=lambda r: r.student)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dotlab.grading.grade_class", description=__doc__.split("\n\n")[0],
+        epilog="Any other option is passed to nbgrader, as with `nbgrader autograde` (e.g. --Execute.timeout=60).")
+    parser.add_argument("assignment", help="the assignment to grade, e.g. ch01")
+    parser.add_argument("--jobs", "-j", type=int, default=None, help=f"worker processes (default: every core, here {default_jobs()})")
+    parser.add_argument("--student", action="append", help="grade only learners whose id matches this glob (repeatable)")
+    parser.add_argument("--force", "-f", action="store_true", help="grade again learners already graded")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args, options = parser.parse_known_args(argv)
+    if args.force:
+        options.append("--force")
+    start = time.perf_counter()
+    results = grade_class(args.assignment, jobs=args.jobs, options=options, students=args.student, progress=not args.quiet)
+    elapsed = time.perf_counter() - start
+    failed = [r for r in results if not r.success]
+    for result in failed:
+        print(f"\n--- {result.student} could not be graded ---\n{result.log}{result.error}", file=sys.stderr)
+    graded = len(results) - len(failed)
+    per = f" ({elapsed / len(results):.1f} s per learner)" if results else ""
+    print(f"graded {graded} of {len(results)} learners of {args.assignment} in {elapsed:.0f} s{per}"
+          + (f"; could not grade: {', '.join(r.student for r in failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
