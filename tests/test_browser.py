@@ -4,7 +4,7 @@ Every page of ``_build/html`` (or of ``$DOTLAB_BOOK_HTML``) is opened once at de
 (1280 px) and once at phone width (390 px); screenshots of both go to
 ``<build>/_screenshots/{desktop,phone}/`` for a person to look at. Every request that
 tries to leave 127.0.0.1 is blocked and fails the page. The book must be built first
-(``make book``); this module does not build it.
+(``make book``); this module does not build it, and fails every page test if it is missing.
 
 Tests per page: no console error and no network; every formula typeset; every image
 loaded, with alt text; every internal link (and #anchor) resolving; nothing wider than a
@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 import pytest
 import yaml
 
-from browser.site import DESKTOP, Server, Site, book_pages, launch
+from browser.site import CHROMIUM, DESKTOP, Server, Site, book_pages, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("DOTLAB_BOOK_HTML", ROOT / "_build" / "html"))
@@ -45,8 +45,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 @pytest.fixture(scope="module")
 def playwright():
-    if not BUILT:
-        pytest.fail(f"no built book at {BOOK}: run `make book` first (or set DOTLAB_BOOK_HTML)")
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no browser at {CHROMIUM}: install Debian's chromium (`apt-get install -y chromium`, "
+                    "which `make test` does); never `playwright install`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -62,6 +63,8 @@ def browser(playwright):
 
 @pytest.fixture(scope="module")
 def site(browser):
+    if not BUILT:
+        pytest.fail(f"no built book at {BOOK}: run `make book` first (or set DOTLAB_BOOK_HTML)")
     server = Server(BOOK)
     yield Site(browser, BOOK, server, screenshots=BOOK / "_screenshots")
     server.close()
