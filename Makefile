@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test exercises clean constraints bench
+.PHONY: help setup book test exercises embeddings clean constraints bench
 
 help:
 	@echo "make book   - set up (first time) and build the book into _build/html"
@@ -44,7 +44,7 @@ $(VENDOR)/.installed: package.json package-lock.json
 
 # The execution cache only watches each page's own code; when the package the pages
 # import changes, their stored outputs are stale, so the cache is dropped.
-SOURCES := $(shell find src/dotlab -name '*.py' -o -name '*.pt' -o -name '*.npy' -o -name '*.csv' 2>/dev/null)
+SOURCES := $(shell find src/dotlab -name '*.py' -o -name '*.js' -o -name '*.pt' -o -name '*.npy' -o -name '*.npz' -o -name '*.csv' 2>/dev/null)
 _build/.sources: $(SOURCES)
 	rm -rf _build/.jupyter_cache
 	mkdir -p _build && touch $@
@@ -54,8 +54,19 @@ book: setup $(VENDOR)/.installed _build/.sources
 	@echo
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html in a browser."
 
-test: setup
+# The browser tests drive Debian's Chromium through Playwright; never `playwright install`.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
+	else echo "tests/test_browser.py needs Debian's chromium at $(CHROMIUM): run 'apt-get install -y chromium' as root" >&2; exit 1; fi
+
+# The browser tests read the built book, so the tests build it first.
+test: setup book $(CHROMIUM)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup
+
+embeddings: setup
+	$(BIN)/python -m dotlab.embeddings --rebuild
 
 exercises: setup
 	$(BIN)/python -m dotlab.grading.release

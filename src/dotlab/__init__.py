@@ -6,17 +6,21 @@ exercises and graders rely on them.
 
 from dotlab import cost
 from dotlab.attention import causal_mask, scaled_dot_product_attention
+from dotlab.search import cosine_similarity, normalise, top_k
 from dotlab.softmax import softmax
 from dotlab.vectors import angle_between, dot, dot_loop, norm, project
 
 __all__ = [
     "angle_between",
     "causal_mask",
+    "cosine_similarity",
     "cost",
     "dot",
     "dot_loop",
     "norm",
+    "normalise",
     "project",
     "scaled_dot_product_attention",
     "softmax",
+    "top_k",
 ]
