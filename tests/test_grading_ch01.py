@@ -85,6 +85,29 @@ def test_export_totals_match(graded):
     assert totals["untouched"] == 0
 
 
+def test_export_by_question_has_a_row_per_learner_and_a_column_per_cell(graded):
+    import csv
+    import subprocess
+    import sys
+
+    from dotlab.grading.release import nbgrader_env
+
+    course, failing, _ = graded
+    done = subprocess.run([sys.executable, "-m", "dotlab.grading.export", "ch01", "--to", "by_question.csv"],
+                          cwd=course.root, env=nbgrader_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open(course.root / "by_question.csv", newline="") as handle:
+        reader = csv.DictReader(handle)
+        table = {row["student_id"]: row for row in reader}
+    cells = [f"test_{f}" for f in FUNCTIONS]
+    assert reader.fieldnames == ["student_id", "first_name", "last_name", "email", "submitted", *cells, "late_penalty", "total"]
+    totals = course.export()  # nbgrader's own export still works, and agrees
+    assert set(table) == set(failing)
+    for student, row in table.items():
+        assert {c: float(row[c]) for c in cells} == course.cell_scores(student), student
+        assert float(row["total"]) == totals[student] == sum(float(row[c]) for c in cells), student
+
+
 def test_the_loop_timed_out_and_the_batch_went_on(graded):
     course, _, log = graded
     autograded = (course.root / "autograded" / "looper" / "ch01" / "ch01.ipynb").read_text()
