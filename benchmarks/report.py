@@ -27,12 +27,14 @@ class Figure:
     peer_value: float | None = None
     target: str = ""
     met: bool | None = None
+    higher_is_better: bool = False  # times and bytes: lower is better
 
     @property
     def ratio(self) -> float | None:
+        """How many times better ours is than the peer (above 1: ours wins)."""
         if self.peer_value in (None, 0) or self.value == 0:
             return None
-        return self.peer_value / self.value
+        return self.value / self.peer_value if self.higher_is_better else self.peer_value / self.value
 
 
 def emit(figure: Figure) -> Figure:
@@ -41,7 +43,7 @@ def emit(figure: Figure) -> Figure:
     if figure.peer_value is not None:
         line += f"   | {figure.peer}: {figure.peer_value:.4g} {figure.unit}"
         if figure.ratio is not None:
-            line += f"   | ratio (peer / ours): {figure.ratio:.2f}"
+            line += f"   | ours is {figure.ratio:.2f}x as good"
     if figure.target:
         line += f"   | target: {figure.target} ({'met' if figure.met else 'MISSED'})"
     print(line, flush=True)

@@ -40,7 +40,7 @@ def run(script: Path, out: Path) -> tuple[int, str]:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| benchmark | figure | ours | peer | peer's | peer / ours | target | met |",
+        "| benchmark | figure | ours | peer | peer's | ours vs peer | target | met |",
         "|---|---|---:|---|---:|---:|---|---|",
     ]
     for r in rows:
@@ -70,8 +70,8 @@ def main(selected: list[str]) -> int:
     text = (
         "# Benchmark results\n\n"
         f"Measured by `make bench` on {stamp}, on: {machine()}.\n\n"
-        "Every figure and its peer come from the same run. Ratios above 1 mean ours is faster"
-        " (or smaller) than the peer.\n\n" + table(rows) + "\n"
+        "Every figure and its peer come from the same run. \"Ours vs peer\" is how many times"
+        " better ours is (faster, smaller, or a larger share): above 1, ours wins.\n\n" + table(rows) + "\n"
     )
     if failures:
         text += "\nScripts that failed in this run: " + ", ".join(failures) + "\n"

@@ -81,7 +81,9 @@ def scaled_scores(q, k, scale: float | None = None) -> np.ndarray:
             f"q.shape={q.shape} and k.shape={k.shape} must match on the last axis (d_k): "
             "each score is a dot product of a query with a key"
         )
-    return (q @ np.swapaxes(k, -1, -2)) * _scale(scale, q.shape[-1])
+    # Scale the (T_q, d_k) queries rather than the (T_q, T_k) scores: the same numbers up
+    # to rounding, without a second pass over the largest array in attention.
+    return (q * q.dtype.type(_scale(scale, q.shape[-1]))) @ np.swapaxes(k, -1, -2)
 
 
 def dot_product_samples(d: int, n_samples: int, *, unit: bool = False, rng=None) -> np.ndarray:
