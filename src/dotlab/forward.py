@@ -45,6 +45,7 @@ __all__ = [
     "WeightsNotAvailable",
     "block",
     "causal_self_attention",
+    "final_states",
     "forward",
     "from_hf_gpt2",
     "from_state_dict",
@@ -361,6 +362,37 @@ def _token_ids(ids, V: int) -> np.ndarray:
     return arr
 
 
+def final_states(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=None) -> np.ndarray:
+    """Everything but the vocabulary: the final hidden states ``h`` that the logits score.
+
+    Embeddings, the ``L`` blocks and the final layer norm; :func:`forward` is this
+    followed by ``h @ wteᵀ``. Arguments as in :func:`forward`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, d_model)
+
+    Examples
+    --------
+    >>> w = random_weights(TransformerShape(2, 16, 4, 4, 64, 30), n_positions=8)
+    >>> h = final_states(w, [1, 2, 3])
+    >>> bool(np.allclose(h @ w.wte.T, forward(w, [1, 2, 3])))
+    True
+    """
+    ids = _token_ids(ids, weights.wte.shape[0])
+    start = 0 if cache is None else cache.length
+    if start + ids.size > weights.n_positions:
+        raise ValueError(f"a context of {start} + {ids.size} tokens is longer than the model's "
+                         f"n_positions={weights.n_positions} learned positions")
+    # 1. embed: two row lookups, a one-hot times a matrix (chapter 3), so no dot products counted
+    x = weights.wte[ids] + weights.wpe[start:start + ids.size]  # (T, d_model)
+    # 2. the blocks, each adding to the residual stream
+    for layer, w in enumerate(weights.blocks):
+        x = block(x, w, weights.n_heads, weights.eps, ledger=ledger, layer=layer, cache=cache)
+    # 3. the final norm: what leaves the last block is rescaled before it meets the vocabulary
+    return layer_norm(x, weights.lnf_g, weights.lnf_b, weights.eps)
+
+
 def forward(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=None, logits: str = "all") -> np.ndarray:
     """Run the model over token ids and return the logits: one forward pass.
 
@@ -398,21 +430,11 @@ def forward(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=Non
     """
     if logits not in ("all", "last"):
         raise ValueError(f"logits={logits!r} must be 'all' or 'last'")
-    ids = _token_ids(ids, weights.wte.shape[0])
-    start = 0 if cache is None else cache.length
-    if start + ids.size > weights.n_positions:
-        raise ValueError(f"a context of {start} + {ids.size} tokens is longer than the model's "
-                         f"n_positions={weights.n_positions} learned positions")
-    # 1. embed: two row lookups, a one-hot times a matrix (chapter 3), so no dot products counted
-    x = weights.wte[ids] + weights.wpe[start:start + ids.size]  # (T, d_model)
-    # 2. the blocks, each adding to the residual stream
-    for layer, w in enumerate(weights.blocks):
-        x = block(x, w, weights.n_heads, weights.eps, ledger=ledger, layer=layer, cache=cache)
-    # 3. final norm, then score the vocabulary with the tied embedding: logits = W_U h (chapter 6)
-    x = layer_norm(x, weights.lnf_g, weights.lnf_b, weights.eps)
+    h = final_states(weights, ids, ledger=ledger, cache=cache)
+    # score the vocabulary with the tied embedding: logits = W_U h, one dot product per token (chapter 6)
     if logits == "last":
-        return _mm(ledger, x[-1:], weights.wte.T, "unembed")[0]  # (1, d_model) x (d_model, V) -> (V,)
-    return _mm(ledger, x, weights.wte.T, "unembed")  # (T, d_model) x (d_model, V)
+        return _mm(ledger, h[-1:], weights.wte.T, "unembed")[0]  # (1, d_model) x (d_model, V) -> (V,)
+    return _mm(ledger, h, weights.wte.T, "unembed")  # (T, d_model) x (d_model, V)
 
 
 # -- loading weights -------------------------------------------------------------------------
