@@ -74,6 +74,31 @@ def test_fully_masked_rows_give_zeros_like_torch():
     assert np.isnan(naive[2]).all()
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-10), (np.float32, 2e-5)])
+def test_large_inputs_take_the_parallel_row_blocks_and_still_agree(dtype, tol):
+    """Big enough for the threaded path: several row blocks per head, a broadcast mask."""
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal((2, 3, 600, 16)).astype(dtype) for _ in range(3))
+    mask = rng.random((600, 600)) < 0.7
+    mask[17] = False  # one query with nothing to attend to
+    ours = scaled_dot_product_attention(q, k, v, mask=mask)
+    np.testing.assert_array_equal(ours[..., 17, :], 0.0)
+    np.testing.assert_allclose(ours, torch_sdpa(q, k, v, mask), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours, attention_weights(q, k, mask=mask) @ v, rtol=tol, atol=tol)
+
+
+def test_row_blocks_never_hold_the_whole_table():
+    import tracemalloc
+
+    rng = np.random.default_rng(6)
+    q, k, v = (rng.standard_normal((3000, 8)) for _ in range(3))
+    tracemalloc.start()
+    scaled_dot_product_attention(q, k, v)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 3000 * 3000 * 8 / 4  # a quarter of the float64 table, at most
+
+
 def test_huge_scores_stay_finite():
     q = np.array([[1e3, 0.0]])
     k = np.array([[1e3, 0.0], [-1e3, 0.0]])

@@ -19,7 +19,10 @@ weights and output are all zero, as in PyTorch, never NaN.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -94,6 +97,44 @@ def _as_mask(mask, scores_shape: tuple[int, ...]) -> np.ndarray:
             "(..., T_q, T_k): one entry per query and key"
         )
     return arr
+
+
+# -- running many small matrix products at once -------------------------------------------
+
+_BLAS = None  # a threadpoolctl controller, made on first use
+
+
+def _one_blas_thread():
+    """Run BLAS on one thread while many small matrix products run side by side.
+
+    OpenBLAS splits even a small product across all its threads, and the hand-offs cost
+    more than the arithmetic; on a machine whose cores are busy with anything else,
+    threads wait for each other and a 0.1 s computation can take 5 s. Where the work is
+    cut into blocks, one BLAS thread per block is faster, and the blocks themselves are
+    what runs in parallel (FlashAttention's choice too).
+    """
+    global _BLAS
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # not installed: run as configured
+        return contextlib.nullcontext()
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+# Row blocks hold about this many bytes of scores; below this many scores in total,
+# threads cost more than they save.
+_BLOCK_BYTES = 2**20
+_PARALLEL_SCORES = 2**20
+
+
+def _workers() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 # -- single-head attention ----------------------------------------------------------------
@@ -220,10 +261,35 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale: float | None = None)
     array([[0.]])
     """
     q, k, v = _check_qkv(q, k, v)
-    e, total = _masked_exp(q, k, mask, scale)
-    # Normalise after mixing: dividing T_q x d_v outputs is cheaper than T_q x T_k weights.
-    out = e @ v  # (..., T_q, T_k) x (..., T_k, d_v) -> (..., T_q, d_v)
-    out /= total
+    T_q, T_k, d_v = q.shape[-2], k.shape[-2], v.shape[-1]
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    if mask is not None:
+        mask = _as_mask(mask, (*batch, T_q, T_k))
+        batch = np.broadcast_shapes(batch, mask.shape[:-2])
+        mask = np.broadcast_to(mask, (*batch, T_q, T_k))  # a view: no copy per head
+    q, k, v = (np.broadcast_to(x, (*batch, *x.shape[-2:])) for x in (q, k, v))
+    out = np.empty((*batch, T_q, d_v), dtype=np.result_type(q, k, v))
+    # Each query's softmax needs only its own row of scores, so the table is built a
+    # block of rows at a time: ~1 MiB of scores, small enough to stay in the CPU's cache
+    # through the max, exp, sum and mixing passes (the whole table would go to main
+    # memory and back on every pass), and the blocks run in parallel.
+    rows = max(1, min(T_q, _BLOCK_BYTES // (T_k * out.itemsize)))
+    blocks = [(b, i) for b in np.ndindex(batch) for i in range(0, T_q, rows)]
+
+    def attend(block):
+        b, i = block
+        e, total = _masked_exp(q[b][i:i + rows], k[b], None if mask is None else mask[b][i:i + rows], scale)
+        # Normalise after mixing: dividing the outputs is cheaper than dividing the weights.
+        o = e @ v[b]  # (rows, T_k) x (T_k, d_v) -> (rows, d_v)
+        o /= total
+        out[b][i:i + rows] = o
+
+    if len(blocks) == 1 or int(np.prod(batch)) * T_q * T_k < _PARALLEL_SCORES:
+        for block in blocks:
+            attend(block)
+    else:
+        with _one_blas_thread(), ThreadPoolExecutor(_workers()) as pool:
+            list(pool.map(attend, blocks))
     return out
 
 

@@ -20,35 +20,12 @@ Shape vocabulary as in :mod:`dotlab.attention`.
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
 
-from dotlab.attention import _as_mask, _check_qkv, _count
+from dotlab.attention import _as_mask, _check_qkv, _one_blas_thread
 from dotlab.scaling import _scale
-
-
-_BLAS = None  # a threadpoolctl controller, made on first use
-
-
-def _one_blas_thread():
-    """Run BLAS on one thread while the tiles are multiplied.
-
-    A tile's matrix product is small (256 x d x 256 by default). OpenBLAS splits even
-    small products across all its threads, and the hand-offs cost more than the
-    arithmetic; on a machine whose cores are busy with anything else, threads wait for
-    each other and a 0.1 s computation can take 5 s. One thread per tile product is
-    what FlashAttention does too: it parallelises over query blocks, not inside a tile.
-    """
-    global _BLAS
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # not installed: run as configured
-        return contextlib.nullcontext()
-    if _BLAS is None:
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _block(value) -> int:
