@@ -18,18 +18,36 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-guide")]
 GUIDE = COURSE_ROOT / "chapters" / "instructor_guide.md"
 
 
-def guide_commands() -> list[str]:
-    """The nbgrader lines of the guide's round-trip section, in the order they appear."""
-    text = GUIDE.read_text()
-    section = text.split("## One assignment, from release to grades", 1)[1].split("\n## ", 1)[0]
+def _section(title: str) -> str:
+    return GUIDE.read_text().split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def _commands(section: str) -> list[str]:
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     lines = [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
-    return [line for line in lines if line.startswith("nbgrader ")]
+    return [line for line in lines if line.startswith(("nbgrader ", "python -m dotlab."))]
+
+
+def guide_commands() -> list[str]:
+    """The commands of the guide's round-trip section, in the order they appear."""
+    return _commands(_section("One assignment, from release to grades"))
+
+
+def _verb(command: str) -> str:
+    words = shlex.split(command)
+    return words[1] if words[0] == "nbgrader" else words[2]
 
 
 def test_the_guide_covers_the_whole_round_trip():
-    verbs = [shlex.split(c)[1] for c in guide_commands()]
-    assert verbs == ["db", "db", "generate_assignment", "autograde", "generate_feedback", "export"]
+    verbs = [_verb(c) for c in guide_commands()]
+    assert verbs == ["db", "db", "generate_assignment", "dotlab.grading.grade_class", "generate_feedback", "export",
+                     "dotlab.grading.export"]
+
+
+def test_the_setup_check_runs_as_written():
+    (command,) = _commands(_section("Setting up once"))
+    done = subprocess.run(shlex.split(command), cwd=COURSE_ROOT, env=nbgrader_env(), capture_output=True, text=True)
+    assert done.returncode == 0 and "resource limits" in done.stdout, done.stderr
 
 
 def test_the_guide_works_as_written(tmp_path):
@@ -47,6 +65,10 @@ def test_the_guide_works_as_written(tmp_path):
     assert float(rows["bob"]["score"]) == 0.0
     assert rows["alice"]["last_name"] == "Lovelace"
     assert (tmp_path / "feedback" / "alice" / "ch01" / "ch01.html").is_file()
+    with open(tmp_path / "grades_by_question.csv", newline="") as handle:
+        by_question = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert by_question["alice"]["test_dot_loop"] == "2.0" and by_question["alice"]["total"] == "10.0"
+    assert by_question["bob"]["total"] == "0.0" and by_question["bob"]["last_name"] == "Babbage"
 
 
 def _collect(course):

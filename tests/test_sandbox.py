@@ -285,3 +285,8 @@ def test_checks_that_call_the_function_themselves_work_the_same(body, verdict):
     steps = [Step(0, IMPORTS), Step(1, body), Step(2, calls=[CheckCall(_stages_check, "stages")])]
     verdicts, _ = grade_notebook(steps, SETTINGS)
     assert verdict in " ".join(o.get("text", "") + o.get("evalue", "") for o in verdicts[2])
+
+
+def test_cells_with_ipython_magics_run_as_in_a_notebook():
+    (outputs,), _ = _verdicts("%time warm = 1\n" + RIGHT_DOT_LOOP)
+    assert _passed(outputs)

@@ -333,9 +333,15 @@ def describe() -> list[str]:
 
 
 def main(argv: list[str]) -> None:
-    """``python -m dotlab.grading.confine SPEC -- COMMAND...``: confine, then exec COMMAND."""
+    """``python -m dotlab.grading.confine SPEC -- COMMAND...``: confine, then exec COMMAND.
+
+    ``python -m dotlab.grading.confine --describe`` says what this machine can enforce.
+    """
+    if argv in ([], ["--describe"]):
+        print("\n".join(describe()))
+        return
     if len(argv) < 3 or argv[1] != "--":
-        raise SystemExit("usage: python -m dotlab.grading.confine SPEC -- COMMAND...")
+        raise SystemExit("usage: python -m dotlab.grading.confine SPEC -- COMMAND...  (or --describe)")
     conf = Confinement.from_json(argv[0])
     env = dict(os.environ)
     if conf.home:

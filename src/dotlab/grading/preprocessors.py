@@ -73,7 +73,7 @@ def _grade_id(cell) -> str | None:
 # -- the kernel ------------------------------------------------------------------------
 
 class ConfinedKernelManager(AsyncKernelManager):
-    """Starts the kernel through ``python -m dotlab.grading.confine``: limits first, then ipykernel."""
+    """Starts the kernel through ``dotlab/grading/confine.py``: limits first, then ipykernel."""
 
     dotlab_memory: int | None = 4 * confine.GIB
     dotlab_secret: list[Path] = []
@@ -94,7 +94,8 @@ class ConfinedKernelManager(AsyncKernelManager):
             bind_ports=[self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port, 0],
             home=self._dotlab_home,
         )
-        return [sys.executable, "-m", "dotlab.grading.confine", conf.to_json(), "--", *command]
+        # run as a script (-S: no site-packages), so the wrapper imports only the standard library
+        return [sys.executable, "-S", confine.__file__, conf.to_json(), "--", *command]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # The kernel's own log (not the learner's output, which goes through IOPub) is kept

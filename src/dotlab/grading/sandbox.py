@@ -163,7 +163,8 @@ class LearnerProcess:
             ready = self.channel.receive(deadline)
         except (EOFError, TimeoutError, LearnerCrash) as exc:
             self.close()
-            raise SandboxError(f"the sandbox did not start ({type(exc).__name__}); run `python -m dotlab.grading.confine` checks") from None
+            raise SandboxError(f"the sandbox did not start ({type(exc).__name__}); `python -m dotlab.grading.confine --describe` "
+                               "says what this machine supports") from None
         self.layers = ready.get("layers", [])
 
     def run_cell(self, index: int, source: str) -> str | None:

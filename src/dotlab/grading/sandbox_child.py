@@ -3,7 +3,7 @@
 Started by :mod:`dotlab.grading.sandbox` as ``python -m dotlab.grading.sandbox_child``,
 never by hand. It confines itself (:mod:`dotlab.grading.confine`), then obeys the grader:
 
-- ``cell``: run one of the learner's cells, as IPython would (errors are the learner's);
+- ``cell``: run one of the learner's cells, as a kernel would (errors are the learner's);
 - ``fork``: start a worker, a copy of this process as it stands, for one graded function;
   the worker answers ``call`` requests (run the function on the check's inputs, with the
   routines the exercise forbids turned into tripwires) until ``end``.
@@ -283,6 +283,43 @@ def _silence_std_streams() -> Channel:
     return channel
 
 
+class Cells:
+    """Runs the learner's cells in one namespace, as a notebook's kernel would.
+
+    Plain Python is compiled and run directly; a cell that is not plain Python (IPython's
+    ``%magics`` and ``!commands``) goes to an IPython shell, started the first time one is
+    needed, on the same namespace. Errors of every kind are the learner's: the cell stops
+    there and the next one runs, as in a notebook.
+    """
+
+    def __init__(self):
+        import builtins
+
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": self.ipython}
+        self.shell = None
+
+    def ipython(self):
+        if self.shell is None:
+            from IPython.core.interactiveshell import InteractiveShell
+            from traitlets.config import Config
+
+            config = Config()
+            config.HistoryManager.enabled = False  # no history thread: this process forks
+            self.shell = InteractiveShell.instance(config=config, user_ns=self.namespace)
+        return self.shell
+
+    def run(self, source: str, index: int) -> None:
+        try:
+            code = compile(source, f"<cell {index}>", "exec")
+        except (SyntaxError, ValueError):
+            self.ipython().run_cell(source, silent=True)
+            return
+        try:
+            exec(code, self.namespace)
+        except BaseException:  # noqa: BLE001 - KeyboardInterrupt and SystemExit too, as IPython does
+            pass
+
+
 def main() -> None:
     channel = _silence_std_streams()
     setup = channel.receive()
@@ -291,22 +328,18 @@ def main() -> None:
     layers = confine.apply(confine.Confinement.from_json(setup["confinement"]))
     os.chdir(setup["cwd"])
     import numpy  # noqa: F401  (imported once here, shared by every worker)
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
 
-    config = Config()
-    config.HistoryManager.enabled = False  # no history thread: this process forks
-    shell = InteractiveShell.instance(config=config)
+    cells = Cells()
     wires = Tripwires()
     wires.install(setup["forbidden"])
     channel.send({"ev": "ready", "layers": layers})
     while True:
         request = channel.receive()
         if request["op"] == "cell":
-            shell.run_cell(request["source"], silent=True)
+            cells.run(request["source"], request["index"])
             channel.send({"ev": "cell_done", "index": request["index"]})
         elif request["op"] == "fork":
-            _fork_worker(channel, shell.user_ns, wires, request["names"])
+            _fork_worker(channel, cells.namespace, wires, request["names"])
         elif request["op"] == "quit":
             _exit(0)
 
