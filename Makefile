@@ -11,13 +11,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test exercises embeddings clean constraints bench
+.PHONY: help setup book test exercises embeddings grade clean constraints bench postgres
 
 help:
 	@echo "make book   - set up (first time) and build the book into _build/html"
 	@echo "make test   - set up (first time) and run every test"
 	@echo "make exercises - regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make bench  - run every benchmark and write benchmarks/RESULTS.md"
+	@echo "make grade A=ch01 - autograde every submission of an assignment, on every core"
 
 # The stamp is rebuilt whenever the pins change, so `make` never runs on a stale venv.
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
@@ -61,9 +62,23 @@ $(CHROMIUM):
 	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
 	else echo "tests/test_browser.py needs Debian's chromium at $(CHROMIUM): run 'apt-get install -y chromium' as root" >&2; exit 1; fi
 
+# The gradebook test runs a real PostgreSQL server from Debian's package.
+INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) $(shell command -v initdb 2>/dev/null))
+postgres:
+	@if [ -z "$(INITDB)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y postgresql; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y postgresql; \
+	  else echo "tests/test_postgres.py needs Debian's postgresql: run 'apt-get install -y postgresql' as root" >&2; exit 1; fi; \
+	fi
+
 # The browser tests read the built book, so the tests build it first.
-test: setup book $(CHROMIUM)
+test: setup book $(CHROMIUM) postgres
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup
+
+# Grade a whole class for one assignment on every core: make grade A=ch01
+grade: setup
+	@test -n "$(A)" || { echo "name the assignment: make grade A=ch01" >&2; exit 2; }
+	$(BIN)/python -m dotlab.grading.grade_class $(A)
 
 embeddings: setup
 	$(BIN)/python -m dotlab.embeddings --rebuild
