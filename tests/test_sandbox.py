@@ -131,6 +131,7 @@ def test_a_cell_that_ends_or_hangs_its_process_is_skipped_and_the_rest_is_graded
 def test_an_endless_function_times_out_with_a_message():
     (outputs,), _ = _verdicts("def dot_loop(a, b):\n    while True:\n        pass")
     assert "did not finish within 3 s" in _message(outputs)
+    assert outputs[-1]["ename"] == "CellTimeoutError"  # as nbgrader names a timeout
 
 
 def test_undefined_and_non_function_names_fail_like_the_kernel_would():

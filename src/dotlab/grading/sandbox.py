@@ -58,6 +58,14 @@ class LearnerCrash(Exception):
     """The learner's code stopped the process running it, or never answered."""
 
 
+class LearnerTimeout(LearnerCrash):
+    """The learner's code did not answer within the timeout."""
+
+
+class CellTimeoutError(CheckFailure):
+    """A learner's function did not answer in time: a failed check, named as nbgrader names a timeout."""
+
+
 @dataclass
 class Settings:
     """Limits for the learner's code in the sandbox. Times in seconds, sizes in bytes."""
@@ -254,7 +262,7 @@ class Worker:
         except TimeoutError:
             self.finished = True
             self.process.close()
-            raise LearnerCrash(f"did not finish within {timeout:g} s: is there a loop that never ends?") from None
+            raise LearnerTimeout(f"did not finish within {timeout:g} s: is there a loop that never ends?") from None
         except EOFError:
             self.finished = True
             self.process.close()
@@ -394,7 +402,8 @@ class RemoteFunction(LearnerProxy):
         try:
             reply = self.worker.call(self.name, tuple(case.args), dict(case.kwargs), [f.target for f in forbidden])
         except LearnerCrash as crash:
-            raise CheckFailure(f"{call} {crash} ({case.label}).") from None
+            failure = CellTimeoutError if isinstance(crash, LearnerTimeout) else CheckFailure
+            raise failure(f"{call} {crash} ({case.label}).") from None
         tripped = set(reply.get("tripped") or [])
         wires = []
         for item in forbidden:
@@ -537,7 +546,7 @@ def _judge(process: LearnerProcess, calls: list) -> list[dict]:
                 with redirect_stdout(printed):
                     call.check(fn, *call.args, **call.kwargs)
             except CheckFailure as exc:
-                failure = ("CheckFailure", str(exc))
+                failure = (type(exc).__name__, str(exc))
             except Exception as exc:  # an error read back from the learner's answer, say
                 failure = (type(exc).__name__, str(exc))
             if printed.getvalue():
