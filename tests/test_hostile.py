@@ -168,3 +168,11 @@ def test_feedback_shows_the_checks_words_and_never_a_hidden_test_or_a_solution(g
 def test_committed_notebooks_are_what_the_catalogue_builds(entry):
     committed = json.loads(path(entry).read_text())
     assert committed == json.loads(nbformat.writes(build(entry))), "run: .venv/bin/python tests/hostile/__init__.py"
+
+
+def test_the_grader_cannot_be_signalled_from_learner_code():
+    """Said out loud: without Landlock's signal scoping the kill_grader notebook is not run at all."""
+    if not SIGNALS_SCOPED:
+        pytest.skip("this kernel has no Landlock signal scoping (Linux 6.12+): learner code could signal the grader, "
+                    "so the kill_grader notebook is left out")
+    assert any(e.needs_signal_scoping for e in _entries())
