@@ -509,7 +509,10 @@ def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad:
     replayed without it in a new process: as if that cell had raised an error.
     """
     while True:
-        if process is None or not process.alive:
+        if process is not None and not process.alive:
+            process.close()  # its own code ended it (a worker may kill its parent): start afresh
+            process = None
+        if process is None:
             process = LearnerProcess(settings, forbidden)
         for step in steps:
             if step.index >= upto:
