@@ -74,3 +74,43 @@ def test_some_learners_can_be_graded_again_by_pattern(two_ways):
                             "--student", "ref*", *OPTIONS], cwd=parallel.root, env=nbgrader_env(),
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "graded 1 of 1 learners" in again.stdout
+
+
+# -- a worker that dies (possible only where Landlock does not scope signals) ---------------
+
+_FAKE_MARKS = None
+
+
+def _fake_start(root, argv, marks):
+    global _FAKE_MARKS
+    _FAKE_MARKS = marks
+
+
+def _fake_grade(student):
+    import os
+    from pathlib import Path
+
+    from dotlab.grading.grade_class import Result
+
+    (Path(_FAKE_MARKS) / student).touch()
+    if student == "killer":
+        os._exit(9)  # as if its notebook had killed the worker
+    (Path(_FAKE_MARKS) / student).unlink()
+    return Result(student, True, 0.0)
+
+
+class _Bar:
+    def update(self):
+        pass
+
+    def write(self, text):
+        pass
+
+
+def test_a_worker_killed_by_one_learner_costs_only_that_learner():
+    from dotlab.grading.grade_class import _grade_all
+
+    students = [f"learner{i}" for i in range(6)] + ["killer"]
+    results = _grade_all(students, 2, ".", [], _Bar(), grade=_fake_grade, start=_fake_start)
+    assert sorted(r.student for r in results) == sorted(students)  # everyone once, and the batch finished
+    assert {r.student for r in results if not r.success} == {"killer"}

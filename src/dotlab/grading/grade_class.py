@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,10 +62,13 @@ def _app(root: str, argv: list[str]):
 _WORKER_APP = None
 
 
-def _start_worker(root: str, argv: list[str]) -> None:
+_MARKS: str | None = None
+
+
+def _start_worker(root: str, argv: list[str], marks: str | None = None) -> None:
     """A worker keeps its logs for the parent (which prints a failed learner's), and prints nothing."""
-    global _WORKER_APP
-    _WORKER_APP = _app(root, argv)
+    global _WORKER_APP, _MARKS
+    _WORKER_APP, _MARKS = _app(root, argv), marks
     for handler in list(_WORKER_APP.log.handlers):
         _WORKER_APP.log.removeHandler(handler)
     _WORKER_APP.log.propagate = False
@@ -77,9 +81,14 @@ def _grade(student: str) -> Result:
     from nbgrader.utils import capture_log, temp_attrs
 
     app = _WORKER_APP
+    mark = Path(_MARKS) / student if _MARKS else None
+    if mark:
+        mark.touch()  # if this process dies now, the parent knows whose grading killed it
     start = time.perf_counter()
     with temp_attrs(app.coursedir, student_id=student):
         outcome = capture_log(Autograde(coursedir=app.coursedir, parent=app))
+    if mark:
+        mark.unlink(missing_ok=True)
     return Result(student, bool(outcome.get("success")), time.perf_counter() - start,
                   outcome.get("log", ""), outcome.get("error", ""))
 
@@ -128,16 +137,63 @@ def grade_class(assignment: str, *, root: Path | str = ".", jobs: int | None = N
     finally:
         os.chdir(here)
     jobs = max(1, min(jobs or default_jobs(), len(todo) or 1))
-    results = []
-    with _context().Pool(jobs, initializer=_start_worker, initargs=(root, argv)) as pool:
-        bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="learner", disable=not progress, file=sys.stderr)
-        for result in pool.imap_unordered(_grade, todo):
-            results.append(result)
-            bar.update()
-            if not result.success:
-                bar.write(f"could not grade {result.student}: see the log below")
-        bar.close()
+    bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="learner", disable=not progress, file=sys.stderr)
+    results = _grade_all(todo, jobs, root, argv, bar)
+    bar.close()
     return sorted(results, key=lambda r: r.student)
+
+
+def _grade_all(todo: list[str], jobs: int, root: str, argv: list[str], bar, grade=None, start=None) -> list[Result]:
+    """Grade ``todo`` on ``jobs`` workers, surviving a worker that dies under a learner's code.
+
+    A worker cannot normally be killed from learner code (Landlock scopes signals), but on
+    a machine without that protection it can. Each worker marks the learner it is grading;
+    when a worker dies, the learners it and its fellow workers held become suspects and are
+    graded again alone, each in a pool of its own: one that kills that pool too is reported
+    as not gradable, and everyone else is graded as usual.
+    """
+    results, suspects, pending = [], set(), list(todo)
+    with tempfile.TemporaryDirectory(prefix="dotlab-grading-") as marks:
+        while pending:
+            batch = [s for s in pending if s not in suspects] or pending[:1]
+            pending = [s for s in pending if s not in batch]
+            done, held, waiting = _round(batch, min(jobs, len(batch)), root, argv, Path(marks), grade or _grade,
+                                         start or _start_worker)
+            for result in done:
+                results.append(result)
+                bar.update()
+                if not result.success:
+                    bar.write(f"could not grade {result.student}: see the log below")
+            for student in held:
+                if student in suspects:  # it was alone: its grading killed the worker
+                    results.append(Result(student, False, 0.0, error="grading this learner killed the grading process"))
+                    bar.update()
+                    bar.write(f"could not grade {student}: its notebook killed the grading process")
+                else:
+                    suspects.add(student)
+                    pending.append(student)
+            pending += waiting
+    return results
+
+
+def _round(batch: list[str], workers: int, root: str, argv: list[str], marks: Path, grade, start):
+    """One pool over ``batch``: the results, the learners held by workers when the pool
+    broke (if it did), and the learners still waiting then."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    done, held, waiting = [], [], []
+    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=start, initargs=(root, argv, str(marks))) as pool:
+        futures = {pool.submit(grade, student): student for student in batch}
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                done.append(future.result())
+            except BrokenProcessPool:
+                mark = marks / student
+                (held if mark.exists() else waiting).append(student)
+                mark.unlink(missing_ok=True)
+    return done, held, waiting
 
 
 def main(argv: list[str] | None = None) -> int:
