@@ -137,7 +137,10 @@ def grade_class(assignment: str, *, root: Path | str = ".", jobs: int | None = N
     finally:
         os.chdir(here)
     jobs = max(1, min(jobs or default_jobs(), len(todo) or 1))
-    bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="learner", disable=not progress, file=sys.stderr)
+    class Bar(tqdm):
+        monitor_interval = 0  # no monitor thread: workers are forked from this process (see _context)
+
+    bar = Bar(total=len(todo), desc=f"grading {assignment}", unit="learner", disable=not progress, file=sys.stderr)
     results = _grade_all(todo, jobs, root, argv, bar)
     bar.close()
     return sorted(results, key=lambda r: r.student)
