@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from catalogue.ch01 import WRONG  # noqa: E402
 from grading import Submission  # noqa: E402
 
-from dotlab.grading.grade_class import default_jobs  # noqa: E402
+from dotlab.grading.grade_class import default_jobs, usable_cores  # noqa: E402
 from dotlab.grading.release import nbgrader_env  # noqa: E402
 from report import Figure, emit, machine  # noqa: E402
 
@@ -116,7 +116,7 @@ def main() -> None:
         n = len(subs)
         emit(Figure("grading", f"nbgrader autograde, one after another ({n} learners)", sequential / n, "s/learner"))
         speedup = sequential / parallel
-        emit(Figure("grading", f"grade_class --jobs {args.jobs}", parallel / n, "s/learner",
+        emit(Figure("grading", f"grade_class --jobs {args.jobs} on {usable_cores()} cores", parallel / n, "s/learner",
                     peer="nbgrader autograde, one after another", peer_value=sequential / n,
                     target="≥ 1.8× faster on 2 cores", met=speedup >= 1.8))
         # Cores in use while grading (CPU seconds / wall seconds): the speed-up can only be the ratio of
