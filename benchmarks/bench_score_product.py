@@ -30,7 +30,7 @@ def main():
     k = rng.standard_normal((T, D_HEAD), dtype=np.float32)
     score_flops = 2 * T * T * D_HEAD
     with threadpool_limits(THREADS):
-        peak = 2 * SQUARE**3 / best_of(lambda: a @ b, repeat=7)
+        peak = 2 * SQUARE**3 / best_of(lambda: a @ b, repeat=15, warmup=3)
         plain = score_flops / best_of(lambda: (q @ k.T) / math.sqrt(D_HEAD), repeat=15)
         ours = score_flops / best_of(lambda: scaled_scores(q, k), repeat=15)
     emit(Figure("score product", f"machine peak: {SQUARE}² float32 matmul, {THREADS} threads", peak / 1e9, "GFLOP/s",

@@ -52,10 +52,27 @@ class Mistake:
     predict: Callable[..., Any]
 
 
+#: Arrays up to this many numbers are printed whole in a message; larger ones by shape.
+SHOW_WHOLE = 12
+
+
 def _show(value: Any) -> str:
+    """How a value reads in a check's message: small arrays in full, on one line.
+
+    Examples
+    --------
+    >>> _show(np.array([[1.0, 2.0], [3.0, 4.5]]))
+    '[[1. , 2. ], [3. , 4.5]]'
+    >>> _show(np.zeros((4, 8)))
+    'array of shape (4, 8)'
+    """
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=4, threshold=8)
-        return text if value.ndim <= 1 else f"array of shape {value.shape}"
+        if value.ndim <= 1:
+            return np.array2string(value, precision=4, threshold=8)
+        if value.size <= SHOW_WHOLE:
+            text = np.array2string(value, precision=4, separator=", ")
+            return " ".join(line.strip() for line in text.splitlines())
+        return f"array of shape {value.shape}"
     text = repr(value)
     return text if len(text) <= 70 else text[:67] + "..."
 
