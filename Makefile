@@ -44,10 +44,11 @@ $(VENDOR)/.installed: package.json package-lock.json
 	touch $@
 
 # The execution cache only watches each page's own code; when the package the pages
-# import changes, their stored outputs are stale, so the cache is dropped.
+# import changes, their stored outputs are stale, so the cache is dropped, and so is
+# Sphinx's record of the pages it has read (else it would not read unchanged pages again).
 SOURCES := $(shell find src/dotlab -name '*.py' -o -name '*.js' -o -name '*.pt' -o -name '*.npy' -o -name '*.npz' -o -name '*.csv' 2>/dev/null)
 _build/.sources: $(SOURCES)
-	rm -rf _build/.jupyter_cache
+	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
 book: setup $(VENDOR)/.installed _build/.sources

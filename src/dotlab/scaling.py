@@ -310,7 +310,7 @@ class _PanelArtists:
         self.hist_ax.set_yticks([])
         self.hist_ax.set_xlabel("score")
         self.bars = self.bar_ax.bar(np.arange(n_keys), np.zeros(n_keys), color=COLOURS["weights"])
-        self.bar_ax.axhline(1 / n_keys, color=COLOURS["guide"], lw=0.8, ls="--")  # uniform weights
+        self.guide = self.bar_ax.axhline(1 / n_keys, color=COLOURS["guide"], lw=0.8, ls="--")  # uniform weights
         self.bar_ax.set_ylim(0, 1)
         self.bar_ax.set_xticks(np.arange(0, n_keys, 3))
         self.bar_ax.set_xlabel(f"key (of {n_keys})")
@@ -328,6 +328,10 @@ class _PanelArtists:
             bar.set_height(weight)
         self.bar_ax.set_title(f"one query's weights\nentropy {panel.entropy:.2f} (max {math.log(self.n_keys):.2f})")
 
+    def changing(self) -> list:
+        """The artists that differ from one panel to the next, in drawing order."""
+        return [self.steps, self.hist_ax.title, *self.bars, self.guide, self.bar_ax.title]
+
 
 def draw_score_panel(panel: ScorePanel, axes, *, score_range: float = 100.0) -> None:
     """Draw a panel on two matplotlib axes: the score histogram and the weights.
@@ -339,7 +343,11 @@ def draw_score_panel(panel: ScorePanel, axes, *, score_range: float = 100.0) -> 
 
 
 class PanelPainter:
-    """Renders panels to PNG bytes, reusing one figure (no pyplot, no global state).
+    """Renders panels to PNG bytes quickly, for the explorer's many states.
+
+    Axes, ticks and labels are the same in every panel and are most of the drawing time,
+    so they are drawn once; each panel then draws only its histogram, bars and titles
+    over a copy of that background (matplotlib's "blitting"). No pyplot, no global state.
 
     Examples
     --------
@@ -349,16 +357,28 @@ class PanelPainter:
     """
 
     def __init__(self, *, dpi: int = 80, n_keys: int = 12, score_range: float = 100.0):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=(8, 3), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
         self._artists = _PanelArtists(self.figure.subplots(1, 2), n_keys, score_range)
+        for artist in self._artists.changing():
+            artist.set_animated(True)  # left out of the background
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def png(self, panel: ScorePanel) -> bytes:
+        from PIL import Image
+
         self._artists.show(panel)
+        self.canvas.restore_region(self._background)
+        for artist in self._artists.changing():
+            self.figure.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
+        Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(buffer, "png")
         return buffer.getvalue()
 
 
