@@ -7,6 +7,7 @@ cannot fail, or fails with the wrong explanation, is caught here.
 import pytest
 
 from catalogue.ch01 import WRONG
+from check_contract import contract_tests
 from dotlab import vectors
 from dotlab.checks import CheckFailure, ch01
 
@@ -21,46 +22,7 @@ REFERENCES = {
     "project": vectors.project,
 }
 
-
-def _by_task(items, name_of, ids=None):
-    """Parametrize values, each marked with the task id of the function it concerns."""
-    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_reference_passes(name, hidden, capsys):
-    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
-    out = capsys.readouterr().out
-    passed = int(out.split("all ")[1].split(" checks")[0])
-    assert out.startswith(f"\u2714 {name}: all") and passed >= (7 if hidden else 3)
-
-
-@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
-def test_every_mistake_fails_with_its_own_message(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_visible_checks_already_catch_the_common_mistakes(wrong):
-    with pytest.raises(CheckFailure, match=None) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=False)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
-    """These are what the hidden tests are for; if the visible ones caught them too,
-    the catalogue entry should lose its hidden_only flag."""
-    CHECKS[wrong.target](wrong.fn, hidden=False)
-
-
-def test_catalogue_covers_every_graded_function():
-    for name in CHECKS:
-        assert len(WRONG.for_target(name)) >= 5 or name == "dot", name
-    assert len(WRONG.for_target("dot")) >= 5
+globals().update(contract_tests(ch01, WRONG, REFERENCES))
 
 
 def test_checks_restore_what_they_disarm():

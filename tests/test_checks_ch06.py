@@ -5,15 +5,13 @@ cannot fail, or fails with the wrong explanation, is caught here. The references
 dotlab.vocab, dotlab.softmax and dotlab.kvcache; the instructor's solutions must pass too.
 """
 
-import json
-
 import numpy as np
 import pytest
 
 from catalogue.ch06 import WRONG
+from check_contract import contract_tests
 from dotlab import kvcache, vocab
 from dotlab.checks import CheckFailure, ch06
-from dotlab.grading.release import COURSE_ROOT
 from dotlab.kvcache import head_decode_step
 from dotlab.softmax import softmax
 from dotlab.vocab import sample_token, vocab_logits
@@ -21,7 +19,6 @@ from dotlab.vocab import sample_token, vocab_logits
 # The task id of each function, as in the chapter and the exercise: pytest -m "task(id='6.3')"
 TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch06.CHECKS.items()}
 CHECKS = {name: ch06.CHECKS[task] for name, task in TASKS.items()}
-
 
 
 def _draw_from(logits, keep, seed):
@@ -58,6 +55,8 @@ REFERENCES = {
     "decode_step": lambda *args: head_decode_step(*args)[0],
 }
 
+globals().update(contract_tests(ch06, WRONG, REFERENCES, min_wrong=7, min_hidden=8))
+
 
 def test_the_independent_samplers_agree_with_dotlab_vocab():
     rng = np.random.default_rng(0)
@@ -66,63 +65,6 @@ def test_the_independent_samplers_agree_with_dotlab_vocab():
         k, p = int(rng.integers(1, 13)), float(rng.uniform(0.05, 1.0))
         assert _top_k(logits, k, seed) == sample_token(logits, np.random.default_rng(seed), top_k=k)
         assert _top_p(logits, p, seed) == sample_token(logits, np.random.default_rng(seed), top_p=p)
-
-
-def _by_task(items, name_of, ids=None):
-    """Parametrize values, each marked with the task id of the function it concerns."""
-    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
-
-
-def _solutions():
-    """The instructor's solution functions, run from the notebook's own cells."""
-    nb = json.loads((COURSE_ROOT / "solutions" / "ch06" / "ch06.ipynb").read_text())
-    namespace = {}
-    for cell in nb["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "imports"):
-            exec("".join(cell["source"]), namespace)
-    return namespace
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_reference_passes(name, hidden, capsys):
-    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
-    out = capsys.readouterr().out
-    passed = int(out.split("all ")[1].split(" checks")[0])
-    assert out.startswith(f"\u2714 {name}: all") and passed >= (8 if hidden else 3)
-
-
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_the_instructors_solution_passes_the_hidden_checks(name, capsys):
-    CHECKS[name](_solutions()[name], hidden=True)
-    assert capsys.readouterr().out.startswith(f"\u2714 {name}: all")
-
-
-@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
-def test_every_mistake_fails_with_its_own_message(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_visible_checks_already_catch_the_common_mistakes(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=False)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
-    """These are what the hidden tests are for; if the visible ones caught them too,
-    the catalogue entry should lose its hidden_only flag."""
-    CHECKS[wrong.target](wrong.fn, hidden=False)
-
-
-def test_catalogue_covers_every_graded_function():
-    for name in CHECKS:
-        assert len(WRONG.for_target(name)) >= 7, name
 
 
 MISTAKES = {

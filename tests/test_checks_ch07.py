@@ -5,16 +5,14 @@ cannot fail, or fails with the wrong explanation, is caught here. The references
 built from dotlab.cost and dotlab.roofline; the instructor's solutions must pass too.
 """
 
-import json
-
 import numpy as np
 import pytest
 
 from catalogue.ch07 import WRONG
+from check_contract import contract_tests
 from dotlab import cost, roofline
 from dotlab.checks import CheckFailure, ch07
 from dotlab.cost import STAGES, attention_mlp_crossover, decode_cost, kv_cache_bytes, matmul_count, prefill_cost
-from dotlab.grading.release import COURSE_ROOT
 from dotlab.roofline import matmul_intensity
 
 # The task id of each function, as in the chapter and the exercise: pytest -m "task(id='7.2')"
@@ -39,62 +37,7 @@ REFERENCES = {
     "matmul_intensity": matmul_intensity,
 }
 
-
-def _by_task(items, name_of, ids=None):
-    """Parametrize values, each marked with the task id of the function it concerns."""
-    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
-
-
-def _solutions():
-    """The instructor's solution functions, run from the notebook's own cells."""
-    nb = json.loads((COURSE_ROOT / "solutions" / "ch07" / "ch07.ipynb").read_text())
-    namespace = {}
-    for cell in nb["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "imports"):
-            exec("".join(cell["source"]), namespace)
-    return namespace
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_reference_passes(name, hidden, capsys):
-    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
-    out = capsys.readouterr().out
-    passed = int(out.split("all ")[1].split(" checks")[0])
-    assert out.startswith(f"\u2714 {name}: all") and passed >= (7 if hidden else 3)
-
-
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_the_instructors_solution_passes_the_hidden_checks(name, capsys):
-    CHECKS[name](_solutions()[name], hidden=True)
-    assert capsys.readouterr().out.startswith(f"\u2714 {name}: all")
-
-
-@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
-def test_every_mistake_fails_with_its_own_message(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_visible_checks_already_catch_the_common_mistakes(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=False)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_subtle_mistakes_slip_past_the_visible_checks(wrong, capsys):
-    """These are what the hidden tests are for; if the visible ones caught them too,
-    the catalogue entry should lose its hidden_only flag."""
-    CHECKS[wrong.target](wrong.fn, hidden=False)
-
-
-def test_catalogue_covers_every_graded_function():
-    for name in CHECKS:
-        assert len(WRONG.for_target(name)) >= 7, name
+globals().update(contract_tests(ch07, WRONG, REFERENCES, min_wrong=7))
 
 
 def test_every_mistake_the_checks_know_has_a_catalogue_entry():

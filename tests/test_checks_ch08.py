@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from catalogue.ch08 import WRONG
+from check_contract import contract_tests, solution_functions
 from dotlab import forward
 from dotlab.checks import CheckFailure, ch08
 from dotlab.forward import BlockWeights, block, causal_self_attention, gelu, layer_norm
@@ -17,7 +18,6 @@ from dotlab.grading.release import COURSE_ROOT
 
 TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch08.CHECKS.items()}
 CHECKS = {name: ch08.CHECKS[task] for name, task in TASKS.items()}
-
 
 
 def _block(x, w, n_heads):
@@ -30,61 +30,14 @@ def _block(x, w, n_heads):
 # function runs.
 REFERENCES = {"gpt2_attention": causal_self_attention, "gpt2_block": _block}
 
+globals().update(contract_tests(ch08, WRONG, REFERENCES, min_wrong=7))
+
 
 def test_the_written_out_block_is_dotlabs():
     rng = np.random.default_rng(0)
     w = ch08._random_block(rng, 8, 16)
     x = rng.normal(size=(5, 8))
     np.testing.assert_allclose(_block(x, w, 2), block(x, BlockWeights(**w), 2), atol=1e-12)
-
-
-def _by_task(items, name_of, ids=None):
-    return [pytest.param(item, marks=pytest.mark.task(id=TASKS[name_of(item)]), id=ids(item) if ids else None) for item in items]
-
-
-def _solutions():
-    """The instructor's solution functions, run from the notebook's own cells."""
-    nb = json.loads((COURSE_ROOT / "solutions" / "ch08" / "ch08.ipynb").read_text())
-    namespace = {}
-    for cell in nb["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "imports"):
-            exec("".join(cell["source"]), namespace)
-    return namespace
-
-
-@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_reference_passes(name, hidden, capsys):
-    assert CHECKS[name](REFERENCES[name], hidden=hidden) is None  # a number would be partial credit
-    out = capsys.readouterr().out
-    passed = int(out.split("all ")[1].split(" checks")[0])
-    assert out.startswith(f"\u2714 {name}: all") and passed >= (7 if hidden else 3)
-
-
-@pytest.mark.parametrize("name", _by_task(CHECKS, lambda n: n, ids=lambda n: n))
-def test_the_instructors_solution_passes_the_hidden_checks(name, capsys):
-    CHECKS[name](_solutions()[name], hidden=True)
-    assert capsys.readouterr().out.startswith(f"\u2714 {name}: all")
-
-
-@pytest.mark.parametrize("wrong", _by_task(WRONG.entries, lambda w: w.target, ids=lambda w: w.label))
-def test_every_mistake_fails_with_its_own_message(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-@pytest.mark.parametrize("wrong", _by_task([w for w in WRONG.entries if not w.hidden_only], lambda w: w.target, ids=lambda w: w.label))
-def test_visible_checks_already_catch_the_common_mistakes(wrong):
-    with pytest.raises(CheckFailure) as failure:
-        CHECKS[wrong.target](wrong.fn, hidden=False)
-    assert wrong.expect in str(failure.value), f"message was: {failure.value}"
-
-
-def test_catalogue_covers_every_graded_function():
-    for name in CHECKS:
-        assert len(WRONG.for_target(name)) >= 7, name
 
 
 MISTAKES = {
@@ -132,7 +85,7 @@ def test_attention_slips_without_a_catalogue_entry_are_named():
 
 def test_the_block_can_be_built_from_the_notebooks_helpers():
     """What task 8.2 allows (layer_norm, gelu, causal_self_attention) is enough."""
-    ch08.check_gpt2_block(_solutions()["gpt2_block"], hidden=True)
+    ch08.check_gpt2_block(solution_functions("ch08")["gpt2_block"], hidden=True)
     assert "causal_self_attention(" in json.dumps(json.loads((COURSE_ROOT / "solutions" / "ch08" / "ch08.ipynb").read_text()))
 
 
