@@ -116,7 +116,7 @@ def main() -> None:
         n = len(subs)
         emit(Figure("grading", f"nbgrader autograde, one after another ({n} learners)", sequential / n, "s/learner"))
         speedup = sequential / parallel
-        emit(Figure("grading", f"grade_class --jobs {args.jobs} on {usable_cores()} cores", parallel / n, "s/learner",
+        emit(Figure("grading", f"grade_class, {args.jobs} workers on {usable_cores()} cores", parallel / n, "s/learner",
                     peer="nbgrader autograde, one after another", peer_value=sequential / n,
                     target="≥ 1.8× faster on 2 cores", met=speedup >= 1.8))
         # Cores in use while grading (CPU seconds / wall seconds): the speed-up can only be the ratio of
