@@ -130,6 +130,7 @@ class ConfinedExecute(Execute, GradingLimits):
 
     max_output_bytes = Int(1_000_000, help="characters of output kept per cell; the rest is cut").tag(config=True)
     max_message_bytes = Int(16 * 2**20, help="largest single message accepted from the kernel").tag(config=True)
+    startup_attempts = Int(2, help="kernel starts tried before a notebook is reported as not gradable").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", ConfinedKernelManager)
@@ -149,16 +150,33 @@ class ConfinedExecute(Execute, GradingLimits):
         return km
 
     async def async_start_new_kernel_client(self):
-        """nbclient's, plus a cap on message size set before the channels connect."""
-        try:
-            self.kc = self.km.client()
-            # a kernel cannot make the grader hold a bigger message than this: zmq drops it
-            self.kc.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
-            await ensure_async(self.kc.start_channels())
-            await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
-        except Exception:
-            await self._async_cleanup_kernel()
-            raise
+        """nbclient's, plus a cap on message size set before the channels connect, and a
+        second kernel when the first never answers.
+
+        A kernel can fail to answer for reasons that have nothing to do with the learner:
+        another process took one of the ports picked for it before it bound them (its
+        ports are chosen free, then released, then bound). One failed start must not cost
+        a learner their grade, so the kernel is started again once, on new ports.
+        """
+        for attempt in range(1, self.startup_attempts + 1):
+            try:
+                self.kc = self.km.client()
+                # a kernel cannot make the grader hold a bigger message than this: zmq drops it
+                self.kc.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+                await ensure_async(self.kc.start_channels())
+                await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+                break
+            except RuntimeError as exc:  # the kernel did not answer, or died before it did
+                if attempt == self.startup_attempts:
+                    await self._async_cleanup_kernel()
+                    raise
+                self.log.warning("the kernel did not start (%s); starting a new one on new ports. Its log ends:\n%s",
+                                 exc, getattr(self.km, "kernel_log", lambda: "")())
+                self.kc.stop_channels()
+                await ensure_async(self.km.restart_kernel(now=True, newports=True))
+            except Exception:
+                await self._async_cleanup_kernel()
+                raise
         self.kc.allow_stdin = False
         return self.kc
 
