@@ -340,10 +340,11 @@ def _variance_cases(hidden: bool) -> list[Case]:
 def _same_seed_same_answer(fn) -> None:
     """The seed must fix the draws (np.random.default_rng(seed)), and change them.
 
-    This compares two calls with each other, which ``run_checks`` cannot express, so it
-    runs only where the learner's function is an ordinary local function (the notebook's
-    own kernel, pytest). Where the grader's sandbox stands in for the function, it is
-    skipped, and the grade rests on the cases above.
+    This compares three calls with each other, which ``run_checks`` cannot express. It
+    runs wherever the learner's function lives: in the notebook's kernel and in pytest
+    it is called directly, and in the grader each call crosses to the sandbox's worker
+    (:class:`dotlab.grading.sandbox.RemoteFunction`), which keeps its state between
+    calls, so a generator made once and reused is caught there too.
     """
     first, again, other = (float(np.asarray(fn(16, 2000, seed=s), dtype=float)) for s in (11, 11, 12))
     if first != again:
@@ -367,10 +368,9 @@ def check_dot_product_variance(fn, hidden: bool = False) -> None:
               "keeps the lengths as a column that lines up with the rows"),)
     run(fn, fn_name="dot_product_variance", reference=_theory, cases=cases, mistakes=_VARIANCE_MISTAKES,
         forbidden=forbidden, rtol=_VARIANCE_RTOL, atol=0.0, quiet=True, error_hints=hints)
-    local = hidden and hasattr(fn, "__code__")
-    if local:
+    if hidden:
         _same_seed_same_answer(fn)
-    n_checks = len(cases) + (1 if local else 0)
+    n_checks = len(cases) + (1 if hidden else 0)
     print(f"\u2714 dot_product_variance: all {n_checks} checks passed")
 
 
