@@ -12,11 +12,16 @@ The proof has three parts:
    meta device (shapes only, no memory, no arithmetic).
 3. Hypothesis checks the algebra: flops = 2·macs, total = sum of rows, linear in L and
    in T for projections, quadratic in T for attention, prefill = T decode steps.
+4. Grouped-query attention and sliding windows (chapter 9) are measured the same way: the
+   reference attention makes ``n_kv_heads`` keys and values, and with a window it
+   gathers each query's ``window`` keys into a band, so the counter sees ``T·window``
+   scores, not ``T²``; its outputs equal a dense pass under the window's mask.
 
-Legend for shape comments: B batch, T tokens, C = d_model, H heads, hs = d_head,
-V vocabulary.
+Legend for shape comments: B batch, T tokens, C = d_model, H heads, G key/value heads,
+hs = d_head, w window, V vocabulary.
 """
 
+import dataclasses
 import functools
 import math
 
@@ -64,6 +69,13 @@ SMALL_SHAPES = [
     TransformerShape(n_layers=2, d_model=6, n_heads=1, d_head=7, d_ff=6, vocab_size=29),  # 1 head, d_ff = d_model
 ]
 LENGTHS = [1, 2, 7, 13]
+# Grouped-query and windowed shapes (chapter 9); again no two sizes coincide.
+GROUPED_SHAPES = [
+    TransformerShape(n_layers=2, d_model=12, n_heads=4, d_head=3, d_ff=20, vocab_size=17, n_kv_heads=2),
+    TransformerShape(n_layers=1, d_model=8, n_heads=6, d_head=2, d_ff=16, vocab_size=11, n_kv_heads=1),  # MQA
+    TransformerShape(n_layers=2, d_model=10, n_heads=3, d_head=5, d_ff=14, vocab_size=13, window=4),
+    TransformerShape(n_layers=3, d_model=9, n_heads=4, d_head=4, d_ff=18, vocab_size=7, n_kv_heads=2, window=5),
+]
 
 
 # ------------------------------------------------------------- reference modules
@@ -89,17 +101,31 @@ class Mixing(nn.Module):
 
 
 class KVCache:
-    """Keys and values of every position seen so far, one pair of tensors per layer."""
+    """Keys and values of the positions seen so far, one pair of tensors per layer.
+
+    It holds ``n_kv_heads`` heads, and with a window only the last ``window`` tokens
+    (a rolling cache): older keys can never be seen again.
+    """
 
     def __init__(self, shape, batch=1, dtype=torch.float32):
-        empty = torch.zeros(batch, shape.n_heads, 0, shape.d_head, dtype=dtype)
+        empty = torch.zeros(batch, shape.n_kv_heads, 0, shape.d_head, dtype=dtype)
         self.k = [empty] * shape.n_layers
         self.v = [empty] * shape.n_layers
+        self.window = shape.window
+        self.seen = 0  # tokens seen so far: the next one's position
 
     def extend(self, layer, k, v):
-        self.k[layer] = torch.cat([self.k[layer], k], dim=2)  # (B, H, T_past + Tq, hs)
-        self.v[layer] = torch.cat([self.v[layer], v], dim=2)
-        return self.k[layer], self.v[layer]
+        """Append the new tokens' keys and values; return every key the new queries need."""
+        Tq = k.size(2)
+        k = torch.cat([self.k[layer], k], dim=2)  # (B, G, T_past + Tq, hs)
+        v = torch.cat([self.v[layer], v], dim=2)
+        if self.window is not None:
+            keep = self.window  # what the next query will need
+            self.k[layer], self.v[layer] = k[:, :, -keep:], v[:, :, -keep:]
+            need = self.window + Tq - 1  # the first new query looks window - 1 back
+            return k[:, :, -need:], v[:, :, -need:]
+        self.k[layer], self.v[layer] = k, v
+        return k, v
 
     def nbytes(self):
         return sum(t.numel() * t.element_size() for t in (*self.k, *self.v))
@@ -109,28 +135,48 @@ class KVCache:
 
 
 class Attention(nn.Module):
-    def __init__(self, s, layer):
+    def __init__(self, s, layer, banded=True):
         super().__init__()
         self.s, self.layer = s, layer
-        self.qkv = nn.Linear(s.d_model, 3 * s.d_attn)
+        self.banded = banded  # False: a dense pass under the window's mask, to compare with
+        self.qkv = nn.Linear(s.d_model, s.d_attn + 2 * s.d_kv)  # G key/value heads, not H
         self.scores = Scores(s.d_head)
         self.mixing = Mixing()
         self.out_proj = nn.Linear(s.d_attn, s.d_model)
 
     def forward(self, x, cache=None):
         B, Tq, C = x.size()  # batch, new tokens, d_model
-        H, hs = self.s.n_heads, self.s.d_head
-        q, k, v = self.qkv(x).split(self.s.d_attn, dim=-1)  # each (B, Tq, H·hs)
-        q, k, v = (t.view(B, Tq, H, hs).transpose(1, 2) for t in (q, k, v))  # (B, H, Tq, hs)
+        H, G, hs, w = self.s.n_heads, self.s.n_kv_heads, self.s.d_head, self.s.window
+        q, k, v = self.qkv(x).split([self.s.d_attn, self.s.d_kv, self.s.d_kv], dim=-1)
+        q = q.view(B, Tq, H, hs).transpose(1, 2)  # (B, H, Tq, hs)
+        k, v = (t.view(B, Tq, G, hs).transpose(1, 2) for t in (k, v))  # (B, G, Tq, hs)
         if cache is not None:
-            k, v = cache.extend(self.layer, k, v)  # (B, H, Tk, hs), Tk = tokens so far
+            k, v = cache.extend(self.layer, k, v)  # (B, G, Tk, hs), the keys the queries need
+        # Query head h reads key/value head h // (H/G) (Ainslie et al. 2023): a copy, no arithmetic.
+        k, v = (t.repeat_interleave(H // G, dim=1) for t in (k, v))  # (B, H, Tk, hs)
         Tk = k.size(2)
-        # Query i sits at position Tk - Tq + i and may see keys up to there.
-        allowed = torch.ones(Tq, Tk, dtype=torch.bool, device=x.device).tril(diagonal=Tk - Tq)
-        att = self.scores(q, k).masked_fill(~allowed, float("-inf")).softmax(dim=-1)
-        y = self.mixing(att, v)  # (B, H, Tq, hs)
+        if w is not None and self.banded and Tq == Tk and Tq > w:
+            y = self._band(q, k, v, w)
+        else:
+            # Query i sits at position Tk - Tq + i and may see keys up to there,
+            # and with a window none more than w - 1 before it.
+            allowed = torch.ones(Tq, Tk, dtype=torch.bool, device=x.device).tril(diagonal=Tk - Tq)
+            if w is not None:
+                allowed &= torch.ones_like(allowed).triu(diagonal=Tk - Tq - w + 1)
+            att = self.scores(q, k).masked_fill(~allowed, float("-inf")).softmax(dim=-1)
+            y = self.mixing(att, v)  # (B, H, Tq, hs)
         y = y.transpose(1, 2).reshape(B, Tq, H * hs)  # heads side by side
         return self.out_proj(y)
+
+    def _band(self, q, k, v, w):
+        """Each query against its own w keys only: T·w scores instead of T²."""
+        B, H, T, hs = q.size()
+        # Pad w - 1 empty keys in front, then take every run of w: query i gets keys i-w+1..i.
+        k, v = (F.pad(t, (0, 0, w - 1, 0)).unfold(2, w, 1).transpose(-2, -1) for t in (k, v))  # (B, H, T, w, hs)
+        s = self.scores(q.unsqueeze(-2), k)  # (B, H, T, 1, hs) x (B, H, T, hs, w) -> (B, H, T, 1, w)
+        real = torch.arange(w) >= (w - 1) - torch.arange(T)[:, None]  # (T, w): not a padded key
+        att = s.masked_fill(~real[:, None, :], float("-inf")).softmax(dim=-1)
+        return self.mixing(att, v).squeeze(-2)  # (B, H, T, 1, w) x (B, H, T, w, hs) -> (B, H, T, hs)
 
 
 class MLP(nn.Module):
@@ -144,10 +190,10 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, s, layer=0):
+    def __init__(self, s, layer=0, banded=True):
         super().__init__()
         self.ln_1, self.ln_2 = nn.LayerNorm(s.d_model), nn.LayerNorm(s.d_model)
-        self.attn, self.mlp = Attention(s, layer), MLP(s)
+        self.attn, self.mlp = Attention(s, layer, banded), MLP(s)
 
     def forward(self, x, cache=None):
         x = x + self.attn(self.ln_1(x), cache)
@@ -155,11 +201,11 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, s, tied=False, max_T=64):
+    def __init__(self, s, tied=False, max_T=64, banded=True):
         super().__init__()
         self.token_embedding = nn.Embedding(s.vocab_size, s.d_model)
         self.position_embedding = nn.Embedding(max_T, s.d_model)
-        self.blocks = nn.ModuleList(Block(s, layer) for layer in range(s.n_layers))
+        self.blocks = nn.ModuleList(Block(s, layer, banded) for layer in range(s.n_layers))
         self.ln_f = nn.LayerNorm(s.d_model)
         self.unembed = nn.Linear(s.d_model, s.vocab_size, bias=False)
         if tied:  # nanoGPT's weight tying: one matrix, two uses; changes parameters, not arithmetic
@@ -167,7 +213,9 @@ class GPT(nn.Module):
 
     def forward(self, idx, logits="all", cache=None):
         B, T = idx.size()
-        start = len(cache) if cache is not None else 0
+        start = cache.seen if cache is not None else 0
+        if cache is not None:
+            cache.seen += T
         positions = torch.arange(start, start + T, device=idx.device)
         x = self.token_embedding(idx) + self.position_embedding(positions)  # (B, T, C)
         for block in self.blocks:
@@ -285,6 +333,127 @@ def test_kv_cache_tensors_occupy_kv_cache_bytes(s):
     with torch.no_grad():
         model(tokens(s, T), cache=cache)
     assert cache.nbytes() == kv_cache_bytes(s, T, bytes_per_value=2)
+
+
+# ---------------------------------------- grouped keys and windows (chapter 9)
+
+
+@pytest.mark.parametrize("T", LENGTHS)
+@pytest.mark.parametrize("s", GROUPED_SHAPES, ids=str)
+def test_grouped_and_windowed_prefill_matches_flop_counter(s, T):
+    total, per_stage = measure(GPT(s), tokens(s, T))
+    assert_agrees(prefill_cost(s, T), total, per_stage)
+
+
+@pytest.mark.parametrize("T", [1, 3, 6, 11])
+@pytest.mark.parametrize("s", GROUPED_SHAPES, ids=str)
+def test_grouped_and_windowed_decode_matches_flop_counter(s, T):
+    model, idx, cache = GPT(s), tokens(s, T), KVCache(s)
+    if T > 1:
+        model(idx[:, :-1], cache=cache)
+    total, per_stage = measure(model, idx[:, -1:], cache=cache)
+    assert_agrees(decode_cost(s, T), total, per_stage)
+    assert len(cache) == s.keys_seen(T)  # a rolling cache keeps the last window tokens
+
+
+@pytest.mark.parametrize("s", GROUPED_SHAPES, ids=str)
+def test_the_band_and_the_rolling_cache_compute_windowed_attention(s):
+    """What we measured is real: the banded pass equals a dense pass under the window's
+    mask, and decoding from the rolling cache gives the same next-token scores."""
+    torch.manual_seed(0)
+    banded = GPT(s, banded=True).double()
+    dense = GPT(s, banded=False).double()
+    dense.load_state_dict(banded.state_dict())
+    idx = tokens(s, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(banded(idx), dense(idx))
+        cache = KVCache(s, dtype=torch.float64)
+        banded(idx[:, :-1], cache=cache)
+        torch.testing.assert_close(banded(idx[:, -1:], cache=cache), dense(idx, logits="last"))
+
+
+@pytest.mark.parametrize("s", GROUPED_SHAPES, ids=str)
+def test_grouped_cache_tensors_occupy_kv_cache_bytes(s):
+    model, cache = GPT(s).half(), KVCache(s, dtype=torch.float16)
+    with torch.no_grad():
+        model(tokens(s, 11), cache=cache)
+    assert cache.nbytes() == kv_cache_bytes(s, 11, bytes_per_value=2)
+
+
+def test_grouped_and_windowed_weights_are_the_models_matmul_parameters():
+    for s in GROUPED_SHAPES:
+        weights = [m.weight.numel() for m in GPT(s).modules() if isinstance(m, nn.Linear)]
+        assert matmul_weight_count(s) == sum(weights), s
+
+
+def _variant(s, **changes):
+    return dataclasses.replace(s, **changes)
+
+
+# Plausible wrong models of the two new fields: each must disagree with a measurement.
+GROUPED_MISTAKES = {
+    "shrinks the score count with n_kv_heads": lambda s, T: sum(
+        r.flops * (s.n_kv_heads if r.name in ("scores", "mixing") else s.n_heads) // s.n_heads
+        for r in prefill_cost(s, T)),
+    "keeps three full-width projections": lambda s, T: prefill_cost(_variant(s, n_kv_heads=s.n_heads), T).total.flops,
+    "ignores the window": lambda s, T: prefill_cost(_variant(s, window=None), T).total.flops,
+    "counts a window one key too wide": lambda s, T: prefill_cost(
+        _variant(s, window=s.window + 1 if s.window else None), T).total.flops,
+}
+
+
+@pytest.mark.parametrize("mistake", GROUPED_MISTAKES)
+def test_the_measurements_catch_each_grouped_or_windowed_mistake(mistake):
+    wrong = GROUPED_MISTAKES[mistake]
+    caught = [(s, T) for s in GROUPED_SHAPES for T in LENGTHS if wrong(s, T) != measure(GPT(s), tokens(s, T))[0]]
+    assert caught, f"no test shape tells apart a cost model that {mistake}"
+
+
+def test_grouped_and_windowed_by_hand():
+    # Llama-2-70B-like: 80 layers, 64 query heads, 8 key/value heads of 128, fp16.
+    s = TransformerShape(80, 8192, 64, 128, 28672, 32000, n_kv_heads=8)
+    full = _variant(s, n_kv_heads=64)
+    T = 100_000
+    assert kv_cache_bytes(s, T) == 2 * 80 * 8 * 128 * T * 2
+    assert kv_cache_bytes(full, T) == 8 * kv_cache_bytes(s, T)
+    assert prefill_cost(s, T)["scores"] == prefill_cost(full, T)["scores"]  # same score dot products
+    assert prefill_cost(s, T)["qkv"].dot_products == 80 * T * (64 + 2 * 8) * 128
+    windowed = _variant(s, window=4096)
+    assert prefill_cost(windowed, T)["scores"].dot_products == 80 * 64 * T * 4096
+    assert decode_cost(windowed, T)["mixing"].length == 4096
+    assert kv_cache_bytes(windowed, T) == kv_cache_bytes(s, 4096)
+    assert kv_cache_bytes(windowed, 100) == kv_cache_bytes(s, 100)  # shorter than the window
+
+
+def test_defaults_are_full_multi_head_attention():
+    assert GPT2_SMALL.n_kv_heads == 12 and GPT2_SMALL.window is None and GPT2_SMALL.d_kv == GPT2_SMALL.d_attn
+    assert TransformerShape(12, 768, 12, 64, 3072, 50257, n_kv_heads=12) == GPT2_SMALL
+    assert TransformerShape(12, 768, 12, 64, 3072, 50257, window=np.int64(8)).window == 8
+
+
+def test_window_wider_than_the_context_changes_nothing():
+    for T in (1, 5, 64):
+        assert prefill_cost(_variant(GPT2_SMALL, window=64), T).rows == prefill_cost(GPT2_SMALL, T).rows
+
+
+def test_crossover_refuses_a_window_attention_never_fills():
+    with pytest.raises(ValueError, match="window=1000 attention never catches up.*3072"):
+        attention_mlp_crossover(_variant(GPT2_SMALL, window=1000))
+    assert attention_mlp_crossover(_variant(GPT2_SMALL, window=3072)) == 3072
+
+
+@pytest.mark.parametrize(
+    "changes, error, message",
+    [({"n_kv_heads": 5}, ValueError, "n_kv_heads=5 must divide n_heads=12"),
+     ({"n_kv_heads": 0}, ValueError, "n_kv_heads=0 must be at least 1"),
+     ({"n_kv_heads": 2.0}, TypeError, r"n_kv_heads=2\.0"),
+     ({"window": 0}, ValueError, "window=0 must be at least 1"),
+     ({"window": 2.5}, TypeError, r"window=2\.5"),
+     ({"window": "64"}, TypeError, "window='64'")],
+)
+def test_bad_grouping_or_window_is_named(changes, error, message):
+    with pytest.raises(error, match=message):
+        TransformerShape(12, 768, 12, 64, 3072, 50257, **changes)
 
 
 def test_worked_example_full_size_on_the_meta_device():
@@ -549,6 +718,28 @@ def test_decode_intensity_is_two_flops_per_value_read(s, T, bytes_per_value):
 @given(shapes, lengths, st.integers(1, 8))
 def test_kv_cache_linear_in_T_and_bytes(s, T, b):
     assert kv_cache_bytes(s, T, b) == T * b * kv_cache_bytes(s, 1, 1)
+
+
+grouped_shapes = st.builds(
+    # gcd: a divisor of n_heads, from 1 (multi-query) to n_heads (every head its own keys)
+    lambda s, groups, window: dataclasses.replace(s, n_kv_heads=math.gcd(s.n_heads, groups), window=window),
+    shapes, st.integers(1, 128), st.none() | st.integers(1, 300_000),
+)
+
+
+@given(grouped_shapes, lengths)
+def test_grouped_windowed_algebra(s, T):
+    full = dataclasses.replace(s, n_kv_heads=s.n_heads, window=None)
+    prefill, step, dense = prefill_cost(s, T), decode_cost(s, T), prefill_cost(full, T)
+    for name in STAGES:
+        assert prefill[name].macs == T * step[name].macs  # still T decode steps
+    seen = T if s.window is None else min(T, s.window)
+    assert prefill["scores"].dot_products == s.n_layers * s.n_heads * T * seen
+    assert prefill["scores"].dot_products * T == dense["scores"].dot_products * seen
+    assert prefill["qkv"].macs * 3 * s.n_heads == dense["qkv"].macs * (s.n_heads + 2 * s.n_kv_heads)
+    for name in ("out_proj", "mlp_up", "mlp_down", "unembed"):
+        assert prefill[name] == dense[name]
+    assert kv_cache_bytes(s, T) * s.n_heads * T == kv_cache_bytes(full, T) * s.n_kv_heads * seen
 
 
 # ---------------------------------------------------------- the table's interface

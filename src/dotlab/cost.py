@@ -27,8 +27,14 @@ Conventions, chosen to agree exactly with ``torch.utils.flop_counter.FlopCounter
   ``q @ k.transpose(-2, -1)`` computes them, with no discount for the causal mask
   (a masked score is computed and then thrown away).
 - The MLP is the classic two-matrix one (GPT-2's). A gated MLP (SwiGLU, as in LLaMA)
-  has a third ``d_model × d_ff`` matrix, and attention with shared key/value heads
-  (multi-query or grouped-query) has fewer K and V projections; neither is modelled.
+  has a third ``d_model × d_ff`` matrix; that is not modelled.
+- Grouped-query attention (``n_kv_heads < n_heads``; multi-query when it is 1) shrinks
+  the K and V projections and the cache, not the scores: every query head still meets
+  every key it may see (Shazeer 2019; Ainslie et al. 2023).
+- A sliding window (``window = w``) lets each query see at most ``w`` keys, so a query
+  meets ``min(T, w)`` keys, again counted dense: the first ``w - 1`` queries, which
+  have fewer keys behind them, get no discount, as the causal mask gets none. The
+  cache keeps the last ``w`` tokens (a rolling cache).
 """
 
 from __future__ import annotations
@@ -114,11 +120,19 @@ class TransformerShape:
         Hidden width of the MLP.
     vocab_size : int
         ``V``, the number of tokens the model scores.
+    n_kv_heads : int, optional
+        Key/value heads per layer; defaults to ``n_heads``. Fewer is grouped-query
+        attention (``n_heads / n_kv_heads`` query heads share one key/value head), 1 is
+        multi-query attention. Must divide ``n_heads``.
+    window : int or None, default None
+        ``None`` for full attention; otherwise each query sees at most ``window`` keys
+        (its own and the ``window - 1`` before it), and the cache keeps that many tokens.
 
     Raises
     ------
     ValueError
-        If a field is less than 1; the message names the field and its value.
+        If a field is less than 1, or ``n_kv_heads`` does not divide ``n_heads``; the
+        message names the field and its value.
     WholeNumberError
         (a ``TypeError`` and a ``ValueError``) if a field is not an int.
 
@@ -128,6 +142,10 @@ class TransformerShape:
     ...                         d_ff=3072, vocab_size=50257)
     >>> gpt2.d_attn
     768
+    >>> gpt2.n_kv_heads, gpt2.window  # the defaults: every head its own keys, no window
+    (12, None)
+    >>> TransformerShape(32, 4096, 32, 128, 14336, 32000, n_kv_heads=8).d_kv
+    1024
     >>> TransformerShape(12, 768, 12, 64, 3072, vocab_size=0)
     Traceback (most recent call last):
     ...
@@ -145,16 +163,49 @@ class TransformerShape:
     # The unembedding's row count, which may be padded: nanoGPT rounds GPT-2's 50257 up
     # to 50304 because a multiple of 64 runs faster, and the padding costs arithmetic.
     vocab_size: int
+    # None means "as many as n_heads"; stored resolved, so a shape that spells out
+    # n_kv_heads=n_heads equals one that leaves it out.
+    n_kv_heads: int | None = None
+    # None is full attention. Mistral 7B uses 4096 (Jiang et al. 2023).
+    window: int | None = None
 
     def __post_init__(self):
+        if self.n_kv_heads is None:
+            object.__setattr__(self, "n_kv_heads", self.n_heads)
         for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "window" and value is None:
+                continue
             # A frozen dataclass refuses setattr; normalising np.int64 to int is still ours to do.
-            object.__setattr__(self, field.name, _count(getattr(self, field.name), field.name))
+            object.__setattr__(self, field.name, _count(value, field.name))
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(
+                f"n_kv_heads={self.n_kv_heads} must divide n_heads={self.n_heads}: each key/value"
+                " head serves the same number of query heads"
+            )
 
     @property
     def d_attn(self) -> int:
         """``H·d_head``: the width attention works in (Kaplan et al. 2020 call it d_attn)."""
         return self.n_heads * self.d_head
+
+    @property
+    def d_kv(self) -> int:
+        """``n_kv_heads·d_head``: the width of the keys (and of the values) one token caches per layer."""
+        return self.n_kv_heads * self.d_head
+
+    def keys_seen(self, T: int) -> int:
+        """How many keys one query meets in a context of ``T`` tokens: ``min(T, window)``.
+
+        Examples
+        --------
+        >>> TransformerShape(1, 8, 2, 4, 32, 10, window=3).keys_seen(10)
+        3
+        >>> TransformerShape(1, 8, 2, 4, 32, 10).keys_seen(10)
+        10
+        """
+        T = _count(T, "T")
+        return T if self.window is None else min(T, self.window)
 
 
 def _check_shape(shape) -> TransformerShape:
@@ -321,10 +372,13 @@ def _stages(s: TransformerShape, n_new: int, n_keys: int, n_logits: int) -> tupl
 
     Prefill is ``n_new = n_keys = T``; a decode step is ``n_new = 1``, ``n_keys = T``.
     Each stage is one matrix product, done once per layer or once per head per layer.
+    With a window, each query meets only ``min(n_keys, window)`` of the keys.
     """
+    n_keys = n_keys if s.window is None else min(n_keys, s.window)
     per_layer = {
-        # x (n_new, d_model) @ W_qkv (d_model, 3·d_attn): queries, keys and values at once.
-        "qkv": (matmul_count(n_new, s.d_model, 3 * s.d_attn), 1),
+        # x (n_new, d_model) @ W_qkv (d_model, d_attn + 2·d_kv): queries, keys and values
+        # at once; grouped-query attention makes only n_kv_heads keys and values.
+        "qkv": (matmul_count(n_new, s.d_model, s.d_attn + 2 * s.d_kv), 1),
         # q (n_new, d_head) @ kᵀ (d_head, n_keys), in every head.
         "scores": (matmul_count(n_new, s.d_head, n_keys), s.n_heads),
         # weights (n_new, n_keys) @ v (n_keys, d_head), in every head.
@@ -346,21 +400,25 @@ def prefill_cost(shape: TransformerShape, T: int, logits: str = "all") -> CostTa
     ====================  ==========================  ==============
     stage                 dot products                length
     ====================  ==========================  ==============
-    ``qkv``               ``L · T · 3·H·d_head``      ``d_model``
-    ``scores``            ``L · H · T · T``           ``d_head``
-    ``mixing``            ``L · H · T · d_head``      ``T``
+    ``qkv``               ``L · T · (H + 2·n_kv)·d_head``  ``d_model``
+    ``scores``            ``L · H · T · T_k``         ``d_head``
+    ``mixing``            ``L · H · T · d_head``      ``T_k``
     ``out_proj``          ``L · T · d_model``         ``H·d_head``
     ``mlp_up``            ``L · T · d_ff``            ``d_model``
     ``mlp_down``          ``L · T · d_model``         ``d_ff``
     ``unembed``           ``T · V`` (or ``V``)        ``d_model``
     ====================  ==========================  ==============
 
+    ``n_kv = shape.n_kv_heads`` (``H`` unless grouped-query) and ``T_k`` is the keys a
+    query meets, ``T``, or ``min(T, window)`` with a sliding window.
+
     ``macs = dot_products × length`` and ``flops = 2 × macs``, the convention of PyTorch's
     ``FlopCounterMode``, which the course's tests check these counts against exactly.
     Attention is dense (no causal discount); norms, softmax, biases and GELU are not
     dot products and are left out (see the module docstring).
 
-    Per token, leaving out ``unembed``, this is ``2N + 4·L·T·d_attn`` FLOPs with
+    Per token, leaving out ``unembed``, with full attention, this is
+    ``2N + 4·L·T·d_attn`` FLOPs with
     ``N = matmul_weight_count(shape, include_unembed=False)``. Kaplan et al. (2020,
     Table 1) count ``2N + 2·L·n_ctx·d_attn`` (:func:`kaplan_forward_flops`): the same
     ``2N``, but half our attention term, because we count both attention products
@@ -401,6 +459,14 @@ def prefill_cost(shape: TransformerShape, T: int, logits: str = "all") -> CostTa
     16.384
     >>> prefill_cost(shape, T=1000, logits="last")["unembed"].dot_products
     50257
+
+    Eight key/value heads shrink only ``qkv``; a window of 256 shrinks the scores:
+
+    >>> from dataclasses import replace
+    >>> prefill_cost(replace(shape, n_kv_heads=8), T=1000)["qkv"].dot_products
+    294912000
+    >>> prefill_cost(replace(shape, window=256), T=1000)["scores"].dot_products
+    393216000
     """
     shape, T = _check_shape(shape), _count(T, "T")
     if logits not in ("all", "last"):
@@ -418,7 +484,8 @@ def decode_cost(shape: TransformerShape, T: int) -> CostTable:
     The context, the new token included, holds ``T`` tokens. The new token's query meets
     ``T`` keys in every head of every layer (``scores``: ``L·H·T`` dot products of length
     ``d_head``); its mixing reads ``T`` values (``L·H·d_head`` dot products of length
-    ``T``). The projections, the MLP and the unembedding run for one token only.
+    ``T``). The projections, the MLP and the unembedding run for one token only. With a
+    window, ``min(T, window)`` keys and values take the place of ``T``.
 
     Every stage is exactly ``1/T`` of :func:`prefill_cost` ``(shape, T)`` with
     ``logits="all"``: dense prefill does, for each of its ``T`` positions, what one
@@ -451,6 +518,9 @@ def decode_cost(shape: TransformerShape, T: int) -> CostTable:
     1000
     >>> step["unembed"].dot_products  # V
     50257
+    >>> decode_cost(TransformerShape(48, 4096, 32, 128, 16384, 50257, window=256),
+    ...             T=1000)["scores"].dot_products   # L·H·window
+    393216
     """
     shape, T = _check_shape(shape), _count(T, "T")
     return CostTable(f"decode one token, T={T}", _stages(shape, 1, T, 1))
@@ -469,7 +539,9 @@ def attention_mlp_crossover(shape: TransformerShape) -> int:
         attention >= MLP  <=>  H·d_head·T >= d_model·d_ff
                           <=>  T >= T* = d_model·d_ff / (H·d_head)
 
-    so the answer is ``ceil(d_model·d_ff / (H·d_head))``, independent of ``L`` and ``V``.
+    so the answer is ``ceil(d_model·d_ff / (H·d_head))``, independent of ``L``, ``V``
+    and ``n_kv_heads``. A window smaller than that answer means a query never meets
+    enough keys, and attention never catches up: a ``ValueError`` says so.
     When the division is exact the two are equal at ``T*`` and attention is ahead from
     ``T* + 1`` on. The same ``T*`` holds for one decode step with ``T`` tokens of
     context (both sides lose the factor ``T``). Only ``scores`` and ``mixing`` count as
@@ -484,6 +556,11 @@ def attention_mlp_crossover(shape: TransformerShape) -> int:
     int
         The smallest ``T >= 1`` with scores + mixing MACs >= MLP MACs.
 
+    Raises
+    ------
+    ValueError
+        If the shape's window is too small for attention ever to catch up.
+
     Examples
     --------
     >>> attention_mlp_crossover(TransformerShape(48, 4096, 32, 128, 16384, 50257))
@@ -492,13 +569,22 @@ def attention_mlp_crossover(shape: TransformerShape) -> int:
     3072
     """
     shape = _check_shape(shape)
-    return -(-shape.d_model * shape.d_ff // shape.d_attn)  # ceiling division, exact for ints
+    t_star = -(-shape.d_model * shape.d_ff // shape.d_attn)  # ceiling division, exact for ints
+    if shape.window is not None and shape.window < t_star:
+        # Past the window attention grows like T, as the MLP does: it never catches up.
+        raise ValueError(
+            f"with window={shape.window} attention never catches up with the MLP: a query meets"
+            f" at most {shape.window} keys, and it would need {t_star}"
+        )
+    return t_star
 
 
 def matmul_weight_count(shape: TransformerShape, include_unembed: bool = True) -> int:
     """The number of weights that take part in dot products.
 
-    ``L·(4·d_model·d_attn + 2·d_model·d_ff)`` for the blocks (W_qkv, W_o, W_up, W_down),
+    ``L·(d_model·(2·d_attn + 2·d_kv) + 2·d_model·d_ff)`` for the blocks (W_qkv, W_o,
+    W_up, W_down; ``d_kv = d_attn`` without grouped-query attention, hence
+    ``4·d_model·d_attn``),
     plus ``V·d_model`` for the unembedding. Biases, norm gains, and the embedding tables
     (read by lookup, one row per token, not by dot products) are not included.
     Without the unembedding this is Kaplan et al.'s (2020) non-embedding ``N``.
@@ -520,7 +606,7 @@ def matmul_weight_count(shape: TransformerShape, include_unembed: bool = True) -
     84934656
     """
     s = _check_shape(shape)
-    blocks = s.n_layers * (4 * s.d_model * s.d_attn + 2 * s.d_model * s.d_ff)
+    blocks = s.n_layers * (s.d_model * (2 * s.d_attn + 2 * s.d_kv) + 2 * s.d_model * s.d_ff)
     return blocks + (s.vocab_size * s.d_model if include_unembed else 0)
 
 
@@ -559,9 +645,11 @@ def kaplan_forward_flops(shape: TransformerShape, n_ctx: int) -> int:
 def kv_cache_bytes(shape: TransformerShape, T: int, bytes_per_value: float = 2) -> int | float:
     """Bytes held by the key and value cache for ``T`` tokens.
 
-    ``2 · L · T · H · d_head · bytes_per_value``: a key and a value vector of ``d_head``
-    numbers, per token, per head, per layer. Models that share K and V across heads
-    (multi-query, grouped-query attention) cache fewer heads; that is not modelled.
+    ``2 · L · T · n_kv_heads · d_head · bytes_per_value``: a key and a value vector of
+    ``d_head`` numbers, per token, per key/value head, per layer. Grouped-query attention
+    caches ``n_kv_heads`` heads instead of ``H``, ``H / n_kv_heads`` times less. With a
+    window the cache is rolling: it holds the last ``window`` tokens, so ``T`` is capped
+    at ``window``.
 
     Parameters
     ----------
@@ -583,10 +671,15 @@ def kv_cache_bytes(shape: TransformerShape, T: int, bytes_per_value: float = 2) 
     786432000
     >>> kv_cache_bytes(shape, T=1000) / 2**20  # MiB
     750.0
+    >>> from dataclasses import replace
+    >>> kv_cache_bytes(replace(shape, n_kv_heads=8), T=1000) / 2**20  # 32 / 8 = 4 x less
+    187.5
+    >>> kv_cache_bytes(replace(shape, window=256), T=1000) / 2**20    # 256 tokens kept
+    192.0
     """
     s, T = _check_shape(shape), _count(T, "T")
     bytes_per_value = _positive_real(bytes_per_value, "bytes_per_value")
-    return 2 * s.n_layers * T * s.d_attn * bytes_per_value
+    return 2 * s.n_layers * s.keys_seen(T) * s.d_kv * bytes_per_value
 
 
 @dataclass(frozen=True)
@@ -615,7 +708,7 @@ def decode_bytes_moved(shape: TransformerShape, T: int, bytes_per_value: float =
     This is a lower bound on traffic under stated simplifications: each value crosses
     from memory to the processor exactly once (no cache re-reads), and activations,
     biases, norm gains, the embedding row lookup and the write of the new key and value
-    (``2·L·d_attn`` values) are ignored, all small beside the rest. With a batch of B
+    (``2·L·d_kv`` values) are ignored, all small beside the rest. With a batch of B
     sequences the weights would be read once for all B while each sequence reads its own
     cache; that is not modelled here.
 
