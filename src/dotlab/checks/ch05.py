@@ -13,7 +13,6 @@ functions while the learner's function runs: the point is to write them.
 from __future__ import annotations
 
 import math
-import tracemalloc
 
 import numpy as np
 
@@ -21,7 +20,8 @@ from dotlab.attention import causal_mask as _causal_mask
 from dotlab.attention import merge_heads as _merge_heads
 from dotlab.attention import scaled_dot_product_attention as _sdpa
 from dotlab.attention import split_heads as _split_heads
-from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake
+from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, as_numbers
+from dotlab.checks._measure import peak_memory
 from dotlab.checks.ch04 import run
 
 _WHY_TORCH = "write attention yourself: scores, a masked row-wise softmax, a weighted sum of values"
@@ -371,36 +371,26 @@ _MEMORY_SHAPE = (256, 4096, 8)
 _MEMORY_BLOCK = 64
 
 
-def _peak_memory(fn) -> tuple[int, int]:
-    """Peak bytes NumPy allocated while ``fn`` ran on the memory case, and the table's size."""
+def _memory_case() -> tuple[tuple, dict]:
     T_q, T_k, d = _MEMORY_SHAPE
     rng = np.random.default_rng(506)
     q, k, v = rng.normal(size=(T_q, d)), rng.normal(size=(T_k, d)), rng.normal(size=(T_k, d))
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    try:
-        fn(q, k, v, block_size=_MEMORY_BLOCK)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return peak, T_q * T_k * 8
+    return (q, k, v), {"block_size": _MEMORY_BLOCK}
 
 
 def _check_memory(fn) -> None:
     """Fail a tiled_attention that holds anything like the whole score table.
 
-    NumPy reports its allocations to :mod:`tracemalloc`, so the peak is measured, not
-    guessed. Like the seed check of task 4.4, this compares the function with itself
-    rather than with a reference, so it runs only where the learner's function is an
-    ordinary local function (the notebook's kernel, pytest).
+    The peak is measured where the learner's function runs (:mod:`dotlab.checks._measure`):
+    in this process in a notebook or in pytest, in the sandbox's worker when graded, so
+    the verdict is the same in all three. The answer to the memory case must be right too.
     """
-    peak, table = _peak_memory(fn)
+    T_q, T_k, _ = _MEMORY_SHAPE
+    args, kwargs = _memory_case()
+    label = f"{T_q} queries, {T_k} keys, blocks of {_MEMORY_BLOCK}"
+    value, peak = peak_memory(fn, args, kwargs, fn_name="tiled_attention", label=label)
+    table = T_q * T_k * 8
     if peak > table / 8:
-        T_q, T_k, _ = _MEMORY_SHAPE
         raise CheckFailure(
             f"tiled_attention(q, k, v, block_size={_MEMORY_BLOCK}) with {T_q} queries and {T_k} keys held "
             f"{peak / 2**20:.1f} MiB at its peak; the whole {T_q} x {T_k} score table is {table / 2**20:.0f} MiB, and "
@@ -408,6 +398,11 @@ def _check_memory(fn) -> None:
             "scores against all keys: keep a running max, sum and weighted sum per query, and update them one block "
             "of keys at a time"
         )
+    want = _sdpa(*args)
+    got = as_numbers(value, "tiled_attention")
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-6, atol=1e-9):
+        raise CheckFailure(f"tiled_attention(...) on {label} returned a different answer from plain attention "
+                           f"(shape {got.shape}, expected {want.shape}) while its memory was measured")
 
 
 def check_tiled_attention(fn, hidden: bool = False) -> None:
@@ -415,10 +410,8 @@ def check_tiled_attention(fn, hidden: bool = False) -> None:
     cases = _tiled_cases(hidden)
     run(fn, fn_name="tiled_attention", reference=lambda q, k, v, block_size=64: _sdpa(q, k, v), cases=cases,
         mistakes=_TILED_MISTAKES, forbidden=NO_DELEGATION, quiet=True)
-    local = hasattr(fn, "__code__")
-    if local:
-        _check_memory(fn)
-    print(f"\u2714 tiled_attention: all {len(cases) + local} checks passed")
+    _check_memory(fn)
+    print(f"\u2714 tiled_attention: all {len(cases) + 1} checks passed")
 
 
 CHECKS = {

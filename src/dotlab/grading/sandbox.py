@@ -249,15 +249,22 @@ class Worker:
         self.process, self.pid, self.names = process, hello.get("pid"), hello["names"]
         self.finished = False
 
-    def call(self, name: str, args: tuple, kwargs: dict, forbidden: list[str]) -> dict:
-        """One call of the learner's function; its JSON outcome, or LearnerCrash."""
+    def call(self, name: str, args: tuple, kwargs: dict, forbidden: list[str], measure: str | None = None) -> dict:
+        """One call of the learner's function; its JSON outcome, or LearnerCrash.
+
+        ``measure`` names a property for the worker to measure during the call
+        (``"peak_memory"``); the reply's ``measured`` holds it.
+        """
         if self.finished:
             raise LearnerCrash("was not running any more")
         timeout = self.process.settings.timeout
         deadline = time.monotonic() + timeout
         channel = self.process.channel
+        request = {"op": "call", "name": name, "args": args, "kwargs": kwargs, "forbidden": forbidden}
+        if measure is not None:
+            request["measure"] = measure
         try:
-            channel.send({"op": "call", "name": name, "args": args, "kwargs": kwargs, "forbidden": forbidden}, deadline)
+            channel.send(request, deadline)
             reply = channel.receive(deadline)
         except TimeoutError:
             self.finished = True
@@ -398,9 +405,30 @@ class RemoteFunction(LearnerProxy):
         return outcome.value
 
     def outcome(self, case: Case, forbidden: tuple[Forbidden, ...]) -> tuple[_Outcome, list[_Tripwire]]:
+        outcome, wires, _ = self._ask(case, forbidden)
+        return outcome, wires
+
+    def measured_outcome(self, case: Case, forbidden: tuple[Forbidden, ...],
+                         measure: str) -> tuple[_Outcome, list[_Tripwire], int | None]:
+        """:meth:`outcome`, and ``measure`` (``"peak_memory"``) taken in the worker during the call.
+
+        The check that asked judges the number, as it judges one it measured itself in a
+        notebook (:func:`dotlab.checks._measure.measured_outcome`); None if the worker could
+        not measure it (the learner's code stopped the tracer).
+        """
+        outcome, wires, reply = self._ask(case, forbidden, measure)
+        report = reply.get("measured")
+        value = report.get(measure) if isinstance(report, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            value = None
+        return outcome, wires, value
+
+    def _ask(self, case: Case, forbidden: tuple[Forbidden, ...],
+             measure: str | None = None) -> tuple[_Outcome, list[_Tripwire], dict]:
         call = _call_text(self.name, case)
         try:
-            reply = self.worker.call(self.name, tuple(case.args), dict(case.kwargs), [f.target for f in forbidden])
+            reply = self.worker.call(self.name, tuple(case.args), dict(case.kwargs), [f.target for f in forbidden],
+                                     measure)
         except LearnerCrash as crash:
             failure = CellTimeoutError if isinstance(crash, LearnerTimeout) else CheckFailure
             raise failure(f"{call} {crash} ({case.label}).") from None
@@ -414,7 +442,7 @@ class RemoteFunction(LearnerProxy):
         try:
             outcome = reply["outcome"]
             if outcome.get("k") == "value":
-                return _Outcome(value=rebuild_value(outcome["value"])), wires
+                return _Outcome(value=rebuild_value(outcome["value"])), wires, reply
             error = rebuild_error(outcome)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise CheckFailure(f"{call} gave an answer the grader could not read ({case.label}).") from None
@@ -423,7 +451,7 @@ class RemoteFunction(LearnerProxy):
                 f"{call} raised {type(error).__name__}: {error} ({case.label}). That stops a whole program; "
                 "a function should return its answer, or raise an Exception such as ValueError for bad input."
             )
-        return _Outcome(error=error), wires
+        return _Outcome(error=error), wires, reply
 
 
 def _stand_in_for(description: dict) -> Any:

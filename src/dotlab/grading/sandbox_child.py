@@ -20,6 +20,7 @@ import os
 import pickle
 import struct
 import sys
+import tracemalloc
 
 _HEADER = struct.Struct(">I")
 # Taken before any learner code runs, so that replacing os.write or sys.setprofile in a
@@ -27,6 +28,9 @@ _HEADER = struct.Struct(">I")
 # this module: see the instructor's guide on what is best-effort).
 _read, _write, _exit, _fork, _waitpid = os.read, os.write, os._exit, os.fork, os.waitpid
 _dumps, _loads, _setprofile = json.dumps, pickle.loads, sys.setprofile
+# The same for the allocation tracer a check may ask to measure a call with (see _measured).
+_trace_start, _trace_stop, _tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
+_trace_reset_peak, _traced = tracemalloc.reset_peak, tracemalloc.get_traced_memory
 MAX_ITEMS = 1_000_000  # numbers per answer sent back; larger answers are reported as too large
 MAX_TEXT = 2000  # characters of a repr or an error message
 
@@ -236,21 +240,50 @@ def describe(namespace: dict, name: str) -> dict:
 
 # -- the two roles: the notebook's replay (zygote) and a worker per graded function ------
 
+class _Measured:
+    """What a check asked to measure about one call, measured here, where the learner's code runs.
+
+    ``peak_memory``: the most bytes allocated at once during the call, above what was
+    allocated when it started, as :mod:`tracemalloc` sees them (NumPy reports its arrays
+    to it). The grader's check judges the number; the same check in a notebook or in
+    pytest measures the same way in its own process (:mod:`dotlab.checks._measure`).
+    """
+
+    def __init__(self, what):
+        self.what, self.report = what, {}
+
+    def __enter__(self):
+        if self.what == "peak_memory":
+            _trace_start()
+            _trace_reset_peak()
+            self.base = _traced()[0]
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.what == "peak_memory":
+            # a function that stops the tracer itself leaves nothing to judge: None, refused by the check
+            self.report["peak_memory"] = _traced()[1] - self.base if _tracing() else None
+            _trace_stop()
+        return False
+
+
 def _call(channel: Channel, namespace: dict, wires: Tripwires, request: dict) -> None:
     import numpy as np
 
     fn = namespace.get(request["name"])
+    measured = _Measured(request.get("measure"))
     wires.arm(request["forbidden"])
     try:
         try:
-            value = fn(*request["args"], **request["kwargs"])
+            with measured:
+                value = fn(*request["args"], **request["kwargs"])
             # read the answer while the tripwires are still armed: its __array__ is learner code too
             outcome = {"k": "value", "value": encode(value, np, [MAX_ITEMS])}
         except BaseException as exc:  # every kind, SystemExit included: the grader judges it
             outcome = encode_error(exc)
     finally:
         tripped = wires.disarm()
-    channel.send({"ev": "result", "outcome": outcome, "tripped": tripped})
+    channel.send({"ev": "result", "outcome": outcome, "tripped": tripped, "measured": measured.report})
 
 
 def _serve_worker(channel: Channel, namespace: dict, wires: Tripwires, names: list[str]) -> None:
