@@ -47,12 +47,30 @@ def _top_p(logits, p, seed):
 
 # Bound here, at import, and written without dotlab.vocab's samplers: the checks disarm
 # those while a learner's function runs, and these references must not trip over that.
+def _softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def _decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    s = K @ q / np.sqrt(len(q))
+    w = np.exp(s - s.max())
+    return w / w.sum() @ V
+
+
 REFERENCES = {
     "vocab_logits": vocab_logits,
-    "softmax_temperature": lambda logits, temperature: softmax(logits, temperature=temperature),
+    "softmax_temperature": _softmax_temperature,
     "top_k_sample": _top_k,
     "top_p_sample": _top_p,
-    "decode_step": lambda *args: head_decode_step(*args)[0],
+    "decode_step": _decode_step,
 }
 
 globals().update(contract_tests(ch06, WRONG, REFERENCES, min_wrong=7, min_hidden=8))

@@ -275,6 +275,33 @@ def top_k_sample(logits, k, seed):
     return int(rng.choice(len(logits), p=probs))
 
 
+@WRONG.add("top_k_sample", expect="the same seed must give the same token")
+def top_k_sample(logits, k, seed):
+    global _rng
+    if "_rng" not in globals():  # one generator for the whole session, made from the first seed
+        _rng = np.random.default_rng(seed)
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits)[:k]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    return int(_rng.choice(len(logits), p=probs))
+
+
+@WRONG.add("top_k_sample", expect="the same seed must give the same token")
+def top_k_sample(logits, k, seed, rng=np.random.default_rng(0)):  # made once, when def runs
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits)[:k]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    return int(rng.choice(len(logits), p=probs))
+
+
 # -- 6.4 top_p_sample ------------------------------------------------------------------
 
 
@@ -390,6 +417,71 @@ def top_p_sample(logits, p, seed):
     e = np.exp(logits - logits.max())
     rng = np.random.default_rng(seed)
     return int(rng.choice(len(logits), p=e / e.sum()))
+
+
+@WRONG.add("top_p_sample", expect="the same seed must give the same token")
+def top_p_sample(logits, p, seed):
+    global _generator
+    if "_generator" not in globals():  # made once, then reused whatever the seed
+        _generator = np.random.default_rng(seed)
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    return int(_generator.choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="the same seed must give the same token")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    rng = np.random.default_rng()  # the seed forgotten
+    return int(rng.choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="you kept one more")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    running = np.cumsum(probs[order])
+    n = min(int(np.sum(running <= p)) + 1, len(probs))  # a total equal to p does not stop it
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    return int(np.random.default_rng(seed).choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="you kept one more")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    keep, total = [], 0.0
+    for token in sorted(range(len(probs)), key=lambda t: -probs[t]):
+        if total > p:
+            break
+        keep.append(token)
+        total += probs[token]
+    kept = np.zeros(len(probs))
+    kept[keep] = probs[keep] / probs[keep].sum()
+    return int(np.random.default_rng(seed).choice(len(probs), p=kept))
 
 
 # -- 6.5 decode_step -------------------------------------------------------------------

@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake
+from dotlab.checks.ch04 import run
 from dotlab.kvcache import head_decode_step as _head_decode_step
 from dotlab.softmax import softmax as _softmax
 from dotlab.vocab import sample_token as _sample_token
@@ -87,7 +88,7 @@ def _logit_cases(hidden: bool) -> list[Case]:
 
 def check_vocab_logits(fn, hidden: bool = False) -> None:
     """Task 6.1: ``logits = W_U h``, one dot product per vocabulary token."""
-    run_checks(fn, fn_name="vocab_logits", reference=_vocab_logits, cases=_logit_cases(hidden),
+    run(fn, fn_name="vocab_logits", reference=_vocab_logits, cases=_logit_cases(hidden),
                mistakes=_LOGIT_MISTAKES, forbidden=_no_reference("dotlab.vocab.vocab_logits"),
                error_hints=(("matmul", _LOGIT_SHAPE_HINT), ("shapes", _LOGIT_SHAPE_HINT)), rtol=1e-6, atol=1e-9)
 
@@ -154,7 +155,7 @@ def check_softmax_temperature(fn, hidden: bool = False) -> None:
     forbidden = (Forbidden("scipy.special.softmax", "write the exponentials and the normalisation yourself"),)
     forbidden += _no_reference("dotlab.softmax", "dotlab.softmax.softmax", "dotlab.vocab.next_token_probs")
     hints = (("division by zero", _TEMPERATURE_HINT), ("divide by zero", _TEMPERATURE_HINT))
-    run_checks(fn, fn_name="softmax_temperature", reference=_temperature_reference, cases=_temperature_cases(hidden),
+    run(fn, fn_name="softmax_temperature", reference=_temperature_reference, cases=_temperature_cases(hidden),
                mistakes=_TEMPERATURE_MISTAKES, forbidden=forbidden, error_hints=hints)
 
 
@@ -187,6 +188,42 @@ def _sorted_draw(logits, ids, seed):
 
 def _legacy_draw(probs, seed):
     return int(np.random.RandomState(seed).choice(len(probs), p=probs))
+
+
+_REPRODUCE_HINT = ("Make the generator inside your function, from the seed, on every call: rng = "
+                   "np.random.default_rng(seed). A generator made once (in an earlier cell, a default argument or a "
+                   "global kept from an earlier call), or made without the seed, draws differently each time")
+# Fifty logits close together, so that every token has a real chance: a sampler whose draws
+# do not follow its seed gives the same token on a repeated seed only by a rare accident.
+_FLAT = np.random.default_rng(606).normal(scale=0.3, size=50)
+_SEED_ORDER = (3, 4, 3, 5, 4, 3, 5)  # each seed asked again after other calls
+
+
+def check_reproducible(fn, fn_name: str, args_for) -> int:
+    """The same seed must give the same token, however many calls came in between.
+
+    ``args_for(seed)`` gives the arguments of one call. This compares the function with
+    itself, so it runs wherever the function lives: in a notebook or in pytest it is
+    called directly; in the grader each call crosses to the one sandbox worker that keeps
+    the learner's state between calls, as their kernel would. An error or an answer that
+    is not a number is left to the cases, which name it. Returns the number of checks.
+    """
+    tokens: dict[int, float] = {}
+    for seed in _SEED_ORDER:
+        args = args_for(seed)
+        try:
+            token = float(np.asarray(fn(*args), dtype=float))
+        except CheckFailure:
+            raise
+        except Exception:
+            return 0
+        if seed in tokens and token != tokens[seed]:
+            raise CheckFailure(
+                f"{fn_name}(logits, {args[1]!r}, seed={seed}) on {len(args[0])} logits returned {tokens[seed]:g} and "
+                f"later {token:g}: the same seed must give the same token. {_REPRODUCE_HINT}"
+            )
+        tokens[seed] = token
+    return 1
 
 
 def _top_k_reference(logits, k, seed):
@@ -243,27 +280,49 @@ def _top_k_cases(hidden: bool) -> list[Case]:
         Case("k=4, seed=30", (_SIX, 4, 30)),
         Case("k=6 of 6, seed=31", (_SIX, 6, 31)),
         Case("a NumPy integer k", (_SIX, np.int64(3), 9)),
+        Case("ties inside the k kept: [2, 2, 1, -1] with k=2, seed=5", ([2.0, 2.0, 1.0, -1.0], 2, 5)),
+        *_sampler_edges(4),
         Case("k larger than the vocabulary", (_SIX, 7, 0), raises=ValueError, must_mention=("7",), hint=_K_HINT),
     ]
+
+
+def _sampler_check(fn, fn_name, args_for, reference, cases, mistakes, forbidden) -> None:
+    """A sampler's cases, after its draws were shown to follow its seed.
+
+    Reproducibility comes first: a sampler whose draws do not follow the seed gives
+    tokens that some catalogued mistake may match by chance, and would be told that
+    mistake instead of its own.
+    """
+    if not callable(fn):
+        run(fn, fn_name=fn_name, reference=reference, cases=cases)  # refuses it, naming what it is
+    n_extra = check_reproducible(fn, fn_name, args_for)
+    run(fn, fn_name=fn_name, reference=reference, cases=cases, mistakes=mistakes, forbidden=forbidden,
+        error_hints=_SAMPLE_HINTS, quiet=True)
+    print(f"\u2714 {fn_name}: all {len(cases) + n_extra} checks passed")
 
 
 def check_top_k_sample(fn, hidden: bool = False) -> None:
     """Task 6.3: keep the ``k`` largest logits, then draw with ``np.random.default_rng(seed)``."""
     forbidden = _no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_k_filter", "dotlab.vocab.next_token_probs")
-    run_checks(fn, fn_name="top_k_sample", reference=_top_k_reference, cases=_top_k_cases(hidden),
-               mistakes=_TOP_K_MISTAKES, forbidden=forbidden, error_hints=_SAMPLE_HINTS)
+    _sampler_check(fn, "top_k_sample", lambda seed: (_FLAT, 40, seed), _top_k_reference, _top_k_cases(hidden),
+                   _TOP_K_MISTAKES, forbidden)
 
 
 def _top_p_reference(logits, p, seed):
     return _sample_token(logits, np.random.default_rng(seed), top_p=p)
 
 
-def _nucleus(logits, p, *, strict=False, ascending=False):
+def _nucleus(logits, p, *, strict=False, ascending=False, past_a_tie=False):
     probs = _stable(logits)
     order = _best_first(logits)[::-1] if ascending else _best_first(logits)
     running = np.cumsum(probs[order])
-    n = int(np.sum(running < p)) if strict else int(np.searchsorted(running, p)) + 1
-    return order[:min(n, len(order))]
+    if strict:
+        n = int(np.sum(running < p))
+    elif past_a_tie:  # a running total equal to p does not stop it
+        n = int(np.searchsorted(running, p, side="right")) + 1
+    else:
+        n = int(np.searchsorted(running, p * (1 - 1e-12))) + 1
+    return order[:min(max(n, 1), len(order))]
 
 
 def _own_probability_at_least(logits, p):
@@ -276,6 +335,10 @@ _TOP_P_MISTAKES = (
     Mistake("crossing token", "the token that carries the running total up to p belongs in the nucleus: keep tokens "
                               "up to and including the first where the cumulative probability reaches p",
             lambda logits, p, seed: _draw(_keep(logits, _nucleus(logits, p, strict=True)), seed)),
+    Mistake("past a tie", "when the running total equals p exactly, that token has reached p and is the last one "
+                          "kept: you kept one more. Stop at the first token where the total is >= p (cumsum >= p, "
+                          "or np.searchsorted(cumsum, p) + 1 tokens), not > p",
+            lambda logits, p, seed: _draw(_keep(logits, _nucleus(logits, p, past_a_tie=True)), seed)),
     Mistake("ascending", "you added up the probabilities from the *least* probable token; the nucleus is the most "
                          "probable tokens, so sort in descending order",
             lambda logits, p, seed: _draw(_keep(logits, _nucleus(logits, p, ascending=True)), seed)),
@@ -297,12 +360,18 @@ _P_HINT = "p must be a probability in (0, 1]: raise ValueError(f'p={p} must be i
 _FIVE = np.log([0.1, 0.25, 0.05, 0.4, 0.2])
 
 
+# Probabilities 0.125, 0.5, 0.125, 0.25: every running total (0.5, 0.75, 0.875, 1) is exact
+# in floating point, however the softmax is computed, so p = 0.75 or 0.5 is reached exactly.
+_TIE = np.log([0.125, 0.5, 0.125, 0.25])
+
+
 def _top_p_cases(hidden: bool) -> list[Case]:
     cases = [Case(f"p=0.6 keeps two tokens, seed={seed}", (_FIVE, 0.6, seed)) for seed in (0, 2, 4)]
     cases += [Case(f"p=0.9 keeps four tokens, seed={seed}", (_FIVE, 0.9, seed)) for seed in (3, 5, 8)]
     cases += [
         Case("p=0.15 keeps only the most probable, seed=4", (_FIVE, 0.15, 4)),
         Case("p=1 keeps everything, seed=8", (_FIVE, 1.0, 8)),
+        Case("p=0.75 is reached exactly by tokens 1 and 3 (0.5 + 0.25), seed=3", (_TIE, 0.75, 3)),
         Case("p=0", (_FIVE, 0.0, 0), raises=ValueError, must_mention=("0",), hint=_P_HINT),
     ]
     if not hidden:
@@ -314,15 +383,34 @@ def _top_p_cases(hidden: bool) -> list[Case]:
         Case("p=0.7 keeps three tokens, seed=11", (_FIVE, 0.7, 11)),
         Case("p=0.5 keeps two tokens, seed=12", (_FIVE, 0.5, 12)),
         Case("a confident model: one token above p", ([5.0, 0.0, -1.0, 0.5], 0.9, 13)),
+        Case("p=0.75 reached exactly, seed=11", (_TIE, 0.75, 11)),
+        Case("p=0.5 reached exactly by the first token alone, seed=4", (_TIE, 0.5, 4)),
+        Case("p=0.5 reached exactly by the first token alone, seed=9", (_TIE, 0.5, 9)),
+        *_sampler_edges(0.8),
         Case("p=1.5", (_FIVE, 1.5, 0), raises=ValueError, must_mention=("1.5",), hint=_P_HINT),
+    ]
+
+
+def _sampler_edges(limit) -> list[Case]:
+    """The boundaries of a sampler's domain, with ``limit`` as k or p."""
+    rng = np.random.default_rng(607)
+    every_other = rng.normal(scale=1.5, size=40)[::2]  # a view with a stride: not contiguous
+    return [
+        Case("one token in the vocabulary", ([0.3], 1 if isinstance(limit, int) else limit, 2)),
+        Case("int logits", ([3, 1, 2, 0, 2, -1], limit, 14)),
+        Case("an int64 array of logits", (np.array([2, 0, 1, 3, -2, 1]), limit, 15)),
+        Case("float32 logits", (np.float32([1.5, -0.5, 0.25, 2.0, 0.0, 1.0]), limit, 16)),
+        Case("logits of a thousand (exp overflows)", ([1000.0, 999.0, 998.5, 997.0, -1000.0, 999.5], limit, 17)),
+        Case("a banned token (-inf) among them", ([1.0, -np.inf, 0.5, 2.0, 0.0, 1.5], limit, 18)),
+        Case("a strided view of 20 logits", (every_other, limit, 19), show_inputs=False),
     ]
 
 
 def check_top_p_sample(fn, hidden: bool = False) -> None:
     """Task 6.4: nucleus sampling, drawn with ``np.random.default_rng(seed)``."""
     forbidden = _no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_p_filter", "dotlab.vocab.next_token_probs")
-    run_checks(fn, fn_name="top_p_sample", reference=_top_p_reference, cases=_top_p_cases(hidden),
-               mistakes=_TOP_P_MISTAKES, forbidden=forbidden, error_hints=_SAMPLE_HINTS)
+    _sampler_check(fn, "top_p_sample", lambda seed: (_FLAT, 0.9, seed), _top_p_reference, _top_p_cases(hidden),
+                   _TOP_P_MISTAKES, forbidden)
 
 
 # -- 6.5: one decode step with a KV cache ---------------------------------------------------------
@@ -405,7 +493,7 @@ def check_decode_step(fn, hidden: bool = False) -> None:
     """Task 6.5: one head's attention output for a new token, with the keys and values of earlier tokens cached."""
     forbidden = _no_reference("dotlab.kvcache.head_decode_step", "dotlab.scaled_dot_product_attention",
                               "dotlab.attention.scaled_dot_product_attention")
-    run_checks(fn, fn_name="decode_step", reference=_decode_reference, cases=_decode_cases(hidden),
+    run(fn, fn_name="decode_step", reference=_decode_reference, cases=_decode_cases(hidden),
                mistakes=_DECODE_MISTAKES, forbidden=forbidden)
 
 
