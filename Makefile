@@ -82,7 +82,7 @@ grade: setup
 	$(BIN)/python -m dotlab.grading.grade_class $(A)
 
 embeddings: setup
-	$(BIN)/python -m dotlab.embeddings --rebuild
+	$(BIN)/python -m dotlab.embeddings_cli --rebuild
 
 exercises: setup
 	$(BIN)/python -m dotlab.grading.release

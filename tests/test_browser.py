@@ -377,7 +377,7 @@ def test_softmax_explorer_responds_to_temperature(blank_page):
 
 def test_precomputed_dk_histogram_switches_with_the_controls(blank_page):
     """Chapter 4's d_k explorer, built exactly as book_assets/README.md tells chapters to."""
-    from dotlab.scaling import panel_png, score_panel
+    from dotlab.score_explorer import panel_png, score_panel
     from dotlab.static_widgets import Choice, View, precomputed
 
     def render(d_k, scaled):

@@ -9,7 +9,7 @@ import pytest
 
 from catalogue.ch02 import WRONG
 from check_contract import contract_tests
-from dotlab import search
+from dotlab import quantisation, search
 from dotlab.checks import CheckFailure, ch02
 
 # The task id of each function, as in the chapter and the exercise: pytest -m "task(id='2.3')"
@@ -19,9 +19,9 @@ REFERENCES = {
     "cosine_similarity": search.cosine_similarity,
     "normalise": search.normalise,
     "top_k": search.top_k,
-    "quantise_int8": search.quantise_int8,
-    "int8_dot": search.int8_dot,
-    "recall_at_k": search.recall_at_k,
+    "quantise_int8": quantisation.quantise_int8,
+    "int8_dot": quantisation.int8_dot,
+    "recall_at_k": quantisation.recall_at_k,
 }
 
 globals().update(contract_tests(ch02, WRONG, REFERENCES))

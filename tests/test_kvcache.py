@@ -15,9 +15,11 @@ from threadpoolctl import threadpool_limits
 
 from dotlab import tinygpt
 from dotlab.attention import causal_mask, scaled_dot_product_attention
+from dotlab.checkpoints import from_tinygpt
 from dotlab.cost import TransformerShape, kv_cache_bytes
-from dotlab.forward import Ledger, forward, from_tinygpt, random_weights
+from dotlab.forward import forward, random_weights
 from dotlab.kvcache import CachedDecoder, KVCache, Recompute, generation_cost, head_decode_step
+from dotlab.ledger import Ledger
 from dotlab.vocab import generate
 
 

@@ -9,15 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dotlab.scaling import (
-    ScoreExplorer,
-    dot_product_samples,
-    dot_product_variance,
-    panel_png,
-    saturation,
-    scaled_scores,
-    score_panel,
-)
+from dotlab.scaling import dot_product_samples, dot_product_variance, saturation, scaled_scores
 
 torch.set_num_threads(1)
 # Every property sets deadline=None: Hypothesis' 200 ms default fails correct code on a busy machine.
@@ -90,23 +82,3 @@ def test_saturation_gradient_is_what_autograd_gives_by_hand():
     (w * g).sum().backward()
     w = w.detach()
     np.testing.assert_allclose(s.grad.numpy(), (w * (g - (w * g).sum())).numpy(), atol=1e-12)
-
-
-def test_score_panel_is_pure_and_spread_like_root_d():
-    a, b = score_panel(256, scaled=False), score_panel(256, scaled=False)
-    np.testing.assert_array_equal(a.scores, b.scores)
-    assert a.std == pytest.approx(16, rel=0.1)
-    c = score_panel(256, scaled=True)
-    np.testing.assert_allclose(c.scores * 16, a.scores)
-    assert c.weights.sum() == pytest.approx(1.0) and c.entropy > a.entropy
-    assert panel_png(c)[:4] == b"\x89PNG"
-
-
-def test_explorer_redraws_on_change():
-    ex = ScoreExplorer(d_k=4, scaled=True)
-    first = ex.image.value
-    ex.d_k.value = 1024
-    ex.scaled.value = False
-    assert (ex.panel.d_k, ex.panel.scaled) == (1024, False) and ex.image.value != first
-    with pytest.raises(ValueError, match="d_k=3"):
-        ScoreExplorer(d_k=3)

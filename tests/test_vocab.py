@@ -214,7 +214,7 @@ def test_generation_refuses_what_it_cannot_do():
 
 
 def test_the_course_model_generates_its_grammar():
-    from dotlab.forward import from_tinygpt
+    from dotlab.checkpoints import from_tinygpt
     from dotlab.kvcache import Recompute
 
     model, tok = tinygpt.load()

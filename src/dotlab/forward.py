@@ -3,8 +3,8 @@
 Shape vocabulary: ``T`` tokens, ``d_model`` the residual stream, ``H`` heads of ``d_head``
 (``d_attn = H·d_head``), ``d_ff`` the MLP's hidden width, ``V`` the vocabulary, ``L``
 layers. Weights are stored the way ``x @ W`` wants them, ``(d_in, d_out)``: Hugging
-Face's ``Conv1D`` layout. PyTorch's ``nn.Linear`` (the course's tinygpt) keeps
-``(d_out, d_in)``, so those are transposed on loading.
+Face's ``Conv1D`` layout (:mod:`dotlab.checkpoints` fills them from tinygpt or GPT-2;
+:func:`random_weights` makes random ones for tests).
 
 The pass (GPT-2, Radford et al. 2019; the layout of nanoGPT), with the stage of the
 cost model (:mod:`dotlab.cost`) that each matrix product belongs to::
@@ -19,8 +19,8 @@ cost model (:mod:`dotlab.cost`) that each matrix product belongs to::
         x = x + u @ W_down                 # mlp_down  (T, d_ff) x (d_ff, d_model)
     logits = ln_f(x) @ wteᵀ                # unembed   (T, d_model) x (d_model, V), tied
 
-Every one of those products goes through :meth:`Ledger.matmul` when a ledger is passed,
-which counts the dot products it actually performs from the operands' shapes; the tests
+Every one of those products goes through :meth:`dotlab.ledger.Ledger.matmul` when a
+ledger is passed, which counts the dot products it actually performs from the operands' shapes; the tests
 prove the count equals :func:`dotlab.cost.prefill_cost` and :func:`~dotlab.cost.decode_cost`.
 """
 
@@ -28,97 +28,28 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from dotlab.attention import causal_mask, merge_heads, split_heads
-from dotlab.cost import STAGES, CostTable, StageCost, TransformerShape
+from dotlab.cost import TransformerShape
+from dotlab.ledger import Ledger
+from dotlab.ledger import matmul as _mm
 from dotlab.softmax import softmax
 
 __all__ = [
     "BlockWeights",
     "GPTWeights",
-    "Ledger",
-    "WeightsNotAvailable",
     "block",
     "causal_self_attention",
     "final_states",
     "forward",
-    "from_hf_gpt2",
-    "from_state_dict",
-    "from_tinygpt",
     "gelu",
-    "gpt2_available",
     "layer_norm",
-    "load_gpt2",
     "mlp",
     "random_weights",
 ]
-
-
-# -- the ledger ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One matrix product the pass performed: its stage, layer and dot products."""
-
-    stage: str
-    layer: int | None  # None for the unembedding, which happens once, after the last layer
-    dot_products: int
-    length: int
-
-
-@dataclass
-class Ledger:
-    """A record of every dot product a forward pass performs, by stage.
-
-    The forward pass hands each matrix product to :meth:`matmul`, which does it and
-    writes down what it did: every entry of the result is one dot product, as long as
-    the axis the two operands share. Nothing is predicted; the count comes from the
-    arrays that were actually multiplied.
-
-    Examples
-    --------
-    >>> ledger = Ledger()
-    >>> _ = ledger.matmul(np.ones((3, 4)), np.ones((4, 5)), "mlp_up")
-    >>> ledger.entries
-    [Entry(stage='mlp_up', layer=None, dot_products=15, length=4)]
-    >>> ledger.table()["mlp_up"]
-    StageCost(name='mlp_up', dot_products=15, length=4, macs=60, flops=120)
-    """
-
-    entries: list[Entry] = field(default_factory=list)
-
-    def matmul(self, a: np.ndarray, b: np.ndarray, stage: str, layer: int | None = None) -> np.ndarray:
-        """``a @ b``, recorded under ``stage`` (one of :data:`dotlab.cost.STAGES`)."""
-        if stage not in STAGES:
-            raise ValueError(f"stage={stage!r} is not one of the cost model's stages {STAGES}")
-        out = np.matmul(a, b)
-        # (..., m, k) @ (..., k, n) -> (..., m, n): each output number is one dot product of length k
-        self.entries.append(Entry(stage, layer, int(out.size), int(np.shape(a)[-1])))
-        return out
-
-    def table(self, title: str = "ledger") -> CostTable:
-        """The entries added up by stage, in the cost model's format (rows in STAGES order)."""
-        rows = []
-        for stage in STAGES:
-            mine = [e for e in self.entries if e.stage == stage]
-            lengths = {e.length for e in mine}
-            macs = sum(e.dot_products * e.length for e in mine)
-            rows.append(StageCost(stage, sum(e.dot_products for e in mine),
-                                  lengths.pop() if len(lengths) == 1 else None, macs, 2 * macs))
-        return CostTable(title, tuple(rows))
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-
-def _mm(ledger: Ledger | None, a, b, stage: str, layer: int | None = None) -> np.ndarray:
-    return a @ b if ledger is None else ledger.matmul(a, b, stage, layer)
 
 
 # -- the pieces ------------------------------------------------------------------------------
@@ -435,211 +366,3 @@ def forward(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=Non
     if logits == "last":
         return _mm(ledger, h[-1:], weights.wte.T, "unembed")[0]  # (1, d_model) x (d_model, V) -> (V,)
     return _mm(ledger, h, weights.wte.T, "unembed")  # (T, d_model) x (d_model, V)
-
-
-# -- loading weights -------------------------------------------------------------------------
-
-_BLOCK_KEYS = {  # our name: (GPT-2's name inside a block, is it a matrix)
-    "ln1_g": ("ln_1.weight", False), "ln1_b": ("ln_1.bias", False),
-    "w_qkv": ("attn.c_attn.weight", True), "b_qkv": ("attn.c_attn.bias", False),
-    "w_o": ("attn.c_proj.weight", True), "b_o": ("attn.c_proj.bias", False),
-    "ln2_g": ("ln_2.weight", False), "ln2_b": ("ln_2.bias", False),
-    "w_up": ("mlp.c_fc.weight", True), "b_up": ("mlp.c_fc.bias", False),
-    "w_down": ("mlp.c_proj.weight", True), "b_down": ("mlp.c_proj.bias", False),
-}
-
-
-def _numpy(tensor, dtype) -> np.ndarray:
-    if hasattr(tensor, "detach"):  # a torch tensor; float() first, as NumPy has no bfloat16
-        tensor = tensor.detach().float().cpu().numpy()
-    return np.asarray(tensor, dtype=dtype)
-
-
-def from_state_dict(state_dict, n_heads: int, *, layout: str, eps: float = 1e-5, dtype=np.float64) -> GPTWeights:
-    """Plain arrays from a GPT-2-style state dict (names ``transformer.h.0.attn.c_attn.weight``, ...).
-
-    Parameters
-    ----------
-    state_dict : mapping of str to tensor or array
-    n_heads : int
-    layout : {"conv1d", "linear"}
-        How the projection matrices are stored: ``"conv1d"`` is Hugging Face GPT-2's
-        ``(d_in, d_out)``, kept as is; ``"linear"`` is ``nn.Linear``'s ``(d_out, d_in)``,
-        transposed.
-    eps : float
-        The layer norms' epsilon.
-    dtype : numpy dtype, default float64
-
-    Examples
-    --------
-    >>> import torch
-    >>> from dotlab.tinygpt import load
-    >>> model, _ = load()
-    >>> w = from_state_dict(model.state_dict(), model.config.n_heads, layout="linear")
-    >>> w.blocks[0].w_qkv.shape   # (d_model, 3·d_attn), ready for x @ W
-    (96, 288)
-    """
-    if layout not in ("conv1d", "linear"):
-        raise ValueError(f"layout={layout!r} must be 'conv1d' ((d_in, d_out), Hugging Face GPT-2) or 'linear' ((d_out, d_in))")
-    sd = {k.removeprefix("transformer."): v for k, v in state_dict.items()}
-
-    def get(name, matrix=False):
-        if name not in sd:
-            raise KeyError(f"the state dict has no {name!r}; is it a GPT-2-style model? (first keys: {list(sd)[:4]})")
-        a = _numpy(sd[name], dtype)
-        return a.T.copy() if matrix and layout == "linear" else a
-
-    n_layers = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("h."))
-    blocks = tuple(BlockWeights(**{ours: get(f"h.{i}.{theirs}", matrix) for ours, (theirs, matrix) in _BLOCK_KEYS.items()})
-                   for i in range(n_layers))
-    weights = GPTWeights(get("wte.weight"), get("wpe.weight"), blocks, get("ln_f.weight"), get("ln_f.bias"),
-                         int(n_heads), float(eps))
-    weights.shape  # noqa: B018 - checks the sizes fit together (raises if not)
-    return weights
-
-
-def from_tinygpt(model, dtype=np.float64) -> GPTWeights:
-    """The course's tinygpt (``dotlab.tinygpt.load()[0]``) as plain arrays.
-
-    Examples
-    --------
-    >>> from dotlab.tinygpt import load
-    >>> w = from_tinygpt(load()[0])
-    >>> w.shape
-    TransformerShape(n_layers=3, d_model=96, n_heads=4, d_head=24, d_ff=384, vocab_size=125)
-    """
-    c = model.config
-    return from_state_dict(model.state_dict(), c.n_heads, layout="linear", eps=c.layer_norm_eps, dtype=dtype)
-
-
-def from_hf_gpt2(model, dtype=np.float64) -> GPTWeights:
-    """A Hugging Face ``GPT2LMHeadModel`` (or ``GPT2Model``) as plain arrays.
-
-    Raises
-    ------
-    ValueError
-        If the configuration asks for something this forward pass does not do (another
-        activation, unscaled or layer-scaled attention scores).
-    """
-    c = model.config
-    if c.activation_function not in ("gelu_new", "gelu_pytorch_tanh"):
-        raise ValueError(f"activation_function={c.activation_function!r}: this forward pass uses GPT-2's tanh GELU")
-    if not c.scale_attn_weights or c.scale_attn_by_inverse_layer_idx:
-        raise ValueError("this forward pass scales attention scores by 1/sqrt(d_head) only, as GPT-2 does")
-    sd = {k: v for k, v in model.state_dict().items() if not k.startswith("lm_head.")}  # tied to wte
-    return from_state_dict(sd, c.n_head, layout="conv1d", eps=c.layer_norm_epsilon, dtype=dtype)
-
-
-# -- GPT-2's real weights, if this machine already has them ----------------------------------
-
-GPT2_REPOS = ("openai-community/gpt2", "gpt2")  # the current name, and the one older caches use
-
-HOW_TO_GET_GPT2 = (
-    "GPT-2's weights (about 550 MB) are not on this machine. To get them once, with a network "
-    "connection, run\n\n    hf download openai-community/gpt2\n\n(the `hf` command comes with huggingface_hub), "
-    "or in Python\n\n    from transformers import AutoTokenizer, GPT2LMHeadModel\n"
-    "    GPT2LMHeadModel.from_pretrained('openai-community/gpt2')\n"
-    "    AutoTokenizer.from_pretrained('openai-community/gpt2')\n\n"
-    "They land in the Hugging Face cache (~/.cache/huggingface/hub), where this code finds them "
-    "without ever going online."
-)
-
-
-class WeightsNotAvailable(FileNotFoundError):
-    """The weights asked for are not on this machine; the message says how to get them."""
-
-
-def _is_dir(source) -> bool:
-    return isinstance(source, (str, os.PathLike)) and Path(source).is_dir()
-
-
-def _cached_repo(source, cache_dir) -> str | None:
-    """The repository id whose config and weights are in the local cache, or None.
-
-    Only looks: ``try_to_load_from_cache`` reads the cache folder and never downloads.
-    """
-    from huggingface_hub import try_to_load_from_cache
-
-    repos = GPT2_REPOS if source is None else (str(source),)
-    for repo in repos:
-        try:
-            config = try_to_load_from_cache(repo, "config.json", cache_dir=cache_dir)
-            weights = [try_to_load_from_cache(repo, name, cache_dir=cache_dir)
-                       for name in ("model.safetensors", "pytorch_model.bin")]
-        except ValueError:  # not a repository id (a folder that does not exist, say)
-            continue
-        if isinstance(config, str) and any(isinstance(w, str) for w in weights):
-            return repo
-    return None
-
-
-def gpt2_available(source=None, *, cache_dir=None) -> bool:
-    """Whether GPT-2's weights can be loaded without a download.
-
-    Parameters
-    ----------
-    source : str or path, optional
-        A folder written by ``save_pretrained``, or a repository id; by default GPT-2
-        small under either of its names on the Hub.
-    cache_dir : str or path, optional
-        The Hugging Face cache to look in; by default the standard one.
-
-    Examples
-    --------
-    >>> gpt2_available("/no/such/folder", cache_dir="/no/such/cache")
-    False
-    """
-    if source is not None and _is_dir(source):
-        folder = Path(source)
-        return (folder / "config.json").is_file() and any(
-            (folder / name).is_file() for name in ("model.safetensors", "pytorch_model.bin"))
-    return _cached_repo(source, cache_dir) is not None
-
-
-def load_gpt2(source=None, *, cache_dir=None, dtype=np.float32):
-    """GPT-2's weights as :class:`GPTWeights`, and its tokenizer, from local files only.
-
-    Parameters
-    ----------
-    source, cache_dir
-        As in :func:`gpt2_available`.
-    dtype : numpy dtype, default float32
-        GPT-2's own precision; float64 doubles the memory (about 1 GB for GPT-2 small).
-
-    Returns
-    -------
-    weights : GPTWeights
-    tokenizer : transformers tokenizer or None
-        None when the folder holds no tokenizer files (a model saved on its own).
-
-    Raises
-    ------
-    WeightsNotAvailable
-        If the weights are not on this machine; the message says how to get them.
-    """
-    if source is not None and _is_dir(source):
-        if not gpt2_available(source):
-            raise WeightsNotAvailable(f"{source} holds no GPT-2 config.json and weights. " + HOW_TO_GET_GPT2)
-        name = str(source)
-    else:
-        name = _cached_repo(source, cache_dir)
-        if name is None:
-            raise WeightsNotAvailable(HOW_TO_GET_GPT2)
-    from transformers import AutoTokenizer, GPT2LMHeadModel
-    from transformers.utils import logging as hf_logging
-
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # a page shows what it computes, not a loader's progress bar
-    try:
-        model = GPT2LMHeadModel.from_pretrained(name, cache_dir=cache_dir, local_files_only=True)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(name, cache_dir=cache_dir, local_files_only=True)
-        except (OSError, ValueError):
-            tokenizer = None
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
-    weights = from_hf_gpt2(model, dtype=dtype)
-    if tokenizer is not None and len(tokenizer) != weights.wte.shape[0]:
-        tokenizer = None  # no vocabulary files next to the weights: a placeholder, not GPT-2's tokenizer
-    return weights, tokenizer

@@ -23,7 +23,8 @@ import numpy as np
 
 from dotlab._validate import as_array
 from dotlab.cost import STAGES, CostTable, StageCost, TransformerShape, decode_cost, kv_cache_bytes, prefill_cost
-from dotlab.forward import GPTWeights, Ledger, forward
+from dotlab.forward import GPTWeights, forward
+from dotlab.ledger import Ledger
 from dotlab.softmax import softmax
 
 __all__ = ["CachedDecoder", "KVCache", "Recompute", "generation_cost", "head_decode_step"]

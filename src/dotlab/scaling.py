@@ -13,14 +13,13 @@ random directions in ``d`` dimensions have ``Var(q·k) = 1/d``, which shrinks.)
 Shape vocabulary: ``d_k`` is the length of queries and keys; ``T_q`` queries and
 ``T_k`` keys; a score table is ``(T_q, T_k)``.
 
-The module has three layers, like chapter 1's explorer: pure experiments that return
-numbers (:func:`dot_product_variance`, :func:`saturation`, :func:`score_panel`), a
-drawing function (:func:`draw_score_panel`, :class:`PanelPainter`), and a widget (:class:`ScoreExplorer`).
+The module holds the experiments, which return numbers (:func:`scaled_scores`,
+:func:`dot_product_variance`, :func:`saturation`); the chapter's d_k explorer, which
+draws them, is :mod:`dotlab.score_explorer`.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import numbers
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dotlab._validate import as_array
-from dotlab.softmax import entropy, softmax
+from dotlab.softmax import entropy
+
+__all__ = ["Saturation", "dot_product_samples", "dot_product_variance", "saturation", "scaled_scores"]
 
 
 def _positive_int(value, name: str) -> int:
@@ -227,208 +228,3 @@ def saturation(d_k: int, *, scaled: bool = True, n_keys: int = 16, n_queries: in
         grad_scores_mean=float(s.grad.norm(dim=-1).mean()),
         grad_query=float(q.grad.norm(dim=-1).median()),
     )
-
-
-# -- the interactive panel: scores and weights at one d_k --------------------------------
-
-
-@dataclass(frozen=True)
-class ScorePanel:
-    """What the d_k explorer shows for one setting, as plain arrays.
-
-    Attributes
-    ----------
-    d_k : int
-    scaled : bool
-    scores : numpy.ndarray, shape (n_pairs,)
-        Scores of many random query-key pairs: the histogram.
-    row : numpy.ndarray, shape (n_keys,)
-        One query's scores against ``n_keys`` keys.
-    weights : numpy.ndarray, shape (n_keys,)
-        ``softmax(row)``: the bars.
-    entropy : float
-        Entropy of ``weights`` in nats.
-    """
-
-    d_k: int
-    scaled: bool
-    scores: np.ndarray
-    row: np.ndarray
-    weights: np.ndarray
-    entropy: float
-
-    @property
-    def std(self) -> float:
-        """Sample standard deviation of the scores (theory: ``sqrt(d_k)`` unscaled, 1 scaled)."""
-        return float(np.std(self.scores))
-
-
-def score_panel(d_k: int, *, scaled: bool, n_keys: int = 12, n_pairs: int = 4000, seed: int = 0) -> ScorePanel:
-    """Random scores at one ``d_k``, and one query's softmax weights: a pure function.
-
-    The same ``seed`` gives the same draws, so a page can precompute every setting of
-    the explorer and a redraw never flickers between random samples.
-
-    Examples
-    --------
-    >>> p = score_panel(64, scaled=False)
-    >>> 6 < p.std < 10            # about sqrt(64) = 8
-    True
-    >>> 0.9 < score_panel(64, scaled=True).std < 1.1
-    True
-    """
-    d_k, n_keys, n_pairs = (_positive_int(v, n) for v, n in ((d_k, "d_k"), (n_keys, "n_keys"), (n_pairs, "n_pairs")))
-    rng = np.random.default_rng([seed, d_k])
-    scores = dot_product_samples(d_k, n_pairs, rng=rng)
-    q = rng.standard_normal(d_k)
-    keys = rng.standard_normal((n_keys, d_k))
-    row = keys @ q  # (n_keys, d_k) x (d_k,) -> (n_keys,)
-    if scaled:
-        scores, row = scores / math.sqrt(d_k), row / math.sqrt(d_k)
-    weights = softmax(row)
-    return ScorePanel(d_k, bool(scaled), scores, row, weights, float(entropy(weights)))
-
-
-#: Okabe-Ito colours, as in chapter 1's explorer.
-COLOURS = {"scores": "#0072B2", "weights": "#E69F00", "guide": "#999999"}
-
-
-class _PanelArtists:
-    """The artists of one panel on two axes, made once and updated for each panel.
-
-    Making axes, ticks and 100 histogram bars is most of what drawing a panel costs;
-    updating the heights and titles of ones already made is a fraction of it, which is
-    what lets the explorer redraw quickly and the page precompute all 22 of its states.
-    """
-
-    def __init__(self, axes, n_keys: int, score_range: float):
-        self.hist_ax, self.bar_ax = axes
-        self.n_keys, self.bins = n_keys, np.linspace(-score_range, score_range, 101)
-        # One filled outline for the histogram, not a hundred bar patches.
-        self.steps = self.hist_ax.stairs(np.zeros(len(self.bins) - 1), self.bins, fill=True, color=COLOURS["scores"])
-        self.hist_ax.set_xlim(-score_range, score_range)
-        self.hist_ax.set_yticks([])
-        self.hist_ax.set_xlabel("score")
-        self.bars = self.bar_ax.bar(np.arange(n_keys), np.zeros(n_keys), color=COLOURS["weights"])
-        self.guide = self.bar_ax.axhline(1 / n_keys, color=COLOURS["guide"], lw=0.8, ls="--")  # uniform weights
-        self.bar_ax.set_ylim(0, 1)
-        self.bar_ax.set_xticks(np.arange(0, n_keys, 3))
-        self.bar_ax.set_xlabel(f"key (of {n_keys})")
-        self.bar_ax.set_ylabel("weight")
-
-    def show(self, panel: ScorePanel) -> None:
-        if len(panel.weights) != self.n_keys:
-            raise ValueError(f"these axes draw {self.n_keys} keys, but the panel has {len(panel.weights)}")
-        counts, _ = np.histogram(np.clip(panel.scores, self.bins[0], self.bins[-1]), bins=self.bins)
-        self.steps.set_data(counts)
-        self.hist_ax.set_ylim(0, 1.05 * max(int(counts.max()), 1))
-        what = "q·k / √d_k" if panel.scaled else "q·k"
-        self.hist_ax.set_title(f"{what}, d_k = {panel.d_k}\nstd {panel.std:.2f}")
-        for bar, weight in zip(self.bars, panel.weights):
-            bar.set_height(weight)
-        self.bar_ax.set_title(f"one query's weights\nentropy {panel.entropy:.2f} (max {math.log(self.n_keys):.2f})")
-
-    def changing(self) -> list:
-        """The artists that differ from one panel to the next, in drawing order."""
-        return [self.steps, self.hist_ax.title, *self.bars, self.guide, self.bar_ax.title]
-
-
-def draw_score_panel(panel: ScorePanel, axes, *, score_range: float = 100.0) -> None:
-    """Draw a panel on two matplotlib axes: the score histogram and the weights.
-
-    The histogram's x-axis is fixed at ``±score_range`` whatever ``d_k`` is, so panels
-    side by side (or a redraw after a move of the slider) compare widths honestly.
-    """
-    _PanelArtists(axes, len(panel.weights), score_range).show(panel)
-
-
-class PanelPainter:
-    """Renders panels to PNG bytes quickly, for the explorer's many states.
-
-    Axes, ticks and labels are the same in every panel and are most of the drawing time,
-    so they are drawn once; each panel then draws only its histogram, bars and titles
-    over a copy of that background (matplotlib's "blitting"). No pyplot, no global state.
-
-    Examples
-    --------
-    >>> painter = PanelPainter(dpi=40)
-    >>> [painter.png(score_panel(d, scaled=True))[:4] for d in (4, 64)]
-    [b'\\x89PNG', b'\\x89PNG']
-    """
-
-    def __init__(self, *, dpi: int = 80, n_keys: int = 12, score_range: float = 100.0):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self.figure = Figure(figsize=(8, 3), dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
-        self._artists = _PanelArtists(self.figure.subplots(1, 2), n_keys, score_range)
-        for artist in self._artists.changing():
-            artist.set_animated(True)  # left out of the background
-        self.canvas.draw()
-        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-
-    def png(self, panel: ScorePanel) -> bytes:
-        from PIL import Image
-
-        self._artists.show(panel)
-        self.canvas.restore_region(self._background)
-        for artist in self._artists.changing():
-            self.figure.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        buffer = io.BytesIO()
-        Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(buffer, "png")
-        return buffer.getvalue()
-
-
-def panel_png(panel: ScorePanel, *, dpi: int = 80) -> bytes:
-    """Render one panel to PNG bytes (a :class:`PanelPainter` renders many faster).
-
-    Examples
-    --------
-    >>> panel_png(score_panel(4, scaled=True))[:4]
-    b'\\x89PNG'
-    """
-    return PanelPainter(dpi=dpi, n_keys=len(panel.weights)).png(panel)
-
-
-#: The d_k values the explorer's slider steps through.
-D_K_CHOICES = tuple(2**i for i in range(11))  # 1 .. 1024
-
-
-class ScoreExplorer:
-    """A d_k slider and a "divide by √d_k" switch that redraw the scores and weights.
-
-    Each change calls :func:`score_panel` and redraws; it needs a running kernel to
-    respond (on a static page it shows its first state).
-
-    Examples
-    --------
-    >>> ex = ScoreExplorer(d_k=16, scaled=False)
-    >>> ex.d_k.value = 256          # what a reader's drag does
-    >>> ex.panel.d_k, ex.panel.scaled
-    (256, False)
-    """
-
-    def __init__(self, d_k: int = 64, scaled: bool = False):
-        import ipywidgets as w
-
-        if d_k not in D_K_CHOICES:
-            raise ValueError(f"d_k={d_k!r} must be one of the slider's values {D_K_CHOICES}")
-        self.d_k = w.SelectionSlider(options=D_K_CHOICES, value=d_k, description="d_k",
-                                     continuous_update=True, layout=w.Layout(width="24em"))
-        self.scaled = w.Checkbox(value=bool(scaled), description="divide by √d_k")
-        self.image = w.Image(format="png", layout=w.Layout(width="640px"))
-        self._painter = PanelPainter()
-        self.widget = w.VBox([w.HBox([self.d_k, self.scaled]), self.image])
-        for control in (self.d_k, self.scaled):
-            control.observe(self._update, names="value")
-        self._update()
-
-    def _update(self, _change=None) -> None:
-        self.panel = score_panel(self.d_k.value, scaled=self.scaled.value)
-        self.image.value = self._painter.png(self.panel)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

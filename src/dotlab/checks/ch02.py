@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from dotlab import search
+from dotlab import quantisation, search
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, _run_learner, _show, run_checks
 
 _ZERO_HINT = "A zero vector has no direction: check each length and raise ValueError saying which vector is zero."
 
 
 def _no_reference(*names: str) -> tuple[Forbidden, ...]:
-    """Forbid the course's own version, in dotlab.search and wherever dotlab re-exports it."""
+    """Forbid the course's own version, in its module and wherever dotlab re-exports it."""
     import dotlab
 
-    targets = [f"dotlab.search.{name}" for name in names]
+    targets = [f"dotlab.{'search' if hasattr(search, name) else 'quantisation'}.{name}" for name in names]
     targets += [f"dotlab.{name}" for name in names if hasattr(dotlab, name)]
     return tuple(Forbidden(t, "the course's reference implementation is not your answer") for t in targets)
 
@@ -354,12 +354,12 @@ def check_quantise_int8(fn, hidden: bool = False) -> None:
     cases = _quantise_cases(hidden)
     runs = _learner_runs(fn, cases, _no_reference("quantise_int8"))
     _check_two_results(runs)
-    run_checks(_replay(runs, 0), fn_name="quantise_int8", reference=lambda x: search.quantise_int8(x)[0],
+    run_checks(_replay(runs, 0), fn_name="quantise_int8", reference=lambda x: quantisation.quantise_int8(x)[0],
                cases=[Case(f"{c.label}: the codes", c.args, raises=c.raises, must_mention=c.must_mention,
                            show_inputs=c.show_inputs, hint=c.hint) for c in cases],
                mistakes=_CODES_MISTAKES, rtol=0, atol=0, quiet=True)
     answered = [run for case, run in zip(cases, runs) if case.raises is None]
-    run_checks(_replay(answered, 1), fn_name="quantise_int8", reference=lambda x: search.quantise_int8(x)[1],
+    run_checks(_replay(answered, 1), fn_name="quantise_int8", reference=lambda x: quantisation.quantise_int8(x)[1],
                cases=[Case(f"{c.label}: the scale", c.args, show_inputs=c.show_inputs) for c in cases if c.raises is None],
                mistakes=_SCALE_MISTAKES, rtol=1e-6, atol=0, quiet=True)
     print(f"\u2714 quantise_int8: all {len(cases)} checks passed")
@@ -408,7 +408,7 @@ def _int8_dot_cases(hidden: bool) -> list[Case]:
         return cases
     rng = np.random.default_rng(205)
     a, b = rng.normal(size=384), rng.normal(size=384)
-    (qa, sa), (qb, sb) = search.quantise_int8(a), search.quantise_int8(b)
+    (qa, sa), (qb, sb) = quantisation.quantise_int8(a), quantisation.quantise_int8(b)
     return cases + [
         Case("opposed extremes: 127 against -127", (_i8([127, -127, 127]), 1.0, _i8([-127, 127, -127]), 1.0)),
         Case("two 384-component vectors quantised with quantise_int8", (qa, sa, qb, sb), show_inputs=False),
@@ -421,7 +421,7 @@ def _int8_dot_cases(hidden: bool) -> list[Case]:
 
 def check_int8_dot(fn, hidden: bool = False) -> None:
     """Task 2.5: the dot product of two int8-quantised vectors, accumulated in int32."""
-    run_checks(fn, fn_name="int8_dot", reference=search.int8_dot, cases=_int8_dot_cases(hidden),
+    run_checks(fn, fn_name="int8_dot", reference=quantisation.int8_dot, cases=_int8_dot_cases(hidden),
                mistakes=_INT8_DOT_MISTAKES, forbidden=_no_reference("int8_dot", "int8_scores"))
 
 
@@ -474,7 +474,7 @@ def _recall_cases(hidden: bool) -> list[Case]:
 
 def check_recall_at_k(fn, hidden: bool = False) -> None:
     """Task 2.6: the share of the exact top-k that the approximate top-k kept."""
-    run_checks(fn, fn_name="recall_at_k", reference=search.recall_at_k, cases=_recall_cases(hidden),
+    run_checks(fn, fn_name="recall_at_k", reference=quantisation.recall_at_k, cases=_recall_cases(hidden),
                mistakes=_RECALL_MISTAKES, forbidden=_no_reference("recall_at_k"))
 
 

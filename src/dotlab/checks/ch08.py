@@ -105,7 +105,7 @@ def _attention_case(label, rng, T, d_model, n_heads, **kwargs):
 def _tinygpt():
     """The trained tinygpt's weights and a real residual stream entering its first block."""
     from dotlab import tinygpt
-    from dotlab.forward import from_tinygpt
+    from dotlab.checkpoints import from_tinygpt
 
     model, tok = tinygpt.load()
     w = from_tinygpt(model)
