@@ -181,11 +181,45 @@ def test_prefill_boxes_have_areas_proportional_to_their_macs():
         assert r.get_width() * r.get_height() / (sx * sy) == pytest.approx(table[name].macs / shape.n_layers)
 
 
-def test_diagrams_are_plain_figures_the_column_wide():
-    figs = [diagrams.neuron_bank(), diagrams.qkv_projection(), diagrams.heads_split_merge(),
-            diagrams.scaling_pipeline(), diagrams.kv_cache_steps(), diagrams.transformer_block(),
-            diagrams.tiled_attention_tiles(np.eye(4), 2)]
-    for fig in figs:
-        assert isinstance(fig, Figure)
-        assert fig.get_figwidth() == pytest.approx(diagrams.figures.COLUMN_WIDTH)
-        assert fig.get_figheight() <= fig.get_figwidth()  # no diagram taller than a phone screen is wide
+GPT_SHAPE = cost.TransformerShape(n_layers=48, d_model=4096, n_heads=32, d_head=128, d_ff=16384,
+                                  vocab_size=50257)
+EVERY_DIAGRAM = {
+    "neuron_bank": lambda: diagrams.neuron_bank(),
+    "qkv_projection": lambda: diagrams.qkv_projection(),
+    "heads_split_merge": lambda: diagrams.heads_split_merge(),
+    "scaling_pipeline": lambda: diagrams.scaling_pipeline(),
+    "tiled_attention_tiles": lambda: diagrams.tiled_attention_tiles(
+        np.random.default_rng(1).normal(scale=2, size=(8, 8)), 4),
+    "kv_cache_steps": lambda: diagrams.kv_cache_steps(4, 3, words="the girl saw the dogs . they".split()),
+    "transformer_block": lambda: diagrams.transformer_block(),
+    "transformer_block with ends": lambda: diagrams.transformer_block(vocab_size=125),
+    "prefill_stage_boxes": lambda: diagrams.prefill_stage_boxes(GPT_SHAPE, 1000),
+}
+
+
+@pytest.mark.parametrize("name", EVERY_DIAGRAM)
+def test_diagrams_read_on_a_phone(name):
+    """The column's width, text no smaller than the book's small print, no label cut off or on another."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    fig = EVERY_DIAGRAM[name]()
+    assert isinstance(fig, Figure)
+    assert fig.get_figwidth() == pytest.approx(diagrams.figures.COLUMN_WIDTH_IN)
+    assert fig.get_figheight() <= fig.get_figwidth()  # never taller than the column is wide
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    texts = [t for t in fig.findobj(Text) if t.get_text().strip()]
+    assert texts, "a diagram without labels explains nothing"
+    for t in texts:
+        assert t.get_fontsize() >= diagrams.figures.SMALL_PT, f"{t.get_text()!r} at {t.get_fontsize()} pt"
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    page = fig.bbox
+    for text, box in boxes:
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, f"{text!r} spills out sideways"
+        assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, f"{text!r} spills out at the top or bottom"
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            overlap_x = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            overlap_y = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            assert overlap_x <= 1 or overlap_y <= 1, f"{a!r} is drawn over {b!r}"

@@ -27,10 +27,15 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 
 class _Style:
-    # TEMPORARY until dotlab.figures (the house figure module) lands: the same three numbers.
-    COLUMN_WIDTH = 7.0  # inches: the book's text column
-    FONT_SIZE = 10
-    SMALL_FONT_SIZE = 9
+    # TEMPORARY, until dotlab.figures (the house figure module) is committed: its numbers
+    # and colours under its names, so switching is one import.
+    COLUMN_WIDTH_IN = 5.8  # the widest a figure is drawn (the book's column)
+    FONT_PT = 11.0  # body text in a figure
+    SMALL_PT = 10.5  # the smallest text allowed
+    INK = "#262626"
+    MUTED = "#6e6e6e"
+    PAPER = "#fdfdfd"
+    PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#7f7f7f")
 
 
 figures = _Style
@@ -58,11 +63,11 @@ STAGE_COLOURS = {
     "mlp_down": "#66C2A5",
     "unembed": "#999999",
 }
-INPUT = "#BBBBBB"  # activations coming in (tokens' vectors)
-WEIGHT = "#56B4E9"  # learned matrices
-RESULT = "#E69F00"  # what the dot products produce
-HIGHLIGHT = "#D55E00"  # the one dot product a diagram points at
-HEAD_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+INPUT = figures.PALETTE[7]  # activations coming in (tokens' vectors): grey
+WEIGHT = figures.PALETTE[5]  # learned matrices: sky blue
+RESULT = figures.PALETTE[1]  # what the dot products produce: orange
+HIGHLIGHT = figures.PALETTE[3]  # the one dot product a diagram points at: vermillion
+HEAD_COLOURS = [figures.PALETTE[i] for i in (0, 1, 2, 4, 5, 3, 6, 7)]
 
 
 def _size(name: str, value, low: int = 1, high: int = 64) -> int:
@@ -72,15 +77,18 @@ def _size(name: str, value, low: int = 1, high: int = 64) -> int:
     return int(value)
 
 
-def _canvas(cells_wide: float, cells_high: float, *, max_height: float = 4.5) -> tuple[Figure, object]:
-    """A figure the column's width, one axis in cell units with equal aspect, no frame."""
-    width = figures.COLUMN_WIDTH
-    height = min(max_height, max(1.6, width * cells_high / cells_wide))
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.add_subplot()
+def _canvas(cells_wide: float, cells_high: float) -> tuple[Figure, object]:
+    """A figure the column's width, one frameless axis filling it, in cell units.
+
+    The axis fills the whole figure and the height follows from the width, so one cell
+    is a square of ``COLUMN_WIDTH_IN / cells_wide`` inches; every label must fit inside
+    the limits (the tests check that none spills out or overlaps another).
+    """
+    width = figures.COLUMN_WIDTH_IN
+    fig = Figure(figsize=(width, width * cells_high / cells_wide))
+    ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, cells_wide)
     ax.set_ylim(-cells_high, 0)  # rows go down the page, as in a printed array
-    ax.set_aspect("equal")
     ax.axis("off")
     return fig, ax
 
@@ -96,11 +104,11 @@ def _matrix(ax, x, y, rows, cols, name, colour, *, label=None, shape=None, alpha
     outline = Rectangle((x, -(y + rows)), cols, rows, fill=False, edgecolor=colour, lw=1.5, gid=name)
     ax.add_patch(outline)
     if label is not None:
-        ax.text(x + cols / 2, -y + 0.25, label, ha="center", va="bottom", fontsize=figures.FONT_SIZE)
+        ax.text(x + cols / 2, -y + 0.25, label, ha="center", va="bottom", fontsize=figures.FONT_PT)
     if shape is not None:
         yy = -(y + rows) - 0.25 if label_below else -y + 1.3
         ax.text(x + cols / 2, yy, shape, ha="center", va="top" if label_below else "bottom",
-                fontsize=figures.SMALL_FONT_SIZE, color="0.3")
+                fontsize=figures.SMALL_PT, color=figures.MUTED)
     return outline
 
 
@@ -109,19 +117,35 @@ def _cell(ax, x, y, colour, *, gid=None, alpha=0.9):
     ax.add_patch(Rectangle((x, -(y + 1)), 1, 1, facecolor=colour, alpha=alpha, lw=0, gid=gid))
 
 
-def _arrow(ax, start, end, text=None, *, colour="0.35", rad=0.0):
+def _arrow(ax, start, end, text=None, *, colour=figures.INK, rad=0.0):
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color=colour,
                                  lw=1.2, connectionstyle=f"arc3,rad={rad}"))
     if text:
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-        ax.text(mx, my + 0.3, text, ha="center", va="bottom", fontsize=figures.SMALL_FONT_SIZE)
+        ax.text(mx, my + 0.3, text, ha="center", va="bottom", fontsize=figures.SMALL_PT)
 
 
 def _box(ax, x, y, w, h, text, colour, *, gid=None):
     """A rounded box with centred text, in data coordinates (x, y is the bottom-left)."""
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.3",
-                                facecolor=colour, edgecolor="0.25", lw=1, alpha=0.9, gid=gid))
-    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=figures.SMALL_FONT_SIZE)
+                                facecolor=colour, edgecolor=figures.INK, lw=1, alpha=0.9, gid=gid))
+    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=figures.SMALL_PT)
+
+
+def _lift_overlapping(fig: Figure, texts: list) -> None:
+    """Move each label up until it clears every label placed before it (narrow boxes sit close)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    placed = []
+    for t in texts:
+        for _ in range(20):
+            box = t.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            x, y = t.get_position()
+            t.set_position((x, y + 1.0))
+        placed.append(t.get_window_extent(renderer))
 
 
 def drawn_shapes(fig: Figure) -> dict[str, tuple[int, int]]:
@@ -172,23 +196,23 @@ def neuron_bank(n_in: int = 5, n_out: int = 3, highlight: int = 0) -> Figure:
     if isinstance(highlight, bool) or not isinstance(highlight, numbers.Integral) or not 0 <= highlight < n_out:
         raise ValueError(f"highlight={highlight!r} must name a neuron in 0..{n_out - 1}")
     top = 1.5
-    wide = n_in + 12
+    wide = n_in + 16.5  # room on the right for the highlighted neuron's equation
     fig, ax = _canvas(wide, max(n_in, n_out) + top + 2)
     _matrix(ax, 4, top, n_out, n_in, "W", WEIGHT, label=r"$\mathbf{W}$ (one neuron per row)",
             shape=f"({n_out}, {n_in})")
     for c in range(n_in):
         _cell(ax, 4 + c, top + highlight, HIGHLIGHT, alpha=0.55)
     ax.text(3.6, -(top + highlight + 0.5), f"neuron {highlight}", ha="right", va="center",
-            fontsize=figures.SMALL_FONT_SIZE, color=HIGHLIGHT)
+            fontsize=figures.SMALL_PT, color=HIGHLIGHT)
     xx = 4 + n_in + 1.5
     ax.text(xx - 0.75, -(top + n_out / 2), "·", ha="center", va="center", fontsize=16)
     _matrix(ax, xx, top, n_in, 1, "x", INPUT, label=r"$\mathbf{x}$", shape=f"({n_in},)")
     zx = xx + 3
-    ax.text(zx - 1, -(top + n_out / 2), "+ b =", ha="center", va="center", fontsize=figures.FONT_SIZE)
+    ax.text(zx - 1, -(top + n_out / 2), "+ b =", ha="center", va="center", fontsize=figures.FONT_PT)
     _matrix(ax, zx + 0.6, top, n_out, 1, "z", RESULT, label=r"$\mathbf{z}$", shape=f"({n_out},)")
     _cell(ax, zx + 0.6, top + highlight, HIGHLIGHT, alpha=0.7)
     ax.text(zx + 2.0, -(top + highlight + 0.5), r"$z_%d = \mathbf{w}_%d\cdot\mathbf{x} + b_%d$"
-            % (highlight, highlight, highlight), ha="left", va="center", fontsize=figures.SMALL_FONT_SIZE)
+            % (highlight, highlight, highlight), ha="left", va="center", fontsize=figures.SMALL_PT)
     return fig
 
 
@@ -218,14 +242,14 @@ def qkv_projection(T: int = 4, d_model: int = 6, d_k: int = 3, d_v: int = 3) -> 
     wide = d_model + gap + 2 * (d_k + gap) + d_v + 1
     fig, ax = _canvas(wide, top + d_model + gap + T + 1.5)
     y_prod = top + d_model + gap
-    _matrix(ax, 0, y_prod, T, d_model, "X", INPUT, label=r"$\mathbf{X}$", shape=f"(T, d_model) = ({T}, {d_model})")
+    _matrix(ax, 0, y_prod, T, d_model, "X", INPUT, label=r"$\mathbf{X}$  (T, d_model)", shape=f"{T} × {d_model}")
     x = d_model + gap
     for name, width in (("Q", d_k), ("K", d_k), ("V", d_v)):
         sub = "k" if name != "V" else "v"
         _matrix(ax, x, top, d_model, width, f"W_{name}", WEIGHT, label=rf"$\mathbf{{W}}_{name}$",
-                shape=f"({d_model}, {width})")
-        _matrix(ax, x, y_prod, T, width, name, RESULT, label=rf"$\mathbf{{{name}}}$",
-                shape=f"(T, d_{sub}) = ({T}, {width})")
+                shape=f"{d_model} × {width}")
+        _matrix(ax, x, y_prod, T, width, name, RESULT, label=rf"$\mathbf{{{name}}}$ (T, d_{sub})",
+                shape=f"{T} × {width}")
         x += width + gap
     # one dot product: row 1 of X with column 0 of W_Q lands in Q[1, 0]
     row = min(1, T - 1)
@@ -267,11 +291,11 @@ def heads_split_merge(T: int = 4, d_model: int = 8, n_heads: int = 2) -> Figure:
     wide = d_model + gap + d_head + gap + d_head + gap + d_model + 0.5
     fig, ax = _canvas(wide, high)
     mid = top + (n_heads * T + (n_heads - 1) * vgap) / 2 - T / 2
-    _matrix(ax, 0, mid, T, d_model, "Q", "0.6", label=r"$\mathbf{Q}$", alpha=0.05,
+    _matrix(ax, 0, mid, T, d_model, "Q", figures.MUTED, label=r"$\mathbf{Q}$", alpha=0.05,
             shape=f"({T}, {d_model})")
     x_in, x_out = d_model + gap, d_model + gap + d_head + gap
     x_cat = x_out + d_head + gap
-    _matrix(ax, x_cat, mid, T, d_model, "concat", "0.6", label="concatenated", alpha=0.05,
+    _matrix(ax, x_cat, mid, T, d_model, "concat", figures.MUTED, label="concatenated", alpha=0.05,
             shape=f"({T}, {d_model})")
     for h in range(n_heads):
         colour = HEAD_COLOURS[h]
@@ -280,15 +304,14 @@ def heads_split_merge(T: int = 4, d_model: int = 8, n_heads: int = 2) -> Figure:
         ax.add_patch(Rectangle((x_cat + h * d_head, -(mid + T)), d_head, T, facecolor=colour, alpha=0.45, lw=0))
         _matrix(ax, x_in, y, T, d_head, f"Q_{h}", colour, shape=f"head {h}: ({T}, {d_head})")
         _matrix(ax, x_out, y, T, d_head, f"Y_{h}", colour, shape=f"({T}, {d_head})")
-        _arrow(ax, (h * d_head + d_head / 2, -mid + 0.1), (x_in - 0.2, -(y + T / 2)), rad=-0.2)
+        _arrow(ax, (d_model + 0.2, -(mid + T / 2)), (x_in - 0.2, -(y + T / 2)))
         _arrow(ax, (x_in + d_head + 0.2, -(y + T / 2)), (x_out - 0.2, -(y + T / 2)))
-        _arrow(ax, (x_out + d_head + 0.2, -(y + T / 2)), (x_cat + h * d_head + d_head / 2, -mid + 0.1),
-               rad=0.2)
-    ax.text(x_in - gap / 2, -0.2, "split", ha="center", va="bottom", fontsize=figures.FONT_SIZE)
-    ax.text(x_in + d_head + gap / 2, -0.2, "attend", ha="center", va="bottom", fontsize=figures.FONT_SIZE)
-    ax.text(x_cat - gap / 2, -0.2, "merge", ha="center", va="bottom", fontsize=figures.FONT_SIZE)
+        _arrow(ax, (x_out + d_head + 0.2, -(y + T / 2)), (x_cat - 0.2, -(mid + T / 2)))
+    ax.text(x_in - gap / 2, -0.1, "split", ha="center", va="top", fontsize=figures.FONT_PT)
+    ax.text(x_in + d_head + gap / 2, -0.1, "attend", ha="center", va="top", fontsize=figures.FONT_PT)
+    ax.text(x_cat - gap / 2, -0.1, "merge", ha="center", va="top", fontsize=figures.FONT_PT)
     ax.text(x_cat + d_model / 2, -(mid + T) - 1.3, r"then $\times\,\mathbf{W}_O$", ha="center",
-            va="top", fontsize=figures.SMALL_FONT_SIZE)
+            va="top", fontsize=figures.SMALL_PT)
     return fig
 
 
@@ -321,12 +344,12 @@ def scaling_pipeline(T: int = 4, d_k: int = 3) -> Figure:
         x += cols
         if op is not None:
             ax.text(x + gap / 2, -(top + T / 2), op, ha="center", va="center",
-                    fontsize=figures.FONT_SIZE if "\n" not in op else figures.SMALL_FONT_SIZE)
+                    fontsize=figures.FONT_PT if "\n" not in op else figures.SMALL_PT)
             x += gap
     s_x = d_k + gap + T + gap
     ax.annotate(r"divide here: $q\cdot k$ has variance $d_k$", xy=(s_x + T / 2, -(top + T) - 1.0),
                 xytext=(s_x + T / 2, -(top + T) - 2.6), ha="center", va="center",
-                fontsize=figures.SMALL_FONT_SIZE, color=HIGHLIGHT,
+                fontsize=figures.SMALL_PT, color=HIGHLIGHT,
                 arrowprops=dict(arrowstyle="-|>", color=HIGHLIGHT))
     return fig
 
@@ -400,7 +423,7 @@ def tiled_attention_tiles(scores, block: int) -> Figure:
         for j in range(T_k):
             ax.add_patch(Rectangle((j, -(i + 1 + top)), 1, 1, facecolor=(0.85 - 0.55 * shade[i, j],) * 3,
                                    lw=0))
-    _matrix(ax, 0, top, T_q, T_k, "S", "0.3", alpha=0.0, label="scores, tile by tile",
+    _matrix(ax, 0, top, T_q, T_k, "S", figures.MUTED, alpha=0.0, label="scores, tile by tile",
             shape=f"({T_q}, {T_k})")
     for bi, i0 in enumerate(range(0, T_q, block)):
         for bj, j0 in enumerate(range(0, T_k, block)):
@@ -410,18 +433,18 @@ def tiled_attention_tiles(scores, block: int) -> Figure:
     x0 = T_k + gap
     for j in range(n_tiles):
         ax.text(x0 + (j + 0.5) * cw, -top + 0.2, f"after\ntile {j}", ha="center", va="bottom",
-                fontsize=figures.SMALL_FONT_SIZE)
+                fontsize=figures.SMALL_PT)
         for i in range(T_q):
             grew = j > 0 and m[i, j] > m[i, j - 1]
             ax.add_patch(Rectangle((x0 + j * cw, -(top + i + 1)), cw, 1,
-                                   facecolor=HIGHLIGHT if grew else "white", alpha=0.35 if grew else 1,
-                                   edgecolor="0.5", lw=0.5))
+                                   facecolor=HIGHLIGHT if grew else figures.PAPER, alpha=0.35 if grew else 1,
+                                   edgecolor=figures.MUTED, lw=0.5))
             ax.text(x0 + (j + 0.5) * cw, -(top + i + 0.5), f"{m[i, j]:.1f}", ha="center", va="center",
-                    fontsize=figures.SMALL_FONT_SIZE)
-    ax.add_patch(Rectangle((x0, -(top + T_q)), n_tiles * cw, T_q, fill=False, edgecolor="0.3", lw=1.2,
+                    fontsize=figures.SMALL_PT)
+    ax.add_patch(Rectangle((x0, -(top + T_q)), n_tiles * cw, T_q, fill=False, edgecolor=figures.MUTED, lw=1.2,
                            gid="m"))
     ax.text(x0 + n_tiles * cw / 2, -(top + T_q) - 0.25, "running max m\n(marked: rescale)", ha="center",
-            va="top", fontsize=figures.SMALL_FONT_SIZE)
+            va="top", fontsize=figures.SMALL_PT)
     return fig
 
 
@@ -448,29 +471,30 @@ def kv_cache_steps(prompt: int = 4, steps: int = 3, words: list[str] | None = No
     total = prompt + steps
     if words is not None and len(words) != total:
         raise ValueError(f"words has {len(words)} entries; need prompt + steps = {total}")
-    left, vgap, top = 6.5, 0.9, 1.6
-    wide = left + total + 7.5
-    fig, ax = _canvas(wide, top + (steps + 1) * (1 + vgap) + 0.3)
+    left, vgap = 5.0, 0.7
+    top = 2.2 if words is not None else 0.6  # room for the words, written upwards
+    wide = left + total + 6.0
+    fig, ax = _canvas(wide, top + (steps + 1) * (1 + vgap) + 1.2)
     for j in range(total):
         if words is not None:
-            ax.text(left + j + 0.5, -top + 0.15, words[j], ha="center", va="bottom", rotation=60,
-                    fontsize=figures.SMALL_FONT_SIZE)
+            ax.text(left + j + 0.5, -top + 0.15, words[j], ha="center", va="bottom", rotation=90,
+                    fontsize=figures.SMALL_PT)
     for s in range(steps + 1):
         y = top + s * (1 + vgap)
         n = prompt + s
         for j in range(n):
             new = (s == 0) or j == n - 1
             _cell(ax, left + j, y, RESULT if new else INPUT, alpha=0.8 if new else 0.6)
-        _matrix(ax, left, y, 1, n, f"K step {s}", "0.3", alpha=0.0)
+        _matrix(ax, left, y, 1, n, f"K step {s}", figures.MUTED, alpha=0.0)
         ax.text(left - 0.4, -(y + 0.5), "prefill" if s == 0 else f"decode step {s}", ha="right",
-                va="center", fontsize=figures.SMALL_FONT_SIZE)
+                va="center", fontsize=figures.SMALL_PT)
         dots = n * n if s == 0 else n
         queries = f"{n} queries" if s == 0 else "1 query"
         ax.text(left + n + 0.4, -(y + 0.5), f"{queries}: {dots} dots", ha="left", va="center",
-                fontsize=figures.SMALL_FONT_SIZE)
-    ax.text(left, -(top + (steps + 1) * (1 + vgap)) + 0.2, "grey: keys read from the cache;"
-            " orange: keys computed this step", ha="left", va="top", fontsize=figures.SMALL_FONT_SIZE,
-            color="0.3")
+                fontsize=figures.SMALL_PT)
+    ax.text(0.2, -(top + (steps + 1) * (1 + vgap)) + 0.2, "grey: keys read from the cache;"
+            " orange: computed this step", ha="left", va="top", fontsize=figures.SMALL_PT,
+            color=figures.MUTED)
     return fig
 
 
@@ -503,37 +527,38 @@ def transformer_block(T: int = 48, d_model: int = 96, n_heads: int = 4, d_ff: in
         _size("vocab_size", vocab_size, high=10**7)
     d_head = d_model // n_heads
     ends = vocab_size is not None
-    x0 = 5.0 if ends else 1.0
-    wide = x0 + 21.0 + (5.0 if ends else 1.0)
-    fig, ax = _canvas(wide, 9.0, max_height=3.6)
-    ax.set_ylim(-9.0, 0)
-    stream_y = -7.0
-    x1 = wide - (5.0 if ends else 1.0)
-    ax.add_patch(FancyArrowPatch((x0 - 0.8, stream_y), (x1 + 0.8, stream_y), arrowstyle="-|>",
-                                 mutation_scale=14, color="0.25", lw=3))
-    ax.text((x0 + x1) / 2, stream_y - 0.6, f"residual stream ({T}, {d_model}): every branch reads it "
-            "and adds to it", ha="center", va="top", fontsize=figures.SMALL_FONT_SIZE)
+    branch_w, main_w = 11.0, 6.6  # one branch: LN, its sublayer, the add; the sublayer's box
+    x0 = 5.2 if ends else 0.8  # where the first branch starts (after the embedding box)
+    x1 = x0 + 2 * branch_w  # where the last one ends
+    wide = x1 + (5.8 if ends else 1.0)
+    fig, ax = _canvas(wide, 12.4)
+    stream_y = -8.6
+    ax.add_patch(FancyArrowPatch((x0 - 0.8, stream_y), (x1 + 0.5, stream_y), arrowstyle="-|>",
+                                 mutation_scale=14, color=figures.INK, lw=3))
+    ax.text((x0 + x1) / 2, stream_y - 2.1, f"residual stream ({T}, {d_model}): read by each branch, "
+            "added to", ha="center", va="top", fontsize=figures.SMALL_PT)
     branches = [("attention", "layer norm 1", f"attention\n{n_heads} heads of {d_head}",
-                 STAGE_COLOURS["mixing"], x0 + 0.5),
-                ("mlp", "layer norm 2", f"MLP\n{d_model}→{d_ff}, GELU,\n{d_ff}→{d_model}",
-                 STAGE_COLOURS["mlp_up"], x0 + 10.5)]
+                 STAGE_COLOURS["mixing"], x0),
+                ("mlp", "layer norm 2", f"MLP\n{d_model}→{d_ff}→{d_model}\n(GELU)",
+                 STAGE_COLOURS["mlp_up"], x0 + branch_w)]
+    mid_y = -4.3  # the branches' centre line
     for name, ln, text, colour, bx in branches:
-        _arrow(ax, (bx + 0.6, stream_y), (bx + 0.6, -4.6), colour="0.35")
-        _box(ax, bx - 0.4, -4.6, 2.4, 1.6, "LN", "#DDDDDD", gid=ln)
-        _arrow(ax, (bx + 2.0, -3.8), (bx + 2.8, -3.8))
-        _box(ax, bx + 2.8, -5.0, 4.8, 2.4, text, colour, gid=name)
-        plus_x = bx + 8.6
-        _arrow(ax, (bx + 7.6, -3.8), (plus_x, -3.8))
-        _arrow(ax, (plus_x, -3.8), (plus_x, stream_y + 0.45))
-        ax.add_patch(Rectangle((plus_x - 0.45, stream_y - 0.45), 0.9, 0.9, facecolor="white",
-                               edgecolor="0.25", lw=1.2, gid=f"add {name}"))
-        ax.text(plus_x, stream_y, "+", ha="center", va="center", fontsize=figures.FONT_SIZE)
+        _arrow(ax, (bx + 1.1, stream_y), (bx + 1.1, mid_y - 0.8))
+        _box(ax, bx, mid_y - 0.8, 2.2, 1.6, "LN", figures.PAPER, gid=ln)
+        _arrow(ax, (bx + 2.3, mid_y), (bx + 3.0, mid_y))
+        _box(ax, bx + 3.0, mid_y - 1.7, main_w, 3.4, text, colour, gid=name)
+        plus_x = bx + 3.0 + main_w + 0.9
+        _arrow(ax, (bx + 3.1 + main_w, mid_y), (plus_x, mid_y))
+        _arrow(ax, (plus_x, mid_y), (plus_x, stream_y + 0.5))
+        ax.add_patch(Rectangle((plus_x - 0.5, stream_y - 0.5), 1.0, 1.0, facecolor=figures.PAPER,
+                               edgecolor=figures.INK, lw=1.2, gid=f"add {name}"))
+        ax.text(plus_x, stream_y, "+", ha="center", va="center", fontsize=figures.FONT_PT)
     if ends:
-        _box(ax, 0.2, stream_y - 1.0, 3.6, 2.0, f"token +\nposition\nembedding", INPUT, gid="embed")
-        _box(ax, x1 + 0.9, stream_y - 1.0, 3.8, 2.0, f"LN, then\n· {vocab_size} word\nvectors", 
+        _box(ax, 0.2, stream_y - 1.3, 4.4, 2.6, "token +\nposition", INPUT, gid="embed")
+        _box(ax, x1 + 0.7, stream_y - 1.9, 4.9, 3.8, "final LN,\n· each of\n{:,} words".format(vocab_size),
              STAGE_COLOURS["unembed"], gid="unembed")
-    ax.text((x0 + x1) / 2, -0.4, "one block (repeated for every layer)", ha="center", va="top",
-            fontsize=figures.FONT_SIZE)
+    ax.text((x0 + x1) / 2, -0.3, "one block (every layer repeats it)", ha="center", va="top",
+            fontsize=figures.FONT_PT)
     return fig
 
 
@@ -569,19 +594,20 @@ def prefill_stage_boxes(shape, T: int) -> Figure:
     sy = 6.0 / heights.max()
     gap = 0.5
     wide = 20.0 + gap * (len(rows) - 1) + 0.5
-    fig, ax = _canvas(wide, 10.0, max_height=3.4)
-    ax.set_aspect("auto")
+    fig, ax = _canvas(wide, 10.0)
     ax.set_ylim(-10.0, 0)
     x = 0.25
     base = -8.5
     total = sum(r.macs for r in rows)
+    labels = []
     for r, h, w in zip(rows, heights, widths):
-        ax.add_patch(Rectangle((x, base), w * sx, h * sy, facecolor=STAGE_COLOURS[r.name], edgecolor="0.25",
+        ax.add_patch(Rectangle((x, base), w * sx, h * sy, facecolor=STAGE_COLOURS[r.name], edgecolor=figures.INK,
                                lw=0.8, gid=r.name))
-        ax.text(x + w * sx / 2, base + h * sy + 0.2, f"{r.name}\n{r.macs / total:.0%}", ha="center",
-                va="bottom", fontsize=figures.SMALL_FONT_SIZE, rotation=0)
+        labels.append(ax.text(x + w * sx / 2, base + h * sy + 0.2, f"{r.name}\n{r.macs / total:.0%}",
+                              ha="center", va="bottom", fontsize=figures.SMALL_PT))
         x += w * sx + gap
+    _lift_overlapping(fig, labels)
     ax.text(0.25, base - 0.3, "width: length of each dot product   height: dot products per layer",
-            ha="left", va="top", fontsize=figures.SMALL_FONT_SIZE, color="0.3")
+            ha="left", va="top", fontsize=figures.SMALL_PT, color=figures.MUTED)
     fig.box_scale = (sx, sy)  # drawing units per (length, dot product), for readers and tests
     return fig
