@@ -91,6 +91,7 @@ def _mask_cases(hidden: bool) -> list[Case]:
         Case("3 queries, 7 keys", (3, 7)),
         Case("a long square context", (32, 32), show_inputs=False),
         Case("9 queries, 40 keys", (9, 40)),
+        Case("NumPy integers", (np.int64(3), np.int64(5))),
     ]
 
 
@@ -103,8 +104,19 @@ def check_causal_mask(fn, hidden: bool = False) -> None:
 # -- 5.2: attention with a mask -----------------------------------------------------------
 
 
+# The precision the tasks promise: float64 answers agree with the reference to ~1e-15,
+# and a float32 implementation (about 7 significant digits, a few roundings per output)
+# passes too, since no task asks for float64. Every catalogued mistake is off by far more.
+_RTOL, _ATOL = 2e-5, 1e-6
+
+
+def _f64(*arrays):
+    """Inputs as float64: the reference answers in full precision whatever the learner got."""
+    return tuple(None if a is None else np.asarray(a, dtype=np.float64) for a in arrays)
+
+
 def _attention(q, k, v, mask=None):
-    return _sdpa(q, k, v, mask=mask)
+    return _sdpa(*_f64(q, k, v), mask=mask)
 
 
 def _weights(scores, mask=None, fill=-np.inf, nan_rows=False, axis=-1):
@@ -176,6 +188,7 @@ def _attention_cases(hidden: bool) -> list[Case]:
     q, k, v = rng.normal(size=(5, 8)), rng.normal(size=(7, 8)), rng.normal(size=(7, 3))
     random_mask = rng.random((5, 7)) < 0.5
     random_mask[[1, 3]] = False
+    big = rng.normal(size=(10, 16))
     return cases + [
         Case("random: 5 queries, 7 keys, d = 8, d_v = 3", (q, k, v), show_inputs=False),
         Case("random, mask=None given explicitly", (q, k, v), {"mask": None}, show_inputs=False),
@@ -186,13 +199,23 @@ def _attention_cases(hidden: bool) -> list[Case]:
         Case("d = 1", (q[:, :1], k[:, :1], v), show_inputs=False),
         Case("every key masked for every query", (q, k, v), {"mask": np.zeros((5, 7), dtype=bool)},
              show_inputs=False),
+        Case("one query (T_q = 1) with a causal mask", (q[:1], k, v), {"mask": _causal_mask(1, 7)}, show_inputs=False),
+        Case("equal scores: a tie among every key", (np.zeros((2, 3)), k[:4, :3], v[:4]), show_inputs=False),
+        Case("int arrays", (np.array([[1, 0], [2, -1]]), np.array([[1, 1], [0, 2], [-1, 0]]),
+                            np.array([[1, 2], [3, 4], [5, 6]]))),
+        Case("float32 arrays", tuple(a.astype(np.float32) for a in (q, k, v)), {"mask": random_mask},
+             show_inputs=False),
+        Case("strided views (not contiguous)", (big[::2, ::2], big[1::2, ::2], big[1::2, 1::2]),
+             show_inputs=False),
+        Case("scores of 1e5 beside fully masked rows", (q * 300, k * 300, v), {"mask": random_mask},
+             show_inputs=False),
     ]
 
 
 def check_attention(fn, hidden: bool = False) -> None:
     """Task 5.2: scaled dot-product attention with a boolean mask (True = takes part)."""
     run(fn, fn_name="attention", reference=_attention, cases=_attention_cases(hidden),
-        mistakes=_ATTENTION_MISTAKES, forbidden=NO_DELEGATION)
+        mistakes=_ATTENTION_MISTAKES, forbidden=NO_DELEGATION, rtol=_RTOL, atol=_ATOL)
 
 
 # -- 5.3 and 5.4: split and merge heads ----------------------------------------------------
@@ -236,6 +259,10 @@ def _split_cases(hidden: bool) -> list[Case]:
         Case("a single token", (np.arange(8.0).reshape(1, 8), 2)),
         Case("random: 5 tokens, d_model = 12, 4 heads", (rng.normal(size=(5, 12)), 4), show_inputs=False),
         Case("random: 7 tokens, d_model = 12, 6 heads", (rng.normal(size=(7, 12)), 6), show_inputs=False),
+        Case("an int array", (np.arange(12).reshape(2, 6), 3)),
+        Case("float32", (rng.normal(size=(3, 8)).astype(np.float32), 2), show_inputs=False),
+        Case("a transposed view (not contiguous)", (rng.normal(size=(8, 5)).T, 4), show_inputs=False),
+        Case("a NumPy integer n_heads", (np.arange(8.0).reshape(2, 4), np.int64(2))),
         Case("4 heads cannot share d_model = 6", (np.ones((2, 6)), 4), raises=ValueError, must_mention=("6", "4"),
              hint=_DIVIDE_HINT),
     ]
@@ -278,6 +305,9 @@ def _merge_cases(hidden: bool) -> list[Case]:
         Case("a single token", (np.arange(8.0).reshape(4, 1, 2),)),
         Case("random: 4 heads, 5 tokens, d_head = 3", (rng.normal(size=(4, 5, 3)),), show_inputs=False),
         Case("random: 2 heads, 6 tokens, d_head = 5", (rng.normal(size=(2, 6, 5)),), show_inputs=False),
+        Case("an int array", (np.arange(12).reshape(2, 3, 2),)),
+        Case("float32", (rng.normal(size=(3, 4, 2)).astype(np.float32),), show_inputs=False),
+        Case("a strided view (not contiguous)", (rng.normal(size=(3, 8, 4))[:, ::2],), show_inputs=False),
     ]
 
 
@@ -362,6 +392,18 @@ def _tiled_cases(hidden: bool) -> list[Case]:
              {"block_size": 5}, show_inputs=False),
         Case("random: 40 queries, 100 keys, d = 16, blocks of 32", (big_q, big_k, big_v), {"block_size": 32},
              show_inputs=False),
+        Case("one query (T_q = 1)", (q[:1], k, v), {"block_size": 3}, show_inputs=False),
+        Case("one key", (q, k[:1], v[:1]), {"block_size": 4}, show_inputs=False),
+        Case("block_size equal to the number of keys", (q, k, v), {"block_size": 10}, show_inputs=False),
+        Case("equal scores everywhere (ties)", (np.zeros((3, 4)), k, v), {"block_size": 4}, show_inputs=False),
+        Case("int arrays", (np.array([[1, 0], [0, 2]]), np.array([[1, 1], [2, 0], [0, -1]]),
+                            np.array([[1], [2], [3]])), {"block_size": 2}),
+        Case("float32 arrays", tuple(a.astype(np.float32) for a in (q, k, v)), {"block_size": 4},
+             show_inputs=False),
+        Case("strided views (not contiguous)", (big_q[::2, ::2], big_k[::2, ::2], big_v[::2]), {"block_size": 16},
+             show_inputs=False),
+        Case("scores of 1e5 rising block after block", (q * 300, np.sort(k, axis=0) * 300, v), {"block_size": 3},
+             show_inputs=False),
     ]
 
 
@@ -400,16 +442,20 @@ def _check_memory(fn) -> None:
         )
     want = _sdpa(*args)
     got = as_numbers(value, "tiled_attention")
-    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-6, atol=1e-9):
+    if got.shape != want.shape or not np.allclose(got, want, rtol=_RTOL, atol=_ATOL):
         raise CheckFailure(f"tiled_attention(...) on {label} returned a different answer from plain attention "
                            f"(shape {got.shape}, expected {want.shape}) while its memory was measured")
+
+
+def _tiled_reference(q, k, v, block_size=64):
+    return _sdpa(*_f64(q, k, v))
 
 
 def check_tiled_attention(fn, hidden: bool = False) -> None:
     """Task 5.5: attention over blocks of keys with an online softmax, equal to plain attention."""
     cases = _tiled_cases(hidden)
-    run(fn, fn_name="tiled_attention", reference=lambda q, k, v, block_size=64: _sdpa(q, k, v), cases=cases,
-        mistakes=_TILED_MISTAKES, forbidden=NO_DELEGATION, quiet=True)
+    run(fn, fn_name="tiled_attention", reference=_tiled_reference, cases=cases,
+        mistakes=_TILED_MISTAKES, forbidden=NO_DELEGATION, quiet=True, rtol=_RTOL, atol=_ATOL)
     _check_memory(fn)
     print(f"\u2714 tiled_attention: all {len(cases) + 1} checks passed")
 
