@@ -29,6 +29,15 @@ import numpy as np
 from dotlab._validate import as_array
 from dotlab.scaling import _scale
 
+__all__ = [
+    "attention_weights",
+    "causal_mask",
+    "merge_heads",
+    "multi_head_attention",
+    "scaled_dot_product_attention",
+    "split_heads",
+]
+
 # -- masks ------------------------------------------------------------------------------
 
 

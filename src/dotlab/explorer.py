@@ -27,6 +27,17 @@ import math
 import numbers
 from dataclasses import asdict, dataclass
 
+__all__ = [
+    "COLOURS",
+    "Frame",
+    "VectorExplorer",
+    "draw_frame",
+    "explorer_frame",
+    "frame_png",
+    "readout_html",
+    "vector_explorer",
+]
+
 #: Colours from the Okabe-Ito palette, chosen so readers with colour-vision
 #: deficiencies can still tell the vectors and the sign of the projection apart.
 COLOURS = {

@@ -14,6 +14,8 @@ import numpy as np
 
 from dotlab._validate import as_array, same_length
 
+__all__ = ["embedding_lookup", "linear", "matmul_from_dots", "neuron", "one_hot", "relu"]
+
 
 def relu(z):
     """The rectified linear unit: ``max(z, 0)``, element by element.

@@ -14,6 +14,8 @@ import numpy as np
 
 from dotlab._validate import _describe
 
+__all__ = ["entropy", "log_softmax", "softmax"]
+
 
 def _logits(x, name: str = "x") -> np.ndarray:
     """``x`` as a float array of scores; ``-inf`` is allowed (it means "never pick me")."""

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+__all__ = ["COMPONENTS", "Choice", "StaticWidget", "View", "precomputed", "softmax_explorer"]
+
 _JS_PATH = Path(__file__).with_name("static_widgets.js")
 
 #: Components the script defines (``COMPONENTS`` in ``static_widgets.js``).

@@ -27,6 +27,8 @@ import numpy as np
 from dotlab.attention import _as_mask, _check_qkv, _one_blas_thread
 from dotlab.scaling import _scale
 
+__all__ = ["tiled_attention"]
+
 
 def _block(value) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

@@ -12,6 +12,8 @@ import numpy as np
 
 from dotlab._validate import as_array, nonzero, same_length
 
+__all__ = ["angle_between", "dot", "dot_flops", "dot_loop", "norm", "project"]
+
 
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     a = as_array(a, "a", ndim=1)
