@@ -6,7 +6,8 @@ order. At each graded cell it asks that process for a *worker*, a forked copy of
 notebook's state at that point, and runs the instructor's check in the grader with a
 :class:`RemoteFunction` in place of the learner's function. Every call the check makes
 crosses to the worker; what comes back is plain JSON (numbers, a repr, an exception's
-name and message), rebuilt here into inert stand-ins. So:
+name and message), rebuilt here into inert data (:mod:`dotlab.grading.protocol` defines
+every message both ways). So:
 
 - the checks, ``run_checks``, ``CheckFailure`` and NumPy that decide a grade are the
   grader's own, untouched by anything the learner's code patched in its process;
@@ -18,7 +19,6 @@ name and message), rebuilt here into inert stand-ins. So:
 
 from __future__ import annotations
 
-import builtins
 import json
 import logging
 import os
@@ -38,11 +38,10 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from dotlab.checks._core import (Case, CheckFailure, Forbidden, LearnerProxy, _call_text, _Outcome, _Tripwire,
                                  armed_tripwires)
-from dotlab.grading import confine
+from dotlab.grading import confine, protocol
+from dotlab.grading.protocol import Opaque, decode_answer, rebuild_error
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +84,15 @@ class Settings:
 # -- the channel to the sandbox --------------------------------------------------------
 
 class _Channel:
-    """Frames to the sandbox are pickles; frames from it are JSON, never unpickled."""
+    """Frames to the sandbox are pickles; frames from it are JSON, never unpickled, and
+    parsed into :mod:`~dotlab.grading.protocol`'s typed replies."""
 
     def __init__(self, proc: subprocess.Popen):
         self.proc = proc
         self.fd_out, self.fd_in = proc.stdin.fileno(), proc.stdout.fileno()
         os.set_blocking(self.fd_out, False)
 
-    def send(self, message: dict, deadline: float) -> None:
+    def send(self, message, deadline: float) -> None:
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
@@ -117,17 +117,17 @@ class _Channel:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def receive(self, deadline: float) -> dict:
+    def receive(self, deadline: float):
+        """The next reply: a :mod:`~dotlab.grading.protocol` message, or LearnerCrash if it is not one."""
         (size,) = _HEADER.unpack(self._read(_HEADER.size, deadline))
         if size > MAX_FRAME:
             raise LearnerCrash(f"sent the grader {size} bytes at once")
+        data = self._read(size, deadline)
         try:
-            message = json.loads(self._read(size, deadline))
-        except (ValueError, UnicodeDecodeError):
+            return protocol.parse_reply(json.loads(data))
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # ProtocolError is a ValueError
+            log.warning("the sandbox sent a reply the protocol does not define: %s", exc)
             raise LearnerCrash("garbled the grader's channel") from None
-        if not isinstance(message, dict):
-            raise LearnerCrash("garbled the grader's channel")
-        return message
 
 
 def _status_text(status: int) -> str:
@@ -166,20 +166,21 @@ class LearnerProcess:
         self.channel = _Channel(self.proc)
         deadline = time.monotonic() + settings.startup_timeout
         try:
-            self.channel.send({"confinement": settings.confinement(self.workdir).to_json(), "cwd": self.workdir,
-                               "forbidden": list(forbidden)}, deadline)
+            self.channel.send(protocol.Setup(settings.confinement(self.workdir).to_json(), self.workdir,
+                                             tuple(forbidden)), deadline)
             ready = self.channel.receive(deadline)
+            if not isinstance(ready, protocol.Ready):
+                raise LearnerCrash("did not say it was ready")
         except (EOFError, TimeoutError, LearnerCrash) as exc:
             self.close()
             raise SandboxError(f"the sandbox did not start ({type(exc).__name__}); `python -m dotlab.grading.confine --describe` "
                                "says what this machine supports") from None
-        self.layers = ready.get("layers", [])
 
     def run_cell(self, index: int, source: str) -> str | None:
         """Replay one cell; None if it finished, else what went wrong (the process is then gone)."""
         deadline = time.monotonic() + self.settings.timeout
         try:
-            self.channel.send({"op": "cell", "index": index, "source": source}, deadline)
+            self.channel.send(protocol.RunCell(index, source), deadline)
             reply = self.channel.receive(deadline)
         except TimeoutError:
             self.close()
@@ -188,7 +189,7 @@ class LearnerProcess:
             reason = self._death(exc)
             self.close()
             return reason
-        if reply.get("ev") != "cell_done" or reply.get("index") != index:
+        if not isinstance(reply, protocol.CellDone) or reply.index != index:
             self.close()
             return "garbled the grader's channel"
         self.ran.append(index)
@@ -210,15 +211,15 @@ class LearnerProcess:
         """Fork a worker: the notebook's state as it stands, to answer one graded cell's checks."""
         deadline = time.monotonic() + self.settings.startup_timeout
         try:
-            self.channel.send({"op": "fork", "names": list(names)}, deadline)
+            self.channel.send(protocol.Fork(tuple(names)), deadline)
             reply = self.channel.receive(deadline)
         except (EOFError, TimeoutError, LearnerCrash):
             self.close()
             raise LearnerCrash("the notebook's process could not start a worker") from None
-        if reply.get("ev") != "worker" or not isinstance(reply.get("names"), dict):
+        if not isinstance(reply, protocol.WorkerReady):
             self.close()
             raise LearnerCrash("garbled the grader's channel")
-        return Worker(self, reply)
+        return Worker(self, reply.names)
 
     @property
     def alive(self) -> bool:
@@ -245,12 +246,13 @@ class LearnerProcess:
 class Worker:
     """A forked copy of the notebook's process, answering calls for one graded cell."""
 
-    def __init__(self, process: LearnerProcess, hello: dict):
-        self.process, self.pid, self.names = process, hello.get("pid"), hello["names"]
+    def __init__(self, process: LearnerProcess, names: dict[str, protocol.NameInfo]):
+        self.process, self.names = process, names
         self.finished = False
 
-    def call(self, name: str, args: tuple, kwargs: dict, forbidden: list[str], measure: str | None = None) -> dict:
-        """One call of the learner's function; its JSON outcome, or LearnerCrash.
+    def call(self, name: str, args: tuple, kwargs: dict, forbidden: list[str],
+             measure: str | None = None) -> protocol.Result:
+        """One call of the learner's function; its plain-data result, or LearnerCrash.
 
         ``measure`` names a property for the worker to measure during the call
         (``"peak_memory"``); the reply's ``measured`` holds it.
@@ -260,9 +262,7 @@ class Worker:
         timeout = self.process.settings.timeout
         deadline = time.monotonic() + timeout
         channel = self.process.channel
-        request = {"op": "call", "name": name, "args": args, "kwargs": kwargs, "forbidden": forbidden}
-        if measure is not None:
-            request["measure"] = measure
+        request = protocol.Call(name, tuple(args), dict(kwargs), tuple(forbidden), measure)
         try:
             channel.send(request, deadline)
             reply = channel.receive(deadline)
@@ -278,11 +278,11 @@ class Worker:
             self.finished = True
             self.process.close()
             raise
-        if reply.get("ev") == "worker_exit":
+        if isinstance(reply, protocol.WorkerExit):
             self.finished = True
-            status = reply.get("status")
-            raise LearnerCrash(_status_text(status) if isinstance(status, int) else "stopped the process running it")
-        if reply.get("ev") != "result":
+            status = reply.status
+            raise LearnerCrash(_status_text(status) if status is not None else "stopped the process running it")
+        if not isinstance(reply, protocol.Result):
             self.finished = True
             self.process.close()
             raise LearnerCrash("garbled the grader's channel")
@@ -295,92 +295,18 @@ class Worker:
         self.finished = True
         deadline = time.monotonic() + 10
         try:
-            self.process.channel.send({"op": "end"}, deadline)
+            self.process.channel.send(protocol.End(), deadline)
             reply = self.process.channel.receive(deadline)
-            if reply.get("ev") != "worker_exit":
+            if not isinstance(reply, protocol.WorkerExit):
                 raise LearnerCrash("garbled")
         except (EOFError, TimeoutError, LearnerCrash):
             self.process.close()
 
 
-# -- rebuilding what came back: inert stand-ins, never the learner's objects -------------
+# -- what came back: inert data, never the learner's objects (see dotlab.grading.protocol) --------
 
-class StandIn:
-    """An inert copy of a learner's object: its repr, and the numbers NumPy read from it."""
-
-    __slots__ = ("_repr", "_numbers", "_error")
-
-    def __repr__(self) -> str:
-        return self._repr
-
-    def __array__(self, dtype=None, copy=None):
-        if self._error is not None:
-            raise self._error
-        return self._numbers if dtype is None else self._numbers.astype(dtype)
-
-
-def _stand_in(type_name: str, text: str, numbers: dict) -> StandIn:
-    cls = type(str(type_name)[:100] or "object", (StandIn,), {"__slots__": ()})
-    obj = cls()
-    obj._repr = str(text)
-    if "error" in numbers:
-        obj._numbers, obj._error = None, rebuild_error(numbers["error"])
-    else:
-        obj._numbers = np.array(numbers["data"], dtype=np.float64).reshape(numbers["shape"])
-        obj._error = None
-    return obj
-
-
-def _dtype(text: str) -> np.dtype:
-    dtype = np.dtype(str(text))
-    if dtype.kind not in "biuf":
-        raise ValueError(f"unexpected dtype {dtype}")
-    return dtype
-
-
-def rebuild_value(d: dict) -> Any:
-    """The value a learner's function returned, rebuilt from its JSON description."""
-    kind = d["k"]
-    if kind == "none":
-        return None
-    if kind in ("bool", "int", "float"):
-        return {"bool": bool, "int": int, "float": float}[kind](d["v"])
-    if kind == "ndarray":
-        return np.array(d["data"], dtype=_dtype(d["dtype"])).reshape([int(n) for n in d["shape"]])
-    if kind == "npscalar":
-        return _dtype(d["dtype"]).type(d["v"])
-    if kind == "str":
-        return str(d["v"])
-    if kind in ("list", "tuple"):
-        items = [rebuild_value(item) for item in d["items"]]
-        return items if kind == "list" else tuple(items)
-    if kind == "dict":
-        return {rebuild_value(key): rebuild_value(value) for key, value in d["items"]}
-    if kind == "opaque":
-        return _stand_in(d["type"], d["repr"], d["numbers"])
-    raise ValueError(f"unknown kind {kind!r}")
-
-
-def rebuild_error(d: dict) -> BaseException:
-    """An exception with the learner's type name, message and builtin ancestor.
-
-    Examples
-    --------
-    >>> e = rebuild_error({"type": "ShapeError", "builtin": "ValueError", "message": "a has 3, b has 2"})
-    >>> isinstance(e, ValueError), type(e).__name__, str(e)
-    (True, 'ShapeError', 'a has 3, b has 2')
-    """
-    base = getattr(builtins, str(d.get("builtin", "")), None)
-    if not (isinstance(base, type) and issubclass(base, BaseException)):
-        base = Exception
-    message, name = str(d.get("message", "")), str(d.get("type", "")) or base.__name__
-    for klass in base.__mro__:
-        try:
-            cls = type(name[:100], (klass,), {"__str__": lambda self: message, "__module__": "learner"})
-            return cls(message)
-        except TypeError:
-            continue
-    return Exception(message)
+#: The value a learner's function returned, rebuilt from its plain-data description.
+rebuild_value = decode_answer
 
 
 class RemoteFunction(LearnerProxy):
@@ -417,14 +343,13 @@ class RemoteFunction(LearnerProxy):
         not measure it (the learner's code stopped the tracer).
         """
         outcome, wires, reply = self._ask(case, forbidden, measure)
-        report = reply.get("measured")
-        value = report.get(measure) if isinstance(report, dict) else None
+        value = reply.measured.get(measure)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             value = None
         return outcome, wires, value
 
     def _ask(self, case: Case, forbidden: tuple[Forbidden, ...],
-             measure: str | None = None) -> tuple[_Outcome, list[_Tripwire], dict]:
+             measure: str | None = None) -> tuple[_Outcome, list[_Tripwire], protocol.Result]:
         call = _call_text(self.name, case)
         try:
             reply = self.worker.call(self.name, tuple(case.args), dict(case.kwargs), [f.target for f in forbidden],
@@ -432,21 +357,22 @@ class RemoteFunction(LearnerProxy):
         except LearnerCrash as crash:
             failure = CellTimeoutError if isinstance(crash, LearnerTimeout) else CheckFailure
             raise failure(f"{call} {crash} ({case.label}).") from None
-        tripped = set(reply.get("tripped") or [])
+        tripped = set(reply.tripped)
         wires = []
         for item in forbidden:
             if item.target in tripped:
                 wire = _Tripwire(item)
                 wire.tripped = True
                 wires.append(wire)
+        outcome = reply.outcome
         try:
-            outcome = reply["outcome"]
             if outcome.get("k") == "value":
-                return _Outcome(value=rebuild_value(outcome["value"])), wires, reply
+                return _Outcome(value=decode_answer(outcome["value"])), wires, reply
             error = rebuild_error(outcome)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             raise CheckFailure(f"{call} gave an answer the grader could not read ({case.label}).") from None
-        if not isinstance(error, Exception) and not wires:
+        if protocol.stops_a_program(outcome) and not wires:
+            # never raised here as what it was: SystemExit or KeyboardInterrupt would stop the grader
             raise CheckFailure(
                 f"{call} raised {type(error).__name__}: {error} ({case.label}). That stops a whole program; "
                 "a function should return its answer, or raise an Exception such as ValueError for bad input."
@@ -454,13 +380,12 @@ class RemoteFunction(LearnerProxy):
         return _Outcome(error=error), wires, reply
 
 
-def _stand_in_for(description: dict) -> Any:
-    """What a check sees when the learner's name is not a function (``dot = 5``)."""
-    value = description.get("value") or {"k": "none"}
+def _stand_in_for(about: protocol.NameInfo) -> Any:
+    """What a check sees when the learner's name is not a function (``dot = 5``): inert data."""
     try:
-        return rebuild_value(value)
-    except (KeyError, TypeError, ValueError):
-        return _stand_in("object", "<object>", {"error": {"builtin": "TypeError", "type": "TypeError", "message": ""}})
+        return decode_answer(about.value or {"k": "none"})
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        return Opaque("object", "<object>", None, "the sandbox described it in a way the grader could not read")
 
 
 # -- probing: which routines a check forbids, before any learner code runs --------------
@@ -475,6 +400,11 @@ class _Probe(LearnerProxy):
 
     def outcome(self, case, forbidden):
         self.forbidden = [f.target for f in forbidden]
+        raise _ProbeDone
+
+    def __call__(self, *args, **kwargs):
+        # a check's own helper calling the function: the tripwires of the call in progress
+        self.forbidden = [w.forbidden.target for w in armed_tripwires()]
         raise _ProbeDone
 
 
@@ -502,8 +432,12 @@ def _probe(check, args: tuple, kwargs: tuple) -> tuple[str, ...]:
             check(probe, *args, **dict(kwargs))
     except _ProbeDone:
         pass
-    except Exception:
-        pass
+    except Exception:  # noqa: BLE001 - a check that fails before its first call: said, not hidden
+        # Its tripwires are still armed at each call (the call names them), but not wrapped
+        # before the learner's cells run, so an alias taken at import may escape them.
+        log.warning("probing %s for its forbidden routines failed before its first call of the learner's "
+                    "function; they will be wrapped only when it calls", getattr(check, "__qualname__", check),
+                    exc_info=True)
     return tuple(probe.forbidden)
 
 
@@ -568,10 +502,10 @@ def _judge(process: LearnerProcess, calls: list) -> list[dict]:
     try:
         for call in calls:
             about = worker.names.get(call.learner_name)
-            if not isinstance(about, dict) or not about.get("defined"):
+            if about is None or not about.defined:
                 outputs.append(error_output("NameError", f"name '{call.learner_name}' is not defined"))
                 break
-            fn = RemoteFunction(worker, call.learner_name) if about.get("callable") else _stand_in_for(about)
+            fn = RemoteFunction(worker, call.learner_name) if about.callable else _stand_in_for(about)
             printed, failure = StringIO(), None
             try:
                 with redirect_stdout(printed):

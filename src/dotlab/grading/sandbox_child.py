@@ -3,14 +3,17 @@
 Started by :mod:`dotlab.grading.sandbox` as ``python -m dotlab.grading.sandbox_child``,
 never by hand. It confines itself (:mod:`dotlab.grading.confine`), then obeys the grader:
 
-- ``cell``: run one of the learner's cells, as a kernel would (errors are the learner's);
-- ``fork``: start a worker, a copy of this process as it stands, for one graded function;
-  the worker answers ``call`` requests (run the function on the check's inputs, with the
-  routines the exercise forbids turned into tripwires) until ``end``.
+- :class:`~protocol.RunCell`: run one of the learner's cells, as a kernel would (errors
+  are the learner's);
+- :class:`~protocol.Fork`: start a worker, a copy of this process as it stands, for one
+  graded cell; the worker answers :class:`~protocol.Call` requests (run the function on
+  the check's inputs, with the routines the exercise forbids turned into tripwires) until
+  :class:`~protocol.End`.
 
 Nothing the learner's code does here can change a grade: the checks run in the grader,
 which only reads plain JSON back from this process and judges it. Frames to the grader
-are JSON; frames from it are pickles (the grader is trusted, this process is not).
+are JSON; frames from it are pickles (the grader is trusted, this process is not). The
+messages are :mod:`dotlab.grading.protocol`'s, shared with the grader.
 """
 
 from __future__ import annotations
@@ -22,17 +25,18 @@ import struct
 import sys
 import tracemalloc
 
+from dotlab.grading import protocol
+
 _HEADER = struct.Struct(">I")
 # Taken before any learner code runs, so that replacing os.write or sys.setprofile in a
 # cell does not silence the channel or the tripwires (a determined learner can still reach
 # this module: see the instructor's guide on what is best-effort).
 _read, _write, _exit, _fork, _waitpid = os.read, os.write, os._exit, os.fork, os.waitpid
 _dumps, _loads, _setprofile = json.dumps, pickle.loads, sys.setprofile
+_to_wire, _encode_answer, _encode_error = protocol.to_wire, protocol.encode_answer, protocol.encode_error
 # The same for the allocation tracer a check may ask to measure a call with (see _measured).
 _trace_start, _trace_stop, _tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
 _trace_reset_peak, _traced = tracemalloc.reset_peak, tracemalloc.get_traced_memory
-MAX_ITEMS = 1_000_000  # numbers per answer sent back; larger answers are reported as too large
-MAX_TEXT = 2000  # characters of a repr or an error message
 
 
 class Channel:
@@ -55,8 +59,9 @@ class Channel:
         (size,) = _HEADER.unpack(self._read_exactly(_HEADER.size))
         return _loads(self._read_exactly(size))
 
-    def send(self, message: dict) -> None:
-        data = _dumps(message).encode()
+    def send(self, message) -> None:
+        """Send one of :mod:`~dotlab.grading.protocol`'s replies."""
+        data = _dumps(_to_wire(message)).encode()
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
             view = view[_write(self.fd_out, view):]
@@ -166,76 +171,16 @@ class Tripwires:
         return sorted(self.tripped)
 
 
-# -- what a learner's function gave back, as plain JSON ---------------------------------
+# -- what the graded cell's names are -----------------------------------------------------
 
-def _text(obj, fn=repr) -> str:
-    try:
-        text = fn(obj)
-        if not isinstance(text, str):
-            raise TypeError
-    except BaseException:
-        return f"<{type(obj).__name__} object>"
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
-
-
-def _builtin_ancestor(cls) -> str:
-    import builtins
-
-    for klass in cls.__mro__:
-        if klass.__module__ == "builtins" and getattr(builtins, klass.__name__, None) is klass:
-            return klass.__name__
-    return "BaseException"
-
-
-def encode_error(exc: BaseException) -> dict:
-    return {"k": "error", "type": _text(type(exc), lambda c: c.__name__)[:100], "builtin": _builtin_ancestor(type(exc)),
-            "message": _text(exc, str)}
-
-
-def _numbers(value, np) -> dict:
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except BaseException as exc:
-        return {"error": encode_error(exc)}
-    if arr.size > MAX_ITEMS:
-        return {"error": {"k": "error", "type": "ValueError", "builtin": "ValueError",
-                          "message": f"an answer of {arr.size} numbers is too large to check"}}
-    return {"shape": list(arr.shape), "data": arr.ravel().tolist()}
-
-
-def encode(value, np, budget: list[int], depth: int = 0) -> dict:
-    """Describe ``value`` so the grader can rebuild an inert stand-in with the same numbers.
-
-    Plain numbers, strings, NumPy arrays and scalars, lists, tuples and dicts of them
-    come back as themselves; anything else as its type name, its repr and the floats NumPy reads from
-    it here (an ``__eq__`` that always says True, or a float subclass, changes nothing).
-    """
-    kind = type(value)
-    budget[0] -= 1
-    if value is None:
-        return {"k": "none"}
-    if kind in (bool, float) or (kind is int and value.bit_length() <= 256):
-        return {"k": kind.__name__, "v": value}
-    if kind is np.ndarray and value.dtype.kind in "biuf" and value.size <= budget[0]:
-        budget[0] -= value.size
-        return {"k": "ndarray", "dtype": value.dtype.str, "shape": list(value.shape), "data": value.ravel().tolist()}
-    if isinstance(value, np.generic) and kind.__module__ == "numpy" and value.dtype.kind in "biuf":
-        return {"k": "npscalar", "dtype": value.dtype.str, "v": value.item()}
-    if kind is str and len(value) <= MAX_TEXT:
-        return {"k": "str", "v": value}
-    if kind in (list, tuple) and len(value) <= budget[0] and depth < 32:
-        return {"k": kind.__name__, "items": [encode(item, np, budget, depth + 1) for item in value]}
-    if kind is dict and len(value) <= budget[0] and depth < 32:
-        return {"k": "dict", "items": [[encode(key, np, budget, depth + 1), encode(item, np, budget, depth + 1)]
-                                       for key, item in list(value.items())]}
-    return {"k": "opaque", "type": _text(kind, lambda c: c.__name__)[:100], "repr": _text(value), "numbers": _numbers(value, np)}
-
-
-def describe(namespace: dict, name: str) -> dict:
+def describe(namespace: dict, name: str) -> protocol.NameInfo:
+    """Whether ``name`` is defined, a function, or a value (described as plain data)."""
     if name not in namespace:
-        return {"defined": False}
+        return protocol.NameInfo(defined=False)
     obj = namespace[name]
-    return {"defined": True, "callable": callable(obj), "value": encode(obj, __import__("numpy"), [1000]) if not callable(obj) else None}
+    if callable(obj):
+        return protocol.NameInfo(defined=True, callable=True)
+    return protocol.NameInfo(defined=True, value=_encode_answer(obj, sys.modules["numpy"], 1000))
 
 
 # -- the two roles: the notebook's replay (zygote) and a worker per graded function ------
@@ -267,35 +212,37 @@ class _Measured:
         return False
 
 
-def _call(channel: Channel, namespace: dict, wires: Tripwires, request: dict) -> None:
-    import numpy as np
-
-    fn = namespace.get(request["name"])
-    measured = _Measured(request.get("measure"))
-    wires.arm(request["forbidden"])
+def _call(channel: Channel, namespace: dict, wires: Tripwires, request: protocol.Call) -> None:
+    fn = namespace.get(request.name)
+    measured = _Measured(request.measure)
+    wires.arm(request.forbidden)
     try:
         try:
             with measured:
-                value = fn(*request["args"], **request["kwargs"])
-            # read the answer while the tripwires are still armed: its __array__ is learner code too
-            outcome = {"k": "value", "value": encode(value, np, [MAX_ITEMS])}
-        except BaseException as exc:  # every kind, SystemExit included: the grader judges it
-            outcome = encode_error(exc)
+                value = fn(*request.args, **request.kwargs)
+        except BaseException as exc:  # noqa: BLE001 - every kind, SystemExit included: the grader judges it
+            outcome = _encode_error(exc)
+        else:
+            # read the answer while the tripwires are still armed: its __array__ is learner code too.
+            # encode_answer catches whatever reading it raises (SystemExit from __float__...): the
+            # grader gets plain data either way, never an object of the learner's.
+            outcome = {"k": "value", "value": _encode_answer(value, sys.modules["numpy"])}
+            del value  # its __del__ runs here, under the tripwires, not after the reply
     finally:
         tripped = wires.disarm()
-    channel.send({"ev": "result", "outcome": outcome, "tripped": tripped, "measured": measured.report})
+    channel.send(protocol.Result(outcome, tuple(tripped), measured.report))
 
 
-def _serve_worker(channel: Channel, namespace: dict, wires: Tripwires, names: list[str]) -> None:
-    channel.send({"ev": "worker", "pid": os.getpid(), "names": {n: describe(namespace, n) for n in names}})
+def _serve_worker(channel: Channel, namespace: dict, wires: Tripwires, names: tuple[str, ...]) -> None:
+    channel.send(protocol.WorkerReady({n: describe(namespace, n) for n in names}))
     while True:
         request = channel.receive()
-        if request["op"] == "end":
+        if isinstance(request, protocol.End):
             _exit(0)
         _call(channel, namespace, wires, request)
 
 
-def _fork_worker(channel: Channel, namespace: dict, wires: Tripwires, names: list[str]) -> None:
+def _fork_worker(channel: Channel, namespace: dict, wires: Tripwires, names: tuple[str, ...]) -> None:
     pid = _fork()
     if pid == 0:
         try:
@@ -303,7 +250,7 @@ def _fork_worker(channel: Channel, namespace: dict, wires: Tripwires, names: lis
         finally:
             _exit(0)
     _, status = _waitpid(pid, 0)
-    channel.send({"ev": "worker_exit", "status": status})
+    channel.send(protocol.WorkerExit(status))
 
 
 def _silence_std_streams() -> Channel:
@@ -355,26 +302,24 @@ class Cells:
 
 def main() -> None:
     channel = _silence_std_streams()
-    setup = channel.receive()
+    setup: protocol.Setup = channel.receive()
     from dotlab.grading import confine
 
-    layers = confine.apply(confine.Confinement.from_json(setup["confinement"]))
-    os.chdir(setup["cwd"])
+    confine.apply(confine.Confinement.from_json(setup.confinement))
+    os.chdir(setup.cwd)
     import numpy  # noqa: F401  (imported once here, shared by every worker)
 
     cells = Cells()
     wires = Tripwires()
-    wires.install(setup["forbidden"])
-    channel.send({"ev": "ready", "layers": layers})
+    wires.install(setup.forbidden)
+    channel.send(protocol.Ready())
     while True:
         request = channel.receive()
-        if request["op"] == "cell":
-            cells.run(request["source"], request["index"])
-            channel.send({"ev": "cell_done", "index": request["index"]})
-        elif request["op"] == "fork":
-            _fork_worker(channel, cells.namespace, wires, request["names"])
-        elif request["op"] == "quit":
-            _exit(0)
+        if isinstance(request, protocol.RunCell):
+            cells.run(request.source, request.index)
+            channel.send(protocol.CellDone(request.index))
+        elif isinstance(request, protocol.Fork):
+            _fork_worker(channel, cells.namespace, wires, request.names)
 
 
 if __name__ == "__main__":
