@@ -173,5 +173,5 @@ def attention_weights(model: GPT, tok: Tokenizer, text: str) -> np.ndarray:
     >>> bool(np.allclose(att.sum(axis=-1), 1.0, atol=1e-5))
     True
     """
-    _, att = model(_ids(model, tok, text), return_attention=True)  # (1, L, nh, T, T)
+    _, att = model(_ids(model, tok, text), return_attention=True)  # (1, L, H, T, T)
     return att[0].numpy()

@@ -6,8 +6,10 @@ names Hugging Face's ``GPT2LMHeadModel`` uses (``transformer.wte``, ``h.0.attn.c
 One difference to keep in mind: Hugging Face stores those projections as ``Conv1D``
 with the weight transposed, ``(in, out)``, where ``nn.Linear`` here keeps ``(out, in)``.
 
-Shape legend, used in every comment: B, T, C = batch, time (tokens), channels
-(d_model); nh = number of heads, hs = head size (d_head); V = vocabulary size.
+Shape legend, used in every comment, the course's notation (chapters/notation.md):
+B = batch (sequences side by side), T = tokens, d_model = the residual stream's width,
+H = heads, d_head = one head's width (d_model / H), d_ff = the MLP's hidden width,
+L = layers, V = vocabulary size. (nanoGPT writes C, nh and hs for d_model, H and d_head.)
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class GPTConfig:
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}: "
-                "every head gets an equal slice of the channels"
+                "every head gets an equal slice of the residual stream"
             )
 
     @property
@@ -64,19 +66,20 @@ class CausalSelfAttention(nn.Module):
         self.register_buffer("mask", mask.view(1, 1, config.block_size, config.block_size), persistent=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        B, T, C = x.size()  # batch, time, channels
-        hs = C // self.n_heads
-        q, k, v = self.c_attn(x).split(C, dim=2)  # each (B, T, C)
-        q = q.view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = k.view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
-        v = v.view(B, T, self.n_heads, hs).transpose(1, 2)  # (B, nh, T, hs)
-        # every query meets every key in one dot product; 1/sqrt(hs) keeps their variance ~1 (chapter 4)
-        att = q @ k.transpose(-2, -1) * hs**-0.5  # (B, nh, T, hs) x (B, nh, hs, T) -> (B, nh, T, T)
+        B, T, d_model = x.size()
+        H = self.n_heads
+        d_head = d_model // H
+        q, k, v = self.c_attn(x).split(d_model, dim=2)  # each (B, T, d_model)
+        q = q.view(B, T, H, d_head).transpose(1, 2)  # (B, H, T, d_head)
+        k = k.view(B, T, H, d_head).transpose(1, 2)  # (B, H, T, d_head)
+        v = v.view(B, T, H, d_head).transpose(1, 2)  # (B, H, T, d_head)
+        # every query meets every key in one dot product; 1/sqrt(d_head) keeps their variance ~1 (chapter 4)
+        att = q @ k.transpose(-2, -1) * d_head**-0.5  # (B, H, T, d_head) x (B, H, d_head, T) -> (B, H, T, T)
         att = att.masked_fill(~self.mask[:, :, :T, :T], float("-inf"))  # no peeking at later tokens
-        att = F.softmax(att, dim=-1)  # (B, nh, T, T), each row sums to 1
-        y = att @ v  # (B, nh, T, T) x (B, nh, T, hs) -> (B, nh, T, hs)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)  # heads side by side again: (B, T, C)
-        return self.c_proj(y), att  # (B, T, C), (B, nh, T, T)
+        att = F.softmax(att, dim=-1)  # (B, H, T, T), each row sums to 1
+        y = att @ v  # (B, H, T, T) x (B, H, T, d_head) -> (B, H, T, d_head)
+        y = y.transpose(1, 2).contiguous().view(B, T, d_model)  # heads side by side again: (B, T, d_model)
+        return self.c_proj(y), att  # (B, T, d_model), (B, H, T, T)
 
 
 class MLP(nn.Module):
@@ -89,7 +92,7 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.gelu(self.c_fc(x), approximate="tanh")  # (B, T, d_ff); GPT-2's tanh form of GELU
-        return self.c_proj(h)  # (B, T, C)
+        return self.c_proj(h)  # (B, T, d_model)
 
 
 class Block(nn.Module):
@@ -103,9 +106,9 @@ class Block(nn.Module):
         self.mlp = MLP(config)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        a, att = self.attn(self.ln_1(x))  # (B, T, C), (B, nh, T, T)
+        a, att = self.attn(self.ln_1(x))  # (B, T, d_model), (B, H, T, T)
         x = x + a  # the residual stream: each block only adds to it
-        x = x + self.mlp(self.ln_2(x))  # (B, T, C)
+        x = x + self.mlp(self.ln_2(x))  # (B, T, d_model)
         return x, att
 
 
@@ -166,18 +169,18 @@ class GPT(nn.Module):
 
     def forward(self, idx: torch.Tensor, return_attention: bool = False):
         """Logits ``(B, T, V)`` for ids ``(B, T)``; with ``return_attention`` also the
-        weights of every head, stacked to ``(B, n_layers, n_heads, T, T)``."""
+        weights of every head, stacked to ``(B, L, H, T, T)``."""
         self._check_ids(idx)
-        B, T = idx.size()  # batch, time
+        B, T = idx.size()
         pos = torch.arange(T, device=idx.device)  # (T,)
-        x = self.transformer.wte(idx) + self.transformer.wpe(pos)  # (B, T, C) + (T, C) -> (B, T, C)
+        x = self.transformer.wte(idx) + self.transformer.wpe(pos)  # (B, T, d_model) + (T, d_model) -> (B, T, d_model)
         weights = []
         for block in self.transformer.h:
-            x, att = block(x)  # (B, T, C), (B, nh, T, T)
+            x, att = block(x)  # (B, T, d_model), (B, H, T, T)
             weights.append(att)
-        x = self.transformer.ln_f(x)  # (B, T, C)
+        x = self.transformer.ln_f(x)  # (B, T, d_model)
         # weight tying (Press & Wolf 2017): each logit is h . (that token's embedding)
-        logits = x @ self.transformer.wte.weight.T  # (B, T, C) x (C, V) -> (B, T, V)
+        logits = x @ self.transformer.wte.weight.T  # (B, T, d_model) x (d_model, V) -> (B, T, V)
         if return_attention:
-            return logits, torch.stack(weights, dim=1)  # (B, n_layers, nh, T, T)
+            return logits, torch.stack(weights, dim=1)  # (B, L, H, T, T)
         return logits

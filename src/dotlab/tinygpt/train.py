@@ -191,10 +191,10 @@ def pronoun_attention(model: GPT, data: HeldOut) -> dict[str, torch.Tensor | flo
     top guess after the pronoun is the antecedent's own verb.
     """
     w, p, a, r = data.pronouns.T  # (P,) each
-    logits, att = model(data.inputs, return_attention=True)  # (N, T, V), (N, L, nh, T, T)
-    rows = att[w, :, :, p, :]  # (P, L, nh, T): each pronoun's attention row, every head
-    on_antecedent = rows[torch.arange(len(w)), :, :, a]  # (P, L, nh)
-    argmax_hit = rows.argmax(dim=-1) == a[:, None, None]  # (P, L, nh)
+    logits, att = model(data.inputs, return_attention=True)  # (N, T, V), (N, L, H, T, T)
+    rows = att[w, :, :, p, :]  # (P, L, H, T): each pronoun's attention row, every head
+    on_antecedent = rows[torch.arange(len(w)), :, :, a]  # (P, L, H)
+    argmax_hit = rows.argmax(dim=-1) == a[:, None, None]  # (P, L, H)
     verb_hit = logits[w, p].argmax(dim=-1) == data.targets[w, p]  # (P,)
     return {
         "argmax_rate": argmax_hit.float().mean(0),
