@@ -148,11 +148,31 @@ def gpt2_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads):
     return y.transpose(1, 0, 2).reshape(T, d_model) @ w_o + b_o
 
 
-@WRONG.add("gpt2_attention", expect="called dotlab.forward.causal_self_attention")
+@WRONG.add("gpt2_attention", expect="dotlab.forward.causal_self_attention")
 def gpt2_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads):
     import dotlab.forward
 
     return dotlab.forward.causal_self_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads)
+
+
+@WRONG.add("gpt2_attention", expect="dotlab.forward.causal_self_attention")
+def gpt2_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads):
+    # the helper the imports cell gives task 8.2, used where 8.1 asks for attention written out
+    return causal_self_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads)
+
+
+@WRONG.add("gpt2_attention", expect="exp() of large scores overflows")
+def gpt2_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads):
+    T, d_model = x.shape
+    if d_model % n_heads:
+        raise ValueError(f"n_heads={n_heads} does not divide d_model={d_model}")
+    d_head = d_model // n_heads
+    q, k, v = np.split(x @ w_qkv + b_qkv, 3, axis=-1)
+    q, k, v = (a.reshape(T, n_heads, d_head).transpose(1, 0, 2) for a in (q, k, v))
+    scores = q @ k.transpose(0, 2, 1) / math.sqrt(d_head)
+    e = np.exp(scores) * np.tril(np.ones((T, T)))  # masked by zeroing exp, no max subtracted
+    y = (e / e.sum(axis=-1, keepdims=True)) @ v
+    return y.transpose(1, 0, 2).reshape(T, d_model) @ w_o + b_o
 
 
 # -- 8.2 gpt2_block --------------------------------------------------------------------

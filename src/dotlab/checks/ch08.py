@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+from dotlab.checks._core import Case, Forbidden, Mistake
+from dotlab.checks.ch04 import run
 from dotlab.forward import BlockWeights
 from dotlab.forward import block as _block
 from dotlab.forward import causal_self_attention as _attention
@@ -24,12 +25,26 @@ from dotlab.forward import gelu as _gelu
 from dotlab.forward import layer_norm as _layer_norm
 
 
+# The precision the tasks promise, relative to the answer's scale: a float32 implementation
+# (about 7 significant digits, rounded through two or three matrix products, a layer norm
+# and a softmax) passes, since neither task asks for float64; every catalogued mistake is
+# off by far more.
+_RTOL, _ATOL = 1e-4, 1e-5
+
+
+def _f64(value):
+    """An input as float64 (a dict of weights entry by entry): the reference answers in full precision."""
+    if isinstance(value, dict):
+        return {key: np.asarray(v, dtype=np.float64) for key, v in value.items()}
+    return np.asarray(value, dtype=np.float64)
+
+
 def _no_reference(*targets: str) -> tuple[Forbidden, ...]:
     return tuple(Forbidden(t, "the course's reference implementation is not your answer") for t in targets)
 
 
-def _rows_softmax(s, axis=-1):
-    e = np.exp(s - np.max(s, axis=axis, keepdims=True))
+def _rows_softmax(s, axis=-1, stable=True):
+    e = np.exp(s - np.max(s, axis=axis, keepdims=True)) if stable else np.exp(s)
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -37,7 +52,7 @@ def _rows_softmax(s, axis=-1):
 
 
 def _attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, *, mask="causal", scale="d_head", split="heads",
-                       order="qkv", project=True, bias=True, axis=-1, heads=True):
+                       order="qkv", project=True, bias=True, axis=-1, heads=True, stable=True):
     """The reference computation with one thing changed, to predict what a mistake returns."""
     x, w_qkv, b_qkv, w_o, b_o = (np.asarray(a, float) for a in (x, w_qkv, b_qkv, w_o, b_o))
     T, d_attn = x.shape[0], w_qkv.shape[1] // 3
@@ -55,7 +70,7 @@ def _attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, *, mask="causal", sca
         s = np.where(np.tril(np.ones((T, T), bool)), s, -np.inf)
     elif mask == "future":
         s = np.where(np.triu(np.ones((T, T), bool)), s, -np.inf)
-    y = _rows_softmax(s, axis) @ v
+    y = _rows_softmax(s, axis, stable) @ v
     merged = (y.transpose(1, 0, 2) if split == "heads" else y).reshape(T, d_attn)
     return merged @ w_o + b_o if project else merged
 
@@ -85,6 +100,9 @@ _ATTENTION_MISTAKES = (
     Mistake("softmax over queries", "you normalised each column of the score table (over queries); each query's row "
                                     "of scores must sum to 1: softmax over the last axis, the keys",
             _attention_mistake(axis=-2)),
+    Mistake("overflow", "exp() of large scores overflows to inf, and inf/inf = nan: subtract each row's largest "
+                        "score before exp (masked -inf scores stay -inf; the weights do not change)",
+            _attention_mistake(stable=False)),
     Mistake("one head", "you attended with all d_model components at once; split them into n_heads heads that "
                         "attend separately", _attention_mistake(heads=False, scale="d_model")),
 )
@@ -98,8 +116,11 @@ def _weights(rng, d_model, std=0.5):
             rng.normal(scale=std, size=(d_model, d_model)), rng.normal(scale=std, size=d_model))
 
 
-def _attention_case(label, rng, T, d_model, n_heads, **kwargs):
-    return Case(label, (rng.normal(size=(T, d_model)), *_weights(rng, d_model), n_heads), show_inputs=False, **kwargs)
+def _attention_case(label, rng, T, d_model, n_heads, *, scale=1.0, strided=False, same_tokens=False, **kwargs):
+    x = rng.normal(size=(T, 2 * d_model))[:, ::2] if strided else rng.normal(size=(T, d_model))
+    if same_tokens:
+        x = np.repeat(x[:1], T, axis=0)
+    return Case(label, (x * scale, *_weights(rng, d_model), n_heads), show_inputs=False, **kwargs)
 
 
 def _tinygpt():
@@ -119,6 +140,7 @@ def _attention_cases(hidden: bool) -> list[Case]:
         _attention_case("T=4 tokens, d_model=6, 2 heads", rng, 4, 6, 2),
         _attention_case("T=5 tokens, d_model=8, 4 heads", rng, 5, 8, 4),
         _attention_case("one token, d_model=4, 2 heads", rng, 1, 4, 2),
+        _attention_case("scores in the hundreds (exp overflows)", rng, 5, 4, 2, scale=40.0),
         _attention_case("4 heads do not divide d_model=6", rng, 3, 6, 4, raises=ValueError, must_mention=("4", "6"),
                         hint=_HEADS_HINT),
     ]
@@ -132,13 +154,19 @@ def _attention_cases(hidden: bool) -> list[Case]:
         _attention_case("a single head", rng, 6, 5, 1),
         _attention_case("heads of width 1: d_model=4, 4 heads", rng, 4, 4, 4),
         Case("tinygpt's first layer on a real sentence", (ln, b.w_qkv, b.b_qkv, b.w_o, b.b_o, w.n_heads), show_inputs=False),
+        Case("tinygpt's first layer in float32", tuple(np.float32(a) for a in (ln, b.w_qkv, b.b_qkv, b.w_o, b.b_o))
+             + (w.n_heads,), show_inputs=False),
+        _attention_case("a strided view of x (not contiguous)", rng, 4, 6, 3, strided=True),
+        _attention_case("tokens that are all the same: equal scores", rng, 4, 6, 2, same_tokens=True),
+        Case("int x", (np.array([[1, 0, 2, -1], [0, 1, 1, 0], [2, 2, 0, 1]]), *_weights(rng, 4), np.int64(2)),
+             show_inputs=False),
         _attention_case("5 heads do not divide d_model=8", rng, 2, 8, 5, raises=ValueError, must_mention=("5", "8"),
                         hint=_HEADS_HINT),
     ]
 
 
 def _attention_reference(x, w_qkv, b_qkv, w_o, b_o, n_heads):
-    return _attention(np.asarray(x, float), w_qkv, b_qkv, w_o, b_o, n_heads)
+    return _attention(*(_f64(a) for a in (x, w_qkv, b_qkv, w_o, b_o)), int(n_heads))
 
 
 def check_gpt2_attention(fn, hidden: bool = False) -> None:
@@ -147,8 +175,8 @@ def check_gpt2_attention(fn, hidden: bool = False) -> None:
                               "dotlab.attention.multi_head_attention", "dotlab.attention.scaled_dot_product_attention",
                               "dotlab.scaled_dot_product_attention")
     hints = (("cannot reshape", _HEADS_HINT),)
-    run_checks(fn, fn_name="gpt2_attention", reference=_attention_reference, cases=_attention_cases(hidden),
-               mistakes=_ATTENTION_MISTAKES, forbidden=forbidden, error_hints=hints, rtol=1e-6, atol=1e-9)
+    run(fn, fn_name="gpt2_attention", reference=_attention_reference, cases=_attention_cases(hidden),
+        mistakes=_ATTENTION_MISTAKES, forbidden=forbidden, error_hints=hints, rtol=_RTOL, atol=_ATOL)
 
 
 # -- 8.2: one pre-norm block -------------------------------------------------------------------
@@ -250,18 +278,24 @@ def _block_cases(hidden: bool) -> list[Case]:
         Case("tinygpt's first block on a real sentence", (x, w.blocks[0].as_dict(), w.n_heads), show_inputs=False),
         Case("tinygpt's last block on a real sentence", (x, w.blocks[-1].as_dict(), w.n_heads), show_inputs=False),
         _block_case("a wide MLP: d_ff = 8·d_model", rng, 5, 4, 2, 32),
+        Case("tinygpt's first block in float32", (np.float32(x), {k: np.float32(v) for k, v in w.blocks[0].as_dict().items()},
+                                                  w.n_heads), show_inputs=False),
+        Case("a strided view of x (not contiguous)", (rng.normal(size=(4, 12))[:, ::2], _random_block(rng, 6, 12), 3),
+             show_inputs=False),
+        Case("a large residual stream (layer norm rescales it)", (rng.normal(scale=300, size=(3, 8)),
+                                                                   _random_block(rng, 8, 16), 2), show_inputs=False),
     ]
 
 
 def _block_reference(x, w, n_heads):
-    return _block(np.asarray(x, float), BlockWeights(**{k: np.asarray(v, float) for k, v in w.items()}), n_heads)
+    return _block(_f64(x), BlockWeights(**_f64(w)), int(n_heads))
 
 
 def check_gpt2_block(fn, hidden: bool = False) -> None:
     """Task 8.2: one pre-norm GPT-2 block, from layer norm, attention and the MLP."""
     forbidden = _no_reference("dotlab.forward.block", "dotlab.forward.forward", "dotlab.forward.mlp")
-    run_checks(fn, fn_name="gpt2_block", reference=_block_reference, cases=_block_cases(hidden),
-               mistakes=_BLOCK_MISTAKES, forbidden=forbidden, rtol=1e-6, atol=1e-9)
+    run(fn, fn_name="gpt2_block", reference=_block_reference, cases=_block_cases(hidden),
+        mistakes=_BLOCK_MISTAKES, forbidden=forbidden, rtol=_RTOL, atol=_ATOL)
 
 
 CHECKS = {
