@@ -32,6 +32,20 @@ def _no_reference(*targets: str) -> tuple[Forbidden, ...]:
     return tuple(Forbidden(t, "the course's reference implementation is not your answer") for t in targets)
 
 
+# The precision each task promises. No task asks for float64, so a float32 implementation
+# passes: its logits carry about 7 significant digits of numbers up to ~10 (hence the
+# absolute 1e-5), and a float32 softmax of logits near 1e4 keeps only ~4 digits of their
+# differences (hence 1e-4). Every catalogued mistake is off by far more.
+_LOGIT_TOL = dict(rtol=1e-5, atol=1e-5)
+_PROB_TOL = dict(rtol=1e-4, atol=1e-8)
+_DECODE_TOL = dict(rtol=2e-5, atol=1e-6)
+
+
+def _f64(*arrays):
+    """Inputs as float64: the references answer in full precision whatever the learner got."""
+    return tuple(np.asarray(a, dtype=np.float64) for a in arrays)
+
+
 def _stable(x):
     x = np.asarray(x, float)
     e = np.exp(x - x.max())
@@ -88,16 +102,16 @@ def _logit_cases(hidden: bool) -> list[Case]:
 
 def check_vocab_logits(fn, hidden: bool = False) -> None:
     """Task 6.1: ``logits = W_U h``, one dot product per vocabulary token."""
-    run(fn, fn_name="vocab_logits", reference=_vocab_logits, cases=_logit_cases(hidden),
+    run(fn, fn_name="vocab_logits", reference=lambda h, W_U: _vocab_logits(*_f64(h, W_U)), cases=_logit_cases(hidden),
                mistakes=_LOGIT_MISTAKES, forbidden=_no_reference("dotlab.vocab.vocab_logits"),
-               error_hints=(("matmul", _LOGIT_SHAPE_HINT), ("shapes", _LOGIT_SHAPE_HINT)), rtol=1e-6, atol=1e-9)
+               error_hints=(("matmul", _LOGIT_SHAPE_HINT), ("shapes", _LOGIT_SHAPE_HINT)), **_LOGIT_TOL)
 
 
 # -- 6.2: softmax with a temperature ------------------------------------------------------------
 
 
 def _temperature_reference(logits, temperature):
-    return _softmax(logits, temperature=temperature)
+    return _softmax(*_f64(logits), temperature=temperature)
 
 
 def _with_temperature(transform):
@@ -156,7 +170,7 @@ def check_softmax_temperature(fn, hidden: bool = False) -> None:
     forbidden += _no_reference("dotlab.softmax", "dotlab.softmax.softmax", "dotlab.vocab.next_token_probs")
     hints = (("division by zero", _TEMPERATURE_HINT), ("divide by zero", _TEMPERATURE_HINT))
     run(fn, fn_name="softmax_temperature", reference=_temperature_reference, cases=_temperature_cases(hidden),
-               mistakes=_TEMPERATURE_MISTAKES, forbidden=forbidden, error_hints=hints)
+               mistakes=_TEMPERATURE_MISTAKES, forbidden=forbidden, error_hints=hints, **_PROB_TOL)
 
 
 # -- 6.3 and 6.4: seeded sampling ----------------------------------------------------------------
@@ -417,7 +431,7 @@ def check_top_p_sample(fn, hidden: bool = False) -> None:
 
 
 def _decode_reference(x, K_cache, V_cache, W_q, W_k, W_v):
-    return _head_decode_step(x, K_cache, V_cache, W_q, W_k, W_v)[0]
+    return _head_decode_step(*_f64(x, K_cache, V_cache, W_q, W_k, W_v))[0]
 
 
 def _attend(q, K, V, scale=None, normalise=True):
@@ -494,7 +508,7 @@ def check_decode_step(fn, hidden: bool = False) -> None:
     forbidden = _no_reference("dotlab.kvcache.head_decode_step", "dotlab.scaled_dot_product_attention",
                               "dotlab.attention.scaled_dot_product_attention")
     run(fn, fn_name="decode_step", reference=_decode_reference, cases=_decode_cases(hidden),
-               mistakes=_DECODE_MISTAKES, forbidden=forbidden)
+               mistakes=_DECODE_MISTAKES, forbidden=forbidden, **_DECODE_TOL)
 
 
 CHECKS = {
