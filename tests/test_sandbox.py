@@ -105,7 +105,7 @@ def test_a_forbidden_routine_is_caught_however_it_is_reached(how):
 
 def test_a_routine_forbidden_in_one_task_is_allowed_in_another():
     (outputs,), _ = _verdicts("def dot(a, b):\n    a, b = np.asarray(a, float), np.asarray(b, float)\n"
-                              "    if a.shape != b.shape:\n        raise ValueError(f'{a.shape} {b.shape}')\n"
+                              "    if a.ndim != 1 or a.shape != b.shape:\n        raise ValueError(f'{a.shape} {b.shape}')\n"
                               "    return float(np.dot(a, b))", tests=("dot",))
     assert _passed(outputs)
 
@@ -149,7 +149,7 @@ def test_arguments_are_copies_so_the_learner_cannot_change_the_inputs():
 def test_each_graded_cell_gets_a_fresh_copy_of_the_notebook():
     # the first function sabotages its own process when called; the second is unaffected
     saboteur = "import numpy\ndef dot_loop(a, b):\n    numpy.asarray = None\n    return 0.0"
-    right_dot = "def dot(a, b):\n    a, b = np.asarray(a, float), np.asarray(b, float)\n    if a.shape != b.shape:\n        raise ValueError(f'{a.shape} vs {b.shape}')\n    return float(a @ b)"
+    right_dot = "def dot(a, b):\n    a, b = np.asarray(a, float), np.asarray(b, float)\n    if a.ndim != 1 or a.shape != b.shape:\n        raise ValueError(f'{a.shape} vs {b.shape}')\n    return float(a @ b)"
     (loop, dot), _ = _verdicts(saboteur, right_dot, tests=("dot_loop", "dot"))
     assert not _passed(loop) and _passed(dot)
 

@@ -5,13 +5,17 @@ notebook cell exactly as a learner would have written it.
 """
 # ruff: noqa: F811  (every entry reuses the exercise's function name)
 
+import functools
 import math
+import operator
 
 import numpy as np
+import torch
 
 from catalogue import Catalogue
 
 WRONG = Catalogue()
+RIGHT = Catalogue()
 
 # -- 1.1 dot_loop ----------------------------------------------------------------------
 
@@ -46,7 +50,7 @@ def dot_loop(a, b):
     return total
 
 
-@WRONG.add("dot_loop", expect="zip() quietly stops at the shorter vector")
+@WRONG.add("dot_loop", expect="zip() quietly stops at the shorter vector", mentioned=True)
 def dot_loop(a, b):
     total = 0
     for x, y in zip(a, b):
@@ -71,14 +75,14 @@ def dot_loop(a, b):
     return sum(abs(x * y) for x, y in zip(a, b))
 
 
-@WRONG.add("dot_loop", expect="called numpy.dot")
+@WRONG.add("dot_loop", expect="uses numpy.dot", kind="allowlist", mentioned=True)
 def dot_loop(a, b):
     if len(a) != len(b):
         raise ValueError(f"lengths {len(a)} and {len(b)} differ")
     return float(np.dot(a, b))
 
 
-@WRONG.add("dot_loop", expect="called numpy.dot")
+@WRONG.add("dot_loop", expect="uses numpy.dot", kind="allowlist")
 def dot_loop(a, b):
     # catches the grader's tripwire and falls back: still caught
     if len(a) != len(b):
@@ -145,7 +149,7 @@ def dot(a, b):
     return float(a @ b) ** 2
 
 
-@WRONG.add("dot", expect="called dotlab.dot")
+@WRONG.add("dot", expect="imports dotlab", kind="allowlist")
 def dot(a, b):
     import dotlab
 
@@ -195,13 +199,13 @@ def norm(a):
     return float(np.max(np.abs(a)))
 
 
-@WRONG.add("norm", expect="should raise ValueError")
+@WRONG.add("norm", expect="should raise ValueError", kind="contract", mentioned=True)
 def norm(a):
     a = np.asarray(a, float)
     return math.sqrt(float(np.sum(a * a)))
 
 
-@WRONG.add("norm", expect="called numpy.linalg.norm")
+@WRONG.add("norm", expect="uses numpy.linalg.norm", kind="allowlist", mentioned=True)
 def norm(a):
     a = np.asarray(a, float)
     if a.ndim != 1:
@@ -256,7 +260,7 @@ def angle_between(a, b, degrees=False):
     return math.acos(max(-1.0, min(1.0, float(np.dot(a, b)) / (na * nb))))
 
 
-@WRONG.add("angle_between", expect="clip it to [-1, 1]", hidden_only=True)
+@WRONG.add("angle_between", expect="clip it to [-1, 1]", kind="edge", mentioned=True)
 def angle_between(a, b, degrees=False):
     na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
@@ -265,7 +269,7 @@ def angle_between(a, b, degrees=False):
     return math.degrees(theta) if degrees else theta
 
 
-@WRONG.add("angle_between", expect="clip it to [-1, 1]", hidden_only=True)
+@WRONG.add("angle_between", expect="clip it to [-1, 1]", kind="edge", mentioned=True)
 def angle_between(a, b, degrees=False):
     na, nb = math.sqrt(float(np.dot(a, a))), math.sqrt(float(np.dot(b, b)))
     if na == 0 or nb == 0:
@@ -361,3 +365,292 @@ def project(a, onto):
     a, onto = np.asarray(a, float), np.asarray(onto, float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return float(a @ onto) / float(onto @ onto) * onto
+
+
+# -- the classes the checks catch by design (issue 13) ------------------------------------
+
+
+@WRONG.add("dot_loop", expect="uses the @ operator", kind="allowlist", mentioned=True)
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} and {len(b)} differ")
+    return float(np.asarray(a, float) @ np.asarray(b, float))
+
+
+@WRONG.add("dot_loop", expect="uses numpy.sum", kind="allowlist", mentioned=True)
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} and {len(b)} differ")
+    return float(np.sum(np.asarray(a, float) * np.asarray(b, float)))
+
+
+@WRONG.add("dot_loop", expect="uses the attribute .dot", kind="allowlist")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} and {len(b)} differ")
+    return float(np.asarray(a, float).dot(b))
+
+
+def pairwise(a, b):
+    return np.einsum("i,i->", np.asarray(a, float), np.asarray(b, float))
+
+
+@WRONG.add("dot_loop", expect="your helper `pairwise`, line 2: `np.einsum` uses numpy.einsum", kind="allowlist", helpers=(pairwise,))
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} and {len(b)} differ")
+    return float(pairwise(a, b))
+
+
+@WRONG.add("dot_loop", expect="imports dotlab.checks.ch01", kind="allowlist")
+def dot_loop(a, b):
+    from dotlab.checks import ch01
+
+    return ch01.TASKS["1.1"].reference(a, b)
+
+
+@WRONG.add("dot", expect="the task asks for a Python float", kind="contract", mentioned=True)
+def dot(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"a.shape={a.shape} and b.shape={b.shape} must be equal 1-D shapes")
+    return np.sum(a * b)
+
+
+@WRONG.add("dot", expect="must be refused", kind="contract", hidden_only=True)
+def dot(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape:
+        raise ValueError(f"a.shape={a.shape} and b.shape={b.shape} differ")
+    return float(np.sum(a * b))
+
+
+@WRONG.add("norm", expect="changed its input `a`", kind="mutation", hidden_only=True)
+def norm(a):
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"expected a 1-D vector, got shape {a.shape}")
+    a.sort()  # add the small squares first: a little more accurate
+    return math.sqrt(float(a @ a))
+
+
+@WRONG.add("norm", expect="returned -5.0, expected 5.0 (a single component)", kind="edge", hidden_only=True)
+def norm(a):
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"expected a 1-D vector, got shape {a.shape}")
+    scale = max(a)  # keeps the squares from overflowing
+    if scale == 0:
+        return 0.0
+    return scale * math.sqrt(float((a / scale) @ (a / scale)))
+
+
+@WRONG.add("norm", expect="uses math.hypot", kind="allowlist")
+def norm(a):
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"expected a 1-D vector, got shape {a.shape}")
+    return math.hypot(*a)
+
+
+@WRONG.add("angle_between", expect="a vector against its opposite: π", kind="edge", mentioned=True)
+def angle_between(a, b, degrees=False):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    na, nb = math.sqrt(a @ a), math.sqrt(b @ b)
+    if na == 0 or nb == 0:
+        raise ValueError("a zero vector has no direction")
+    theta = math.acos(min(1.0, float(a @ b) / (na * nb)))  # only the top can overflow?
+    return math.degrees(theta) if degrees else theta
+
+
+@WRONG.add("angle_between", expect="imports dotlab.vectors.angle_between", kind="allowlist")
+def angle_between(a, b, degrees=False):
+    from dotlab.vectors import angle_between as reference
+
+    return reference(a, b, degrees=degrees)
+
+
+@WRONG.add("project", expect="changed its input `onto`", kind="mutation", hidden_only=True)
+def project(a, onto):
+    a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
+    if a.shape != onto.shape:
+        raise ValueError(f"a.shape={a.shape} and onto.shape={onto.shape} must match")
+    length_sq = float(onto @ onto)
+    if length_sq == 0:
+        raise ValueError("cannot project onto the zero vector")
+    onto *= float(a @ onto) / length_sq
+    return onto
+
+
+@WRONG.add("project", expect="the task asks for a NumPy array", kind="contract", mentioned=True)
+def project(a, onto):
+    if len(a) != len(onto):
+        raise ValueError(f"a has length {len(a)} but onto has length {len(onto)}")
+    length_sq = sum(y * y for y in onto)
+    if length_sq == 0:
+        raise ValueError("cannot project onto the zero vector")
+    coefficient = sum(x * y for x, y in zip(a, onto)) / length_sq
+    return [coefficient * y for y in onto]
+
+
+@WRONG.add("project", expect="onto a very short vector", kind="edge", hidden_only=True)
+def project(a, onto):
+    a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
+    if a.shape != onto.shape:
+        raise ValueError(f"a.shape={a.shape} and onto.shape={onto.shape} must match")
+    length_sq = float(onto @ onto)
+    if length_sq < 1e-12:  # "zero" for floating point
+        raise ValueError("cannot project onto the zero vector")
+    return float(a @ onto) / length_sq * onto
+
+
+# -- right answers, written unusually: every one must pass -----------------------------------
+
+
+@RIGHT.add("dot_loop", how="an index loop")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"a has {len(a)} components, b has {len(b)}")
+    total = 0
+    for i in range(len(a)):
+        total = total + a[i] * b[i]
+    return total
+
+
+@RIGHT.add("dot_loop", how="map and operator.mul, exact sum")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} != {len(b)}")
+    return math.fsum(map(operator.mul, a, b))
+
+
+@RIGHT.add("dot_loop", how="functools.reduce over zip")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"len(a)={len(a)}, len(b)={len(b)}")
+    return functools.reduce(lambda acc, pair: acc + pair[0] * pair[1], zip(a, b), 0.0)
+
+
+@RIGHT.add("dot_loop", how="a loop in float32")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+    total = np.float32(0)
+    for x, y in zip(a, b):
+        total += np.float32(x) * np.float32(y)
+    return total
+
+
+@RIGHT.add("dot", how="einsum")
+def dot(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or len(a) != len(b):
+        raise ValueError(f"need two 1-D vectors of one length, got {a.shape} and {b.shape}")
+    return float(np.einsum("i,i->", a, b))
+
+
+@RIGHT.add("dot", how="torch")
+def dot(a, b):
+    ta, tb = torch.as_tensor(np.asarray(a, dtype=float)), torch.as_tensor(np.asarray(b, dtype=float))
+    if ta.dim() != 1 or tb.dim() != 1 or ta.shape != tb.shape:
+        raise ValueError(f"shapes {tuple(ta.shape)} and {tuple(tb.shape)}: need equal 1-D vectors")
+    return torch.dot(ta, tb).item()
+
+
+@RIGHT.add("dot", how="float32 and the .dot method")
+def dot(a, b):
+    a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"a.shape={a.shape}, b.shape={b.shape}")
+    return float(a.dot(b))
+
+
+@RIGHT.add("norm", how="a generator and math.sqrt")
+def norm(a):
+    if np.ndim(a) != 1:
+        raise ValueError(f"expected a 1-D vector, got shape {np.shape(a)}")
+    return math.sqrt(sum(float(x) ** 2 for x in a))
+
+
+@RIGHT.add("norm", how="torch in float32")
+def norm(a):
+    t = torch.as_tensor(np.asarray(a), dtype=torch.float32)
+    if t.dim() != 1:
+        raise ValueError(f"expected a 1-D vector, got shape {tuple(t.shape)}")
+    return float(torch.sqrt(torch.sum(t * t)))
+
+
+@RIGHT.add("norm", how="einsum, returned as a NumPy scalar")
+def norm(a):
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"a.shape={a.shape} is not a vector")
+    return np.sqrt(np.einsum("i,i", a, a))
+
+
+@RIGHT.add("angle_between", how="atan2 of the cross and dot parts (no clipping needed)")
+def angle_between(a, b, degrees=False):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"a.shape={a.shape} and b.shape={b.shape} differ")
+    na, nb = np.sqrt(a @ a), np.sqrt(b @ b)
+    if na == 0 or nb == 0:
+        raise ValueError("a zero vector has no direction")
+    ua, ub = a / na, b / nb
+    theta = 2 * math.atan2(float(np.sqrt((ua - ub) @ (ua - ub))), float(np.sqrt((ua + ub) @ (ua + ub))))
+    return math.degrees(theta) if degrees else theta
+
+
+@RIGHT.add("angle_between", how="torch with clamp")
+def angle_between(a, b, degrees=False):
+    ta, tb = torch.as_tensor(np.asarray(a, dtype=float)), torch.as_tensor(np.asarray(b, dtype=float))
+    if ta.shape != tb.shape:
+        raise ValueError(f"shapes {tuple(ta.shape)} and {tuple(tb.shape)} differ")
+    na, nb = torch.sqrt(ta @ ta), torch.sqrt(tb @ tb)
+    if na == 0 or nb == 0:
+        raise ValueError("a zero vector has no direction")
+    theta = torch.arccos(torch.clamp((ta @ tb) / (na * nb), -1.0, 1.0)).item()
+    return math.degrees(theta) if degrees else theta
+
+
+@RIGHT.add("angle_between", how="np.clip and np.degrees, NumPy scalars")
+def angle_between(a, b, degrees=False):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"{a.shape} vs {b.shape}")
+    if not a.any() or not b.any():
+        raise ValueError("zero vector")
+    theta = np.arccos(np.clip(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)), -1, 1))
+    return np.degrees(theta) if degrees else theta
+
+
+@RIGHT.add("project", how="a new array from a copy")
+def project(a, onto):
+    a, onto = np.array(a, dtype=float), np.array(onto, dtype=float)
+    if a.shape != onto.shape:
+        raise ValueError(f"a.shape={a.shape}, onto.shape={onto.shape}")
+    if not onto.any():
+        raise ValueError("onto is the zero vector")
+    onto *= np.dot(a, onto) / np.dot(onto, onto)  # in place, but on its own copy
+    return onto
+
+
+@RIGHT.add("project", how="torch, back to NumPy")
+def project(a, onto):
+    ta, to = torch.as_tensor(np.asarray(a, dtype=float)), torch.as_tensor(np.asarray(onto, dtype=float))
+    if ta.shape != to.shape:
+        raise ValueError(f"shapes {tuple(ta.shape)} and {tuple(to.shape)} differ")
+    if not torch.any(to != 0):
+        raise ValueError("cannot project onto the zero vector")
+    return ((ta @ to) / (to @ to) * to).numpy()
+
+
+@RIGHT.add("project", how="float32 all the way")
+def project(a, onto):
+    a, onto = np.asarray(a, dtype=np.float32), np.asarray(onto, dtype=np.float32)
+    if a.shape != onto.shape:
+        raise ValueError(f"a.shape={a.shape} and onto.shape={onto.shape}")
+    length_sq = onto @ onto
+    if length_sq == 0:
+        raise ValueError("onto is zero")
+    return (a @ onto) / length_sq * onto

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import importlib
+import inspect
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -23,7 +25,12 @@ class CheckFailure(AssertionError):
     """A learner's function gave a wrong answer; the message says which and why.
 
     It subclasses AssertionError so nbgrader and pytest both count it as a failed test.
+    In a notebook, IPython shows only the message (``_render_traceback_``): the frames
+    of the checks' own code teach a learner nothing.
     """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Case:
     must_mention: tuple[str, ...] = ()
     show_inputs: bool = True
     hint: str = ""
+    tol: tuple[float, float] | None = None  # (rtol, atol) for this case, if not the task's
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,11 @@ def _show(value: Any) -> str:
     '[[1. , 2. ], [3. , 4.5]]'
     >>> _show(np.zeros((4, 8)))
     'array of shape (4, 8)'
+    >>> _show((np.array([0.5, 1.0]), np.array([2, 0])))
+    '([0.5 1. ], [2 0])'
     """
+    if isinstance(value, tuple) and any(isinstance(part, np.ndarray) for part in value):
+        return "(" + ", ".join(_show(part) for part in value) + ")"
     if isinstance(value, np.ndarray):
         if value.ndim <= 1:
             return np.array2string(value, precision=4, threshold=8)
@@ -90,6 +102,7 @@ def as_numbers(result: Any, fn_name: str) -> np.ndarray:
     Converting before comparing means an object whose ``__eq__`` always says True
     cannot pass for a right answer.
     """
+    __tracebackhide__ = True
     if result is None:
         raise CheckFailure(f"{fn_name} returned None: did you forget the `return` statement?")
     try:
@@ -135,10 +148,16 @@ def _diagnose(answers: list[tuple[Case, np.ndarray]], failed: Case, got: np.ndar
 
 @dataclass
 class _Outcome:
-    """What the learner's function did on one case: returned a value or raised."""
+    """What the learner's function did on one case: returned a value or raised.
+
+    ``args_after`` and ``kwargs_after`` are the learner's copies of the inputs as the
+    call left them (None where they could not be read back), to tell a mutation.
+    """
 
     value: Any = None
     error: BaseException | None = None
+    args_after: tuple | None = None
+    kwargs_after: dict | None = None
 
 
 def _not_implemented(fn_name: str) -> CheckFailure:
@@ -146,6 +165,7 @@ def _not_implemented(fn_name: str) -> CheckFailure:
 
 
 def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
+    __tracebackhide__ = True
     call = _call_text(fn_name, case)
     wanted = case.raises.__name__
     advice = f" {case.hint}" if case.hint else ""
@@ -170,7 +190,50 @@ def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
         )
 
 
-def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers=()) -> None:
+def _index_text(index: tuple, parts: int) -> str:
+    """``[1, 2]``, or for a tuple answer ``part 0 [1, 2]`` (part = position in the tuple)."""
+    if parts:
+        rest = f" [{', '.join(map(str, index[1:]))}]" if len(index) > 1 else ""
+        return f"element {index[0]} of the tuple{rest}"
+    return f"[{', '.join(map(str, index))}]"
+
+
+def locate(got: np.ndarray, want: np.ndarray, rtol: float, atol: float, parts: int = 0) -> str:
+    """Where two arrays of the same shape differ: the first and the largest difference.
+
+    Examples
+    --------
+    >>> locate(np.array([1.0, 2.0, 3.0, 9.0]), np.array([1.0, 2.5, 3.0, 4.0]), 1e-9, 1e-12)
+    '2 of 4 entries differ; the first at [1]: yours 2, expected 2.5; the largest at [3]: yours 9, expected 4'
+    """
+    if got.shape != want.shape or got.ndim == 0:
+        return ""
+    with np.errstate(all="ignore"):
+        close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+        wrong = np.argwhere(~close)
+        if not len(wrong):
+            return ""
+        gap = np.where(close, -1.0, np.abs(got - want))
+        gap = np.where(np.isnan(gap) | np.isinf(gap), np.inf, gap)
+    first = tuple(int(i) for i in wrong[0])
+    largest = tuple(int(i) for i in np.unravel_index(int(np.argmax(gap)), gap.shape))
+
+    def at(index):
+        return f"{_index_text(index, parts)}: yours {got[index]:.6g}, expected {want[index]:.6g}"
+
+    text = f"{len(wrong)} of {got.size} entries differ; the first at {at(first)}"
+    return text + (f"; the largest at {at(largest)}" if largest != first else "")
+
+
+def _shown(raw: Any, arr: np.ndarray) -> str:
+    """A value as the learner would recognise it: tuples as tuples, numbers as numbers."""
+    if isinstance(raw, tuple):
+        return _show(tuple(np.asarray(part) if isinstance(part, (list, np.ndarray)) else part for part in raw))
+    return _show(arr if arr.ndim else float(arr))
+
+
+def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers=(), want_raw=None) -> None:
+    __tracebackhide__ = True
     call = _call_text(fn_name, case)
     if outcome.error is not None:
         if isinstance(outcome.error, NotImplementedError):
@@ -178,21 +241,80 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
         text = f"{type(outcome.error).__name__}: {outcome.error}"
         hint = next((h for pattern, h in error_hints if pattern in text), None)
         raise CheckFailure(
-            f"{call} raised {text} ({case.label}); it should return {_show(want if want.ndim else float(want))}."
+            f"{call} raised {text} ({case.label}); it should return {_shown(want_raw, want)}."
             + (f" Likely mistake: {hint}" if hint else "")
         )
     got = as_numbers(outcome.value, fn_name)
     if _matches(got, want, rtol, atol):
         return
     hint = _diagnose(list(answers), case, got, mistakes, rtol, atol)
+    where = ""
     if hint is None and got.shape != want.shape:
         hint = f"the answer has shape {got.shape} but should have shape {want.shape}"
-    shown_got = _show(got if got.ndim else float(got))
-    shown_want = _show(want if want.ndim else float(want))
+    elif hint is None:
+        where = locate(got, want, rtol, atol, parts=len(want_raw) if isinstance(want_raw, tuple) else 0)
     raise CheckFailure(
-        f"{call} returned {shown_got}, expected {shown_want} ({case.label})."
+        f"{call} returned {_shown(outcome.value, got)}, expected {_shown(want_raw, want)} ({case.label})."
+        + (f" {where[0].upper()}{where[1:]}." if where else "")
         + (f" Likely mistake: {hint}" if hint else "")
     )
+
+
+# -- inputs: copies in, the same values out ---------------------------------------------
+
+def copy_input(value: Any) -> Any:
+    """A copy of one input that keeps its type and memory layout (a strided view stays one).
+
+    ``copy.deepcopy`` would make a non-contiguous array contiguous, and the case that
+    tests a learner's code on a strided view would no longer test it.
+    """
+    if isinstance(value, np.ndarray):
+        if value.flags.c_contiguous or value.ndim == 0:
+            return value.copy()
+        if value.flags.f_contiguous:
+            return np.asfortranarray(value.copy())
+        big = np.empty(value.shape[:-1] + (2 * value.shape[-1],), dtype=value.dtype)
+        view = big[..., ::2]
+        view[...] = value
+        return view
+    if isinstance(value, list):
+        return [copy_input(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(copy_input(v) for v in value)
+    if isinstance(value, dict):
+        return {k: copy_input(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def same_input(before: Any, after: Any) -> bool:
+    """Whether an input is unchanged: same type, shape, dtype and values (NaN equals NaN)."""
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and after.shape == before.shape and after.dtype == before.dtype
+                and bool(np.array_equal(after, before, equal_nan=before.dtype.kind in "fc")))
+    if isinstance(before, (list, tuple)):
+        return (type(after) is type(before) and len(after) == len(before)
+                and all(same_input(b, a) for b, a in zip(before, after)))
+    if isinstance(before, dict):  # a dict of weights (task 8.2): compared entry by entry
+        return (type(after) is type(before) and after.keys() == before.keys()
+                and all(same_input(before[key], after[key]) for key in before))
+    if isinstance(before, float) and before != before:
+        return isinstance(after, float) and after != after
+    try:
+        return type(after) is type(before) and bool(after == before)
+    except Exception:
+        return False
+
+
+def _mutated(case: Case, outcome: _Outcome, params: tuple[str, ...]) -> str | None:
+    """The name of the first input the learner's call changed, or None."""
+    if outcome.args_after is not None:
+        for i, (before, after) in enumerate(zip(case.args, outcome.args_after)):
+            if not same_input(before, after):
+                return params[i] if i < len(params) else f"argument {i + 1}"
+    for key, after in (outcome.kwargs_after or {}).items():
+        if key in case.kwargs and not same_input(case.kwargs[key], after):
+            return key
+    return None
 
 
 @dataclass(frozen=True)
@@ -253,7 +375,13 @@ class LearnerProxy:
     the forbidden routines that code tripped. Everything else (the reference, the
     comparison, the diagnosis) stays in the process that runs the check. A check's own
     helper may still call the proxy directly; it then reports to :func:`armed_tripwires`.
+
+    ``learner_sources``: the learner's notebook cells that ran before the check, in
+    order, for the allowlist (None: not known, and the source is not checked). The
+    outcome's ``args_after``/``kwargs_after`` carry the inputs as the call left them.
     """
+
+    learner_sources: list[str] | None = None
 
     def __call__(self, *args, **kwargs):
         raise NotImplementedError
@@ -266,16 +394,28 @@ def _run_learner(fn: Callable, case: Case, forbidden: tuple[Forbidden, ...]) -> 
     """Call the learner's function with the forbidden routines disarmed, and nothing else.
 
     Only the learner's call happens under the tripwires: the reference and the mistake
-    catalogue run outside, since they are allowed to use anything.
+    catalogue run outside, since they are allowed to use anything. The learner gets
+    copies of the inputs; what the call left in those copies comes back in the outcome.
     """
+    __tracebackhide__ = True
     if isinstance(fn, LearnerProxy):
         return fn.outcome(case, forbidden)
+    args, kwargs = copy_input(tuple(case.args)), copy_input(dict(case.kwargs))
     with _forbid(forbidden) as wires:
         try:
-            outcome = _Outcome(value=fn(*case.args, **case.kwargs))
+            outcome = _Outcome(value=fn(*args, **kwargs))
         except Exception as exc:  # judged below; KeyboardInterrupt and exits pass through
             outcome = _Outcome(error=exc)
+    outcome.args_after, outcome.kwargs_after = args, kwargs
     return outcome, [w for w in wires if w.tripped]
+
+
+def _parameter_names(reference: Callable) -> tuple[str, ...]:
+    try:
+        return tuple(p.name for p in inspect.signature(reference).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    except (TypeError, ValueError):
+        return ()
 
 
 def run_checks(
@@ -290,15 +430,32 @@ def run_checks(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     quiet: bool = False,
+    returns: Any = None,
+    params: tuple[str, ...] | None = None,
+    allowed: Any = None,
 ) -> None:
     """Run every case against ``fn``; raise :class:`CheckFailure` at the first wrong one.
 
     Prints a one-line summary unless ``quiet``. It returns nothing on purpose: nbgrader
     reads a number left as a test cell's value as partial credit.
     ``error_hints`` pairs a fragment of an exception's text with the likely mistake.
+
+    The task's contract, checked on every case: the learner's inputs are copies and must
+    come back unchanged (named from ``params``, by default the reference's parameter
+    names); ``returns`` (see :mod:`dotlab.checks.contract`) says what type the answer
+    must have; ``allowed`` (an :class:`~dotlab.checks._allow.Allow`) what the function's
+    source may use, checked before it runs. A case's ``tol`` overrides ``rtol, atol``.
     """
+    __tracebackhide__ = True
     if not callable(fn):
         raise CheckFailure(f"{fn_name} should be a function, but it is {_show(fn)} of type {type(fn).__name__}")
+    if allowed is not None:
+        from dotlab.checks._allow import learner_refusal
+
+        refused = learner_refusal(fn, fn_name, allowed)
+        if refused:
+            raise CheckFailure(refused)
+    params = _parameter_names(reference) if params is None else params
     # Run every case first, so a wrong answer can be diagnosed from all the answers.
     runs = []
     for case in cases:
@@ -320,7 +477,22 @@ def run_checks(
         if case.raises is not None:
             _judge_refusal(outcome, fn_name, case)
         else:
-            want = np.array(reference(*case.args, **case.kwargs), dtype=np.float64)
-            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers)
+            with np.errstate(all="ignore"):
+                want_raw = reference(*copy_input(tuple(case.args)), **copy_input(dict(case.kwargs)))
+            want = np.array(want_raw, dtype=np.float64)
+            case_rtol, case_atol = case.tol if case.tol is not None else (rtol, atol)
+            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, case_rtol, case_atol, answers, want_raw)
+            if returns is not None and outcome.error is None:
+                problem = returns.problem(outcome.value)
+                if problem:
+                    raise CheckFailure(f"{_call_text(fn_name, case)} returned {problem} ({case.label}): "
+                                       f"the task asks for {returns.describe()}.")
+        changed = _mutated(case, outcome, params)
+        if changed is not None:
+            raise CheckFailure(
+                f"{_call_text(fn_name, case)} changed its input `{changed}` ({case.label}): a function must leave "
+                f"the arrays it is given as they were (the caller still needs them). Work on a copy, or build a new "
+                f"array (x = x / n makes one; x /= n and x[...] = ... change the caller's array)."
+            )
     if not quiet:
         print(f"\u2714 {fn_name}: all {len(cases)} checks passed")

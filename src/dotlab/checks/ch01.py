@@ -4,7 +4,12 @@ Task ids match the chapter, the exercise notebook and the pytest markers:
 1.1 ``dot_loop``, 1.2 ``dot``, 1.3 ``norm``, 1.4 ``angle_between``, 1.5 ``project``.
 Each ``check_*`` function runs the visible cases, or with ``hidden=True`` the fuller set
 the grader uses, and raises :class:`~dotlab.checks.CheckFailure` naming the likely
-mistake.
+mistake. Every task is declared once as a :class:`~dotlab.checks.contract.Task` (the
+worked example of that module's "how to declare a task"): its contract, its allowlist,
+its edge cases and its tolerance; the ``check_*`` functions and ``CHECKS`` derive from them.
+
+The references here are written apart from :mod:`dotlab.vectors` (exact sums with
+``math.fsum``), so a bug in the package does not become the grade.
 """
 
 from __future__ import annotations
@@ -14,7 +19,56 @@ import math
 import numpy as np
 
 from dotlab import vectors
-from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+from dotlab.checks._core import Case, Forbidden, Mistake
+from dotlab.checks.contract import MATH, NUMPY, NUMPY_BASICS, PYTHON, STDLIB, TORCH, ArrayOf, Number, PythonFloat, Task, allow, tasks_table
+
+# -- independent references ----------------------------------------------------------------
+
+
+def _vector(x, name: str) -> list[float]:
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    return arr.tolist()
+
+
+def _pair(a, b) -> tuple[list[float], list[float]]:
+    a, b = _vector(a, "a"), _vector(b, "b")
+    if len(a) != len(b):
+        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+    return a, b
+
+
+def _dot(a, b) -> float:
+    a, b = _pair(a, b)
+    return math.fsum(x * y for x, y in zip(a, b))
+
+
+def _norm(a) -> float:
+    a = _vector(a, "a")
+    return math.hypot(*a) if a else 0.0
+
+
+def _angle(a, b, degrees=False) -> float:
+    # θ = 2 atan2(|â - b̂|, |â + b̂|): exact for parallel and opposed vectors, where
+    # acos of a rounded cosine is off by up to sqrt(machine epsilon)
+    a, b = _pair(a, b)
+    na, nb = math.hypot(*a), math.hypot(*b)
+    if na == 0 or nb == 0:
+        raise ValueError("a zero vector has no direction")
+    ua, ub = [x / na for x in a], [y / nb for y in b]
+    theta = 2 * math.atan2(math.hypot(*(x - y for x, y in zip(ua, ub))), math.hypot(*(x + y for x, y in zip(ua, ub))))
+    return math.degrees(theta) if degrees else theta
+
+
+def _project(a, onto) -> np.ndarray:
+    a, onto = _pair(a, onto)
+    length_sq = math.fsum(y * y for y in onto)
+    if length_sq == 0:
+        raise ValueError("onto is the zero vector")
+    coefficient = math.fsum(x * y for x, y in zip(a, onto)) / length_sq
+    return np.array([coefficient * y for y in onto])
+
 
 # -- 1.1 and 1.2: the dot product ------------------------------------------------------
 
@@ -77,16 +131,40 @@ _NO_REFERENCE = tuple(
 )
 
 
-def check_dot_loop(fn, hidden: bool = False) -> None:
-    """Task 1.1: a dot product computed with a plain Python loop."""
-    run_checks(fn, fn_name="dot_loop", reference=vectors.dot, cases=_dot_cases(hidden),
-                      mistakes=_DOT_MISTAKES, forbidden=_NO_LIBRARY_DOT + _NO_REFERENCE)
+_PLAIN_PYTHON = allow(PYTHON, MATH, STDLIB, NUMPY_BASICS,
+                      methods={"shape", "ndim", "size", "dtype", "tolist", "item", "astype", "append", "format",
+                               "copy", "ravel", "flatten", "reshape"},
+                      says="a plain Python loop that multiplies each pair and adds the products "
+                           "(no @, np.dot, np.sum, np.inner, np.einsum or .sum())")
+_ANY_LIBRARY = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {".dot", ".inner", ".matmul", ".vdot"}, matmul=True,
+                     methods=None, says="anything from NumPy, except the course's own dotlab functions")
 
 
-def check_dot(fn, hidden: bool = False) -> None:
-    """Task 1.2: a vectorised dot product (NumPy allowed, the reference is not)."""
-    run_checks(fn, fn_name="dot", reference=vectors.dot, cases=_dot_cases(hidden),
-                      mistakes=_DOT_MISTAKES, forbidden=_NO_REFERENCE)
+def _dot_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(3, 9))
+    v = rng.normal(size=d)
+    c = float(rng.uniform(0.5, 4))
+    return [
+        Case("one component each", ([float(rng.normal())], [float(rng.normal())])),
+        Case("parallel vectors", (v, c * v)),
+        Case("anti-parallel vectors", (v, -c * v)),
+        Case("a zero vector", (np.zeros(d), v)),
+        Case("whole numbers", (rng.integers(-9, 10, size=d).tolist(), rng.integers(-9, 10, size=d).tolist())),
+        Case("magnitudes from 1e-3 to 1e3", (v * np.logspace(-3, 3, d), rng.normal(size=d))),
+    ]
+
+
+DOT_LOOP = Task(
+    "1.1", "dot_loop", reference=_dot, cases=_dot_cases, mistakes=_DOT_MISTAKES, returns=Number(),
+    allowed=_PLAIN_PYTHON, forbidden=_NO_LIBRARY_DOT + _NO_REFERENCE, edges=_dot_edges,
+    variants=("int", "float32", "strided"), array_params_=("a", "b"),
+    doc="a dot product computed with a plain Python loop.",
+)
+DOT = Task(
+    "1.2", "dot", reference=_dot, cases=_dot_cases, mistakes=_DOT_MISTAKES, returns=PythonFloat(),
+    ranks={"a": (1,), "b": (1,)}, allowed=_ANY_LIBRARY, forbidden=_NO_REFERENCE, edges=_dot_edges,
+    variants=("int", "float32", "strided"), doc="a vectorised dot product, returned as a Python float.",
+)
 
 
 # -- 1.3: the length of a vector -------------------------------------------------------
@@ -125,12 +203,27 @@ def _norm_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_norm(fn, hidden: bool = False) -> None:
-    """Task 1.3: the Euclidean length ``sqrt(a · a)``."""
-    forbidden = tuple(Forbidden(t, "compute the square root of a·a yourself")
-                      for t in ("numpy.linalg.norm", "dotlab.norm", "dotlab.vectors.norm"))
-    run_checks(fn, fn_name="norm", reference=vectors.norm, cases=_norm_cases(hidden),
-                      mistakes=_NORM_MISTAKES, forbidden=forbidden)
+def _norm_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(3, 9))
+    return [
+        Case("one negative component", ([-float(rng.uniform(1, 9))],)),
+        Case("the zero vector", (np.zeros(d),)),
+        Case("whole numbers", (rng.integers(-9, 10, size=d).tolist(),)),
+        Case("components from 1e-3 to 1e3", (rng.normal(size=d) * np.logspace(-3, 3, d),), show_inputs=False),
+        Case("one component far larger than the rest", (np.r_[1e6, rng.normal(size=d - 1)],)),
+    ]
+
+
+NORM = Task(
+    "1.3", "norm", reference=_norm, cases=_norm_cases, mistakes=_NORM_MISTAKES, returns=Number(),
+    ranks={"a": (1,)}, forbidden=tuple(Forbidden(t, "compute the square root of a·a yourself")
+                                       for t in ("numpy.linalg.norm", "dotlab.norm", "dotlab.vectors.norm")),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!numpy.linalg.*", "!torch.norm", "!torch.linalg.*",
+                                                       ".dot", ".inner", ".vdot", ".matmul"},
+                  matmul=True, methods=None, says="NumPy or math, but not np.linalg.norm, math.hypot or dotlab"),
+    edges=_norm_edges, variants=("int", "float32", "strided"),
+    doc="the Euclidean length sqrt(a · a) of a 1-D vector.",
+)
 
 
 # -- 1.4: the angle between two vectors ------------------------------------------------
@@ -162,6 +255,10 @@ def _angle_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("perpendicular vectors: π/2", ([1, 0], [0, 2])),
         Case("45 degrees, asked for in degrees", ([1, 0], [1, 1]), {"degrees": True}),
+        # a·a / (|a| |a|) rounds to 1.0000000000000002 here, and to -1.0000000000000002 against
+        # the opposite: arccos of either is NaN unless clipped to [-1, 1]
+        Case("a vector with itself: 0", ([-0.92, -0.46, 0.22], [-0.92, -0.46, 0.22])),
+        Case("a vector against its opposite: π", ([-0.92, -0.46, 0.22], [0.92, 0.46, -0.22])),
         Case("a zero vector has no direction", ([0, 0], [1, 1]), raises=ValueError, hint=_ZERO_HINT),
     ]
     if not hidden:
@@ -169,8 +266,6 @@ def _angle_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(107)
     return cases + [
         Case("opposed vectors: π", ([1.0, 2.0], [-2.0, -4.0])),
-        # a·a / (|a| |a|) rounds to 1.0000000000000002 for this vector: arccos would give NaN
-        Case("a vector with itself: exactly 0", ([-0.92, -0.46, 0.22], [-0.92, -0.46, 0.22])),
         Case("a vector with a multiple of itself, in degrees", ([3.0, -1.0, 2.0], [6.0, -2.0, 4.0]), {"degrees": True}),
         Case("120 degrees", ([1.0, 0.0], [-0.5, math.sqrt(3) / 2]), {"degrees": True}),
         Case("random 50-dimensional vectors", (rng.normal(size=50), rng.normal(size=50)), show_inputs=False),
@@ -179,13 +274,45 @@ def _angle_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_angle_between(fn, hidden: bool = False) -> None:
-    """Task 1.4: θ from ``a·b = |a| |b| cos θ``, in radians unless ``degrees=True``."""
-    forbidden = tuple(Forbidden(t, "derive the angle from the dot product yourself")
-                      for t in ("dotlab.angle_between", "dotlab.vectors.angle_between"))
-    hints = (("math domain error", "rounding pushed cos θ a hair past ±1: clip it to [-1, 1] before math.acos"),)
-    run_checks(fn, fn_name="angle_between", reference=vectors.angle_between, cases=_angle_cases(hidden),
-                      mistakes=_ANGLE_MISTAKES, forbidden=forbidden, error_hints=hints)
+def _rounding_past_one(rng: np.random.Generator, sign: float) -> tuple[np.ndarray, np.ndarray]:
+    """A vector and a multiple of it whose naive cosine rounds past +1 (or below -1)."""
+    for _ in range(2000):
+        v = np.round(rng.normal(size=int(rng.integers(2, 6))), 2)
+        w = sign * float(rng.integers(1, 4)) * v
+        naive = float(v @ w) / (math.sqrt(float(v @ v)) * math.sqrt(float(w @ w)))
+        if abs(naive) > 1.0 and np.any(v):
+            return v, w
+    return np.array([-0.92, -0.46, 0.22]), sign * np.array([-0.92, -0.46, 0.22])
+
+
+def _angle_edges(rng: np.random.Generator) -> list[Case]:
+    v, same = _rounding_past_one(rng, 1.0)
+    u, opposite = _rounding_past_one(rng, -1.0)
+    d = int(rng.integers(3, 8))
+    x = rng.normal(size=d)
+    y = rng.normal(size=d)
+    y -= (x @ y) / (x @ x) * x  # perpendicular to x
+    return [
+        Case("parallel vectors whose cosine rounds past 1", (v, same)),
+        Case("anti-parallel vectors whose cosine rounds below -1", (u, opposite)),
+        Case("anti-parallel vectors, in degrees", (u, opposite), {"degrees": True}),
+        Case("perpendicular vectors", (x, y)),
+        Case("one component each, opposed", ([float(rng.uniform(1, 5))], [-float(rng.uniform(1, 5))])),
+        Case("whole numbers", (rng.integers(-9, 10, size=d).tolist(), (rng.integers(1, 10, size=d)).tolist())),
+    ]
+
+
+ANGLE = Task(
+    "1.4", "angle_between", reference=_angle, cases=_angle_cases, mistakes=_ANGLE_MISTAKES, returns=Number(),
+    forbidden=tuple(Forbidden(t, "derive the angle from the dot product yourself")
+                    for t in ("dotlab.angle_between", "dotlab.vectors.angle_between")),
+    allowed=_ANY_LIBRARY, edges=_angle_edges, variants=("int", "float32", "strided"), array_params_=("a", "b"),
+    # near 0 and π a rounded cosine moves θ by up to sqrt(epsilon): 1e-8 rad in float64,
+    # 3e-4 rad in float32, so angles (radians or degrees) are compared to within 1e-3
+    rtol=1e-5, atol=1e-3, float32_atol=1e-3,
+    error_hints=(("math domain error", "rounding pushed cos θ a hair past ±1: clip it to [-1, 1] before math.acos"),),
+    doc="the angle θ from a·b = |a| |b| cos θ, in radians unless degrees=True.",
+)
 
 
 # -- 1.5: projection -------------------------------------------------------------------
@@ -228,18 +355,26 @@ def _project_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_project(fn, hidden: bool = False) -> None:
-    """Task 1.5: the vector projection of ``a`` onto ``onto``."""
-    forbidden = tuple(Forbidden(t, "build the projection from dot products yourself")
-                      for t in ("dotlab.project", "dotlab.vectors.project"))
-    run_checks(fn, fn_name="project", reference=vectors.project, cases=_project_cases(hidden),
-                      mistakes=_PROJECT_MISTAKES, forbidden=forbidden)
+def _project_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(3, 8))
+    v = rng.normal(size=d)
+    return [
+        Case("onto itself: the projection is the vector", (v, v.copy())),
+        Case("onto an anti-parallel vector", (v, -float(rng.uniform(0.5, 3)) * v)),
+        Case("onto a very short vector (length about 1e-8)", (rng.normal(size=d), v * 1e-8), show_inputs=False),
+        Case("one component each", ([float(rng.normal())], [float(rng.uniform(1, 3))])),
+        Case("whole numbers", (rng.integers(-9, 10, size=d).tolist(), rng.integers(1, 10, size=d).tolist())),
+    ]
 
 
-CHECKS = {
-    "1.1": check_dot_loop,
-    "1.2": check_dot,
-    "1.3": check_norm,
-    "1.4": check_angle_between,
-    "1.5": check_project,
-}
+PROJECT = Task(
+    "1.5", "project", reference=_project, cases=_project_cases, mistakes=_PROJECT_MISTAKES,
+    returns=ArrayOf("f"), forbidden=tuple(Forbidden(t, "build the projection from dot products yourself")
+                                          for t in ("dotlab.project", "dotlab.vectors.project")),
+    allowed=_ANY_LIBRARY, edges=_project_edges, variants=("int", "float32", "strided"), array_params_=("a", "onto"),
+    doc="the vector projection of a onto the direction of onto, as a NumPy array.",
+)
+
+TASKS = {task.id: task for task in (DOT_LOOP, DOT, NORM, ANGLE, PROJECT)}
+CHECKS = tasks_table(*TASKS.values())
+check_dot_loop, check_dot, check_norm, check_angle_between, check_project = CHECKS.values()
