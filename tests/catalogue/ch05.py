@@ -320,3 +320,49 @@ def tiled_attention(q, k, v, block_size=64):
 
     out = torch.nn.functional.scaled_dot_product_attention(*(torch.as_tensor(np.asarray(a, float)) for a in (q, k, v)))
     return out.numpy()
+
+
+@WRONG.add("tiled_attention", expect="must start at -inf, not 0", hidden_only=True)
+def tiled_attention(q, k, v, block_size=64):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    q = q / math.sqrt(q.shape[-1])
+    m = np.zeros((len(q), 1))  # "scores are around 0 anyway"
+    l = np.zeros((len(q), 1))
+    acc = np.zeros((len(q), v.shape[1]))
+    for j in range(0, len(k), block_size):
+        s = q @ k[j:j + block_size].T
+        m_new = np.maximum(m, s.max(axis=1, keepdims=True))
+        p, r = np.exp(s - m_new), np.exp(m - m_new)
+        l = l * r + p.sum(axis=1, keepdims=True)
+        acc = acc * r + p @ v[j:j + block_size]
+        m = m_new
+    return acc / l
+
+
+@WRONG.add("tiled_attention", expect="score table is 8 MiB")
+def tiled_attention(q, k, v, block_size=64):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    scores = q @ k.T / math.sqrt(q.shape[-1])  # the whole table: right numbers, no tiling
+    w = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return (w / w.sum(axis=1, keepdims=True)) @ v
+
+
+@WRONG.add("tiled_attention", expect="score table is 8 MiB")
+def tiled_attention(q, k, v, block_size=64):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    out = []
+    for i in range(0, len(q), block_size):  # blocks of queries, but each against every key at once
+        s = q[i:i + block_size] @ k.T / math.sqrt(q.shape[-1])
+        w = np.exp(s - s.max(axis=1, keepdims=True))
+        out.append((w / w.sum(axis=1, keepdims=True)) @ v)
+    return np.concatenate(out)
+
+
+@WRONG.add("tiled_attention", expect="score table is 8 MiB")
+def tiled_attention(q, k, v, block_size=64):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    q = q / math.sqrt(q.shape[-1])
+    blocks = [q @ k[j:j + block_size].T for j in range(0, len(k), block_size)]  # every tile kept
+    s = np.concatenate(blocks, axis=1)
+    w = np.exp(s - s.max(axis=1, keepdims=True))
+    return (w / w.sum(axis=1, keepdims=True)) @ v

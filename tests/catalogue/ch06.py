@@ -302,6 +302,18 @@ def top_k_sample(logits, k, seed, rng=np.random.default_rng(0)):  # made once, w
     return int(rng.choice(len(logits), p=probs))
 
 
+@WRONG.add("top_k_sample", expect="exp() of a large logit overflows to inf", hidden_only=True)
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits)[:k]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep])  # no maximum subtracted
+    probs[keep] = e / e.sum()
+    return int(np.random.default_rng(seed).choice(len(logits), p=probs))
+
+
 # -- 6.4 top_p_sample ------------------------------------------------------------------
 
 
@@ -481,6 +493,19 @@ def top_p_sample(logits, p, seed):
         total += probs[token]
     kept = np.zeros(len(probs))
     kept[keep] = probs[keep] / probs[keep].sum()
+    return int(np.random.default_rng(seed).choice(len(probs), p=kept))
+
+
+@WRONG.add("top_p_sample", expect="exp() of a large logit overflows to inf", hidden_only=True)
+def top_p_sample(logits, p, seed):
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(np.asarray(logits, float))
+    probs = e / e.sum()
+    order = np.argsort(-probs)
+    n = int(np.searchsorted(np.cumsum(probs[order]), p)) + 1
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
     return int(np.random.default_rng(seed).choice(len(probs), p=kept))
 
 

@@ -320,14 +320,15 @@ def check_merge_heads(fn, hidden: bool = False) -> None:
 # -- 5.5: tiled attention with an online softmax ---------------------------------------------
 
 
-def _online(q, k, v, block_size=64, *, rescale_l=True, rescale_acc=True, scale=True, per_block=False, full_blocks=False):
+def _online(q, k, v, block_size=64, *, rescale_l=True, rescale_acc=True, scale=True, per_block=False, full_blocks=False,
+            m0=-np.inf):
     """Tiled attention as written, or with one of the classic mistakes switched on."""
     q, k, v = (np.asarray(a, float) for a in (q, k, v))
     if scale:
         q = q / math.sqrt(q.shape[-1])
     T_k = k.shape[0]
     stop = (T_k // block_size) * block_size if full_blocks else T_k
-    m = np.full((q.shape[0], 1), -np.inf)
+    m = np.full((q.shape[0], 1), m0)
     l = np.zeros((q.shape[0], 1))
     acc = np.zeros((q.shape[0], v.shape[1]))
     outs = []
@@ -364,6 +365,9 @@ _TILED_MISTAKES = (
             lambda q, k, v, block_size=64: _online(q, k, v, block_size, per_block=True)),
     Mistake("unscaled", "the scores were not divided by sqrt(d) (d = q.shape[-1])",
             lambda q, k, v, block_size=64: _online(q, k, v, block_size, scale=False)),
+    Mistake("max from 0", "the running maximum must start at -inf, not 0: a query whose scores are all far below 0 "
+                          "(below about -745) makes every exp(s - 0) underflow to 0, and its row ends as 0/0 = nan",
+            lambda q, k, v, block_size=64: _online(q, k, v, block_size, m0=0.0)),
     Mistake("last block", "the keys of the last, shorter block are missing: when block_size does not divide the "
             "number of keys the last block is shorter, so loop with range(0, T_k, block_size)",
             lambda q, k, v, block_size=64: _online(q, k, v, block_size, full_blocks=True)),

@@ -270,7 +270,9 @@ _TOP_K_MISTAKES = (
 
 _RENORMALISE_HINT = ("the probabilities you passed to rng.choice do not add up to 1: after zeroing the tokens you "
                      "dropped, divide by the sum of what is left (or take the softmax of the kept logits only)")
-_SAMPLE_HINTS = (("do not sum to 1", _RENORMALISE_HINT), ("contain NaN", _RENORMALISE_HINT))
+_OVERFLOW_HINT = ("your probabilities hold nan: exp() of a large logit overflows to inf, and inf/inf = nan. "
+                  "Subtract the largest logit before exp (it cancels in the softmax)")
+_SAMPLE_HINTS = (("do not sum to 1", _RENORMALISE_HINT), ("contain NaN", _OVERFLOW_HINT))
 _K_HINT = "k must be between 1 and len(logits): raise ValueError(f'k={k} must be between 1 and {len(logits)}')."
 
 # Six distinct logits, close enough that every token has a real chance.
