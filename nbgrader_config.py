@@ -12,6 +12,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
 
+from dotlab.checks.contract import configure as configure_checks
 from dotlab.grading.feedback import HideTracebacks
 from dotlab.grading.preprocessors import ConfinedExecute, RestoreCellMetadata, SandboxGrades
 
@@ -51,6 +52,11 @@ c.Autograde.autograde_preprocessors = [
 # sandbox too (c.SandboxGrades.timeout to set it apart). Memory for learner code, in the
 # kernel and in the sandbox:
 c.GradingLimits.memory_limit = 4 * 2**30
+
+# The hidden checks' edge cases are drawn from this seed (dotlab.checks.contract), never
+# from the package learners install: change it for each class, and keep it to regrade.
+c.Checks.seed = int(os.environ.get("DOTLAB_CHECKS_SEED", "2718281828"))
+configure_checks(seed=c.Checks.seed)  # this process runs the checks: nbgrader autograde, grade_class
 
 # Feedback shows what went wrong in the words of the checks, never the hidden tests'
 # source: hidden regions are removed and tracebacks cut to their last line.

@@ -100,3 +100,126 @@ def test_unimplemented_stub():
 
     with pytest.raises(CheckFailure, match="not implemented yet"):
         run_checks(stub, fn_name="square", reference=_square, cases=CASES)
+
+
+# -- the contract, by design (issue 13) ------------------------------------------------------
+
+from dotlab.checks import contract  # noqa: E402
+from dotlab.checks._allow import learner_refusal  # noqa: E402
+from dotlab.checks._core import LearnerProxy, copy_input, locate  # noqa: E402
+
+
+def _halve(x):
+    return np.asarray(x, float) / 2
+
+
+def test_a_changed_input_is_named_even_when_the_answer_is_right():
+    def halve_in_place(x):
+        x /= 2
+        return x
+
+    cases = [Case("a vector", (np.array([2.0, 4.0]),))]
+    with pytest.raises(CheckFailure, match="changed its input `x`"):
+        run_checks(halve_in_place, fn_name="halve", reference=_halve, cases=cases, quiet=True)
+    assert cases[0].args[0].tolist() == [2.0, 4.0]  # the check's own input is untouched
+
+
+def test_the_reference_answers_on_pristine_inputs():
+    seen = []
+
+    def reference(x):
+        seen.append(np.array(x))
+        return _halve(x)
+
+    def spoil(x):
+        x[...] = 0
+        return _halve(x)  # wrong only because it spoiled its own copy first
+
+    with pytest.raises(CheckFailure, match="returned"):
+        run_checks(spoil, fn_name="halve", reference=reference, cases=[Case("v", (np.array([2.0, 4.0]),))], quiet=True)
+    assert seen[0].tolist() == [2.0, 4.0]
+
+
+def test_copies_keep_a_strided_layout():
+    view = np.arange(10.0)[::2]
+    copied = copy_input(view)
+    assert not copied.flags.c_contiguous and copied.tolist() == view.tolist() and copied is not view
+
+
+def test_a_message_locates_the_first_and_largest_difference():
+    got, want = np.zeros((3, 4)), np.zeros((3, 4))
+    got[1, 2], got[2, 3] = 0.5, 7.0
+    text = locate(got, want, 1e-9, 1e-12)
+    assert "2 of 12 entries differ" in text and "first at [1, 2]: yours 0.5" in text and "largest at [2, 3]: yours 7" in text
+    with pytest.raises(CheckFailure, match=r"the first at \[1, 2\]"):
+        run_checks(lambda x: got, fn_name="f", reference=lambda x: want, cases=[Case("big", (0,))], quiet=True)
+
+
+def test_the_return_contract_is_checked_on_right_values():
+    int_sum = lambda a: np.int64(sum(a))  # noqa: E731
+    with pytest.raises(CheckFailure, match="returned a NumPy int64 scalar .* the task asks for a Python float"):
+        run_checks(int_sum, fn_name="total", reference=lambda a: float(sum(a)), cases=[Case("ints", ([1, 2],))],
+                   returns=contract.PythonFloat(), quiet=True)
+    with pytest.raises(CheckFailure, match="an array of dtype float64 .* booleans"):
+        run_checks(lambda n: np.ones(n), fn_name="mask", reference=lambda n: np.ones(n, bool), cases=[Case("n", (3,))],
+                   returns=contract.ArrayOf("b"), quiet=True)
+
+
+def test_check_failures_show_only_their_message_in_a_notebook():
+    assert CheckFailure("norm returned 3")._render_traceback_() == ["CheckFailure: norm returned 3"]
+
+
+class _Cells(LearnerProxy):
+    def __init__(self, *cells):
+        self.learner_sources = list(cells)
+
+
+ALLOW = contract.allow(contract.PYTHON, contract.MATH, {"numpy.asarray"}, says="a loop")
+
+
+@pytest.mark.parametrize("cells, construct", [
+    (["import numpy as np\ndef f(a, b):\n    return np.dot(a, b)"], "line 2: `np.dot` uses numpy.dot"),
+    (["def f(a, b):\n    x = 0\n    return a @ b"], "line 3: `a @ b` uses the @ operator"),
+    (["def f(a, b):\n    return a.dot(b)"], "uses the attribute .dot"),
+    (["import numpy as np\ndef g(a):\n    return np.sum(a)", "def f(a, b):\n    return g(a)"], "your helper `g`, line 2"),
+    (["from dotlab.attention import _masked_exp as m\ndef f(a, b):\n    return m(a)"], "uses dotlab.attention._masked_exp"),
+    (["import dotlab.checks._core as c\nh = c.copy_input\ndef f(a, b):\n    return h(a)"], "the global `h`"),
+    (["def f(a, b):\n    return getattr(a, 'dot')(b)"], "calls the builtin getattr"),
+    (["def f(a, b):\n    return undefined(a)"], "`undefined` is not defined"),
+])
+def test_the_allowlist_refuses_what_nobody_listed(cells, construct):
+    refused = learner_refusal(_Cells(*cells), "f", ALLOW)
+    assert refused and construct in refused, refused
+
+
+def test_the_allowlist_lets_plain_code_and_its_helpers_through():
+    cells = ["import math\nimport numpy as np\n", "def g(x):\n    return [float(v) for v in np.asarray(x)]",
+             "def f(a, b):\n    total = 0.0\n    for x, y in zip(g(a), g(b)):\n        total += x * y\n"
+             "    return math.fsum([total])"]
+    assert learner_refusal(_Cells(*cells), "f", ALLOW) is None
+
+
+def test_a_table_may_not_be_indexed_by_a_computed_index():
+    rule = contract.allow(contract.PYTHON, {"numpy.*"}, matmul=True, tables=(1,), says="one-hot @ E")
+    indexed = "import numpy as np\ndef f(ids, E):\n    E = np.asarray(E)\n    return E[ids]"
+    one_hot = ("import numpy as np\ndef f(ids, table):\n    oh = np.zeros((len(ids), len(table)))\n"
+               "    for i, t in enumerate(ids):\n        oh[i, t] = 1\n    return oh @ np.asarray(table)[:, :]")
+    assert "looks rows up in the table" in learner_refusal(_Cells(indexed), "f", rule)
+    assert learner_refusal(_Cells(one_hot), "f", rule) is None
+
+
+def test_hidden_cases_follow_the_instructors_seed(monkeypatch):
+    from dotlab.checks import ch01
+
+    try:
+        contract.configure(seed=1)
+        first = [c.args for c in ch01.TASKS["1.4"].all_cases(hidden=True)]
+        again = [c.args for c in ch01.TASKS["1.4"].all_cases(hidden=True)]
+        contract.configure(seed=2)
+        other = [c.args for c in ch01.TASKS["1.4"].all_cases(hidden=True)]
+    finally:
+        contract.configure(seed=None)
+    assert repr(first) == repr(again)  # reproducible from the seed
+    assert repr(first) != repr(other)  # and not knowable without it
+    visible = [c.label for c in ch01.TASKS["1.4"].all_cases(hidden=False)]
+    assert len(visible) == len(set(visible))

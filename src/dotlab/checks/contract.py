@@ -73,6 +73,22 @@ def configure(*, seed: int | None) -> None:
     _SEED[0] = None if seed is None else int(seed)
 
 
+def configure_from(config) -> int:
+    """Set the seed from an nbgrader/traitlets config (``c.Checks.seed``); the seed in use.
+
+    The grader calls this before it runs any check (:class:`dotlab.grading.preprocessors.SandboxGrades`).
+    """
+    from traitlets import Int
+    from traitlets.config import Configurable
+
+    class Checks(Configurable):
+        seed = Int(None, allow_none=True, help="seed of the hidden cases; set it in nbgrader_config.py, "
+                                               "never in the package").tag(config=True)
+
+    configure(seed=Checks(config=config).seed)
+    return hidden_seed()
+
+
 def hidden_seed() -> int:
     """The instructor's seed: :func:`configure`, else ``DOTLAB_CHECKS_SEED``, else 0 (pytest)."""
     if _SEED[0] is not None:
