@@ -13,7 +13,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     OverwriteKernelspec, SaveAutoGrades)
 
 from dotlab.checks.contract import configure as configure_checks
-from dotlab.grading.feedback import HideTracebacks
+from dotlab.grading.feedback import HideTracebacks, SafeOutputs
 from dotlab.grading.preprocessors import ConfinedExecute, RestoreCellMetadata, SandboxGrades
 
 c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
@@ -59,5 +59,12 @@ c.Checks.seed = int(os.environ.get("DOTLAB_CHECKS_SEED", "2718281828"))
 configure_checks(seed=c.Checks.seed)  # this process runs the checks: nbgrader autograde, grade_class
 
 # Feedback shows what went wrong in the words of the checks, never the hidden tests'
-# source: hidden regions are removed and tracebacks cut to their last line.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideTracebacks, CSSHTMLHeaderPreprocessor]
+# source: hidden regions are removed and tracebacks cut to their last line. The page shows
+# the learner's outputs, so nothing in it may run in the browser of whoever opens it:
+# SafeOutputs keeps only text, HTML and real PNG/JPEG images, with no output metadata, and
+# every bit of HTML (outputs and markdown cells, here and in the formgrader) goes through
+# the course's allowlist sanitiser: no script, event handler, iframe, object or style,
+# no external resource, no javascript: link.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideTracebacks, SafeOutputs, CSSHTMLHeaderPreprocessor]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "dotlab.grading.feedback.clean_html"}
