@@ -52,6 +52,11 @@ c.Autograde.autograde_preprocessors = [
 # sandbox too (c.SandboxGrades.timeout to set it apart). Memory for learner code, in the
 # kernel and in the sandbox:
 c.GradingLimits.memory_limit = 4 * 2**30
+# On top of those timeouts, each notebook's code may run this many seconds in all (kernel
+# cells, sandbox replays and calls together); when they are used up, the cells not yet
+# decided score zero with a message saying why, and grading goes on with the next learner.
+# A correct notebook runs for a few seconds: this only stops code that sleeps or loops.
+c.GradingLimits.notebook_budget = 300
 
 # The hidden checks' edge cases are drawn from this seed (dotlab.checks.contract), never
 # from the package learners install: change it for each class, and keep it to regrade.

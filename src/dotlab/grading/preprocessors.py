@@ -32,6 +32,7 @@ from traitlets import Float, Int
 from traitlets.config import Configurable
 
 from dotlab.grading import confine
+from dotlab.grading.budget import BUDGET_ENAME, TimeBudget
 from dotlab.grading.plan import instructor_plan
 from dotlab.grading.release import COURSE_ROOT
 from dotlab.grading.sandbox import Settings, Step, error_output, grade_notebook, stream_output
@@ -41,6 +42,15 @@ class GradingLimits(Configurable):
     """Limits shared by the kernel and the sandbox: ``c.GradingLimits.memory_limit = ...``."""
 
     memory_limit = Int(4 * confine.GIB, help="bytes of address space for learner code (kernel and sandbox)").tag(config=True)
+    notebook_budget = Float(300.0, help="seconds one notebook's code may run in all (kernel cells, sandbox replays and "
+                                        "calls), on top of the per-cell and per-call timeouts; when they are used up, "
+                                        "the cells not yet decided score zero and grading goes on").tag(config=True)
+
+    def _notebook_budget(self, resources: dict) -> TimeBudget:
+        """The notebook's budget, shared by the kernel and the sandbox (made by the first step that asks)."""
+        if "dotlab_budget" not in resources:
+            resources["dotlab_budget"] = TimeBudget(self.notebook_budget)
+        return resources["dotlab_budget"]
 
 
 def course_secrets(config) -> list[Path]:
@@ -142,7 +152,16 @@ class ConfinedExecute(Execute, GradingLimits):
         self._dotlab_stopped: str | None = None
         self._dotlab_bytes: dict[int, int] = {}
         self._dotlab_secret = course_secrets(self.config)
+        self._dotlab_budget = self._notebook_budget(resources)
         return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        """nbclient's timeout for a cell, cut to what is left of the notebook's time budget."""
+        timeout = super()._get_timeout(cell)
+        budget = getattr(self, "_dotlab_budget", None)
+        if budget is None:
+            return timeout
+        return budget.limit(budget.left() if timeout is None else timeout)
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -191,8 +210,16 @@ class ConfinedExecute(Execute, GradingLimits):
         if self._dotlab_stopped:
             cell.outputs = [nbformat.from_dict(error_output("KernelStopped", self._dotlab_stopped))]
             return cell, resources
+        budget = self._dotlab_budget
+        if budget.exhausted:
+            cell.outputs = [nbformat.from_dict(error_output(BUDGET_ENAME, budget.message()))]
+            return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            with budget.running():
+                cell, resources = super().preprocess_cell(cell, resources, index)
+            if budget.exhausted:  # interrupted when the budget ran out: say so, not only KeyboardInterrupt
+                cell.outputs.append(nbformat.from_dict(error_output(BUDGET_ENAME, f"this cell {budget.ran_out()}")))
+            return cell, resources
         except (DeadKernelError, CellTimeoutError) as exc:
             what = ("the kernel died while running this cell" if isinstance(exc, DeadKernelError)
                     else f"this cell did not finish within {self.timeout} s and could not be interrupted")
@@ -232,9 +259,10 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
     timeout = Float(0.0, help="seconds for each learner cell and each call of a learner's function in the sandbox "
                               "(0: the same as Execute.timeout)").tag(config=True)
 
-    def _settings(self) -> Settings:
+    def _settings(self, resources: dict) -> Settings:
         timeout = self.timeout or float(self.config.get("Execute", {}).get("timeout", 30) or 30)
-        return Settings(timeout=timeout, memory=self.memory_limit, secret=course_secrets(self.config))
+        return Settings(timeout=timeout, memory=self.memory_limit, secret=course_secrets(self.config),
+                        budget=self._notebook_budget(resources))
 
     def preprocess(self, nb, resources):
         plan = grading_plan(resources)
@@ -251,7 +279,7 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
             steps.append(Step(index, source=cell.source))
         if not test_cells:
             return nb, resources
-        verdicts, skipped = grade_notebook(steps, self._settings())
+        verdicts, skipped = grade_notebook(steps, self._settings(resources))
         for index, reason in skipped.items():
             self.log.warning("cell %d %s: the sandbox graded without it", index, reason)
         for index, cell in test_cells.items():

@@ -41,6 +41,7 @@ from typing import Any
 from dotlab.checks._core import (Case, CheckFailure, Forbidden, LearnerProxy, _call_text, _Outcome, _Tripwire,
                                  armed_tripwires)
 from dotlab.grading import confine, protocol
+from dotlab.grading.budget import BUDGET_ENAME, TimeBudget
 from dotlab.grading.protocol import Opaque, decode_answer, rebuild_error
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ class CellTimeoutError(CheckFailure):
     """A learner's function did not answer in time: a failed check, named as nbgrader names a timeout."""
 
 
+class BudgetExhausted(LearnerTimeout):
+    """The notebook's time budget ran out while the learner's code was running (see :mod:`dotlab.grading.budget`)."""
+
+
 @dataclass
 class Settings:
     """Limits for the learner's code in the sandbox. Times in seconds, sizes in bytes."""
@@ -72,6 +77,8 @@ class Settings:
     timeout: float = 30.0  # for each learner cell, and for each call of a learner's function
     memory: int = 4 * confine.GIB  # address space of the sandbox process
     startup_timeout: float = 120.0  # confining, importing NumPy and IPython (slow on a busy machine)
+    # seconds of learner code for the whole notebook, shared with the kernel (dotlab.grading.budget)
+    budget: TimeBudget = field(default_factory=TimeBudget.unlimited)
     secret: list[Path] = field(default_factory=list)  # folders and files learner code must not read
     network: bool = False  # True would skip the network namespace (for debugging only)
 
@@ -178,13 +185,19 @@ class LearnerProcess:
 
     def run_cell(self, index: int, source: str) -> str | None:
         """Replay one cell; None if it finished, else what went wrong (the process is then gone)."""
-        deadline = time.monotonic() + self.settings.timeout
+        budget = self.settings.budget
+        if budget.exhausted:
+            self.close()
+            return "was not run: the notebook's time budget had run out"
+        by_budget = budget.limits(self.settings.timeout)
+        deadline = time.monotonic() + budget.limit(self.settings.timeout)
         try:
-            self.channel.send(protocol.RunCell(index, source), deadline)
-            reply = self.channel.receive(deadline)
+            with budget.running():
+                self.channel.send(protocol.RunCell(index, source), deadline)
+                reply = self.channel.receive(deadline)
         except TimeoutError:
             self.close()
-            return f"did not finish within {self.settings.timeout:g} s"
+            return budget.ran_out() if by_budget else f"did not finish within {self.settings.timeout:g} s"
         except (EOFError, LearnerCrash) as exc:
             reason = self._death(exc)
             self.close()
@@ -259,16 +272,22 @@ class Worker:
         """
         if self.finished:
             raise LearnerCrash("was not running any more")
-        timeout = self.process.settings.timeout
-        deadline = time.monotonic() + timeout
+        timeout, budget = self.process.settings.timeout, self.process.settings.budget
+        if budget.exhausted:
+            raise BudgetExhausted(f"was not called: {budget.message()}")
+        by_budget = budget.limits(timeout)
+        deadline = time.monotonic() + budget.limit(timeout)
         channel = self.process.channel
         request = protocol.Call(name, tuple(args), dict(kwargs), tuple(forbidden), measure)
         try:
-            channel.send(request, deadline)
-            reply = channel.receive(deadline)
+            with budget.running():
+                channel.send(request, deadline)
+                reply = channel.receive(deadline)
         except TimeoutError:
             self.finished = True
             self.process.close()
+            if by_budget:
+                raise BudgetExhausted(budget.ran_out()) from None
             raise LearnerTimeout(f"did not finish within {timeout:g} s: is there a loop that never ends?") from None
         except EOFError:
             self.finished = True
@@ -464,16 +483,19 @@ class Step:
 
 
 def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad: dict[int, str],
-              settings: Settings, forbidden: list[str]) -> LearnerProcess:
+              settings: Settings, forbidden: list[str]) -> LearnerProcess | None:
     """A process that has replayed every learner cell before ``upto`` except the bad ones.
 
     A cell that hangs or ends its process is remembered as bad, and the notebook is
-    replayed without it in a new process: as if that cell had raised an error.
+    replayed without it in a new process: as if that cell had raised an error. None when
+    the notebook's time budget runs out first.
     """
     while True:
         if process is not None and not process.alive:
             process.close()  # its own code ended it (a worker may kill its parent): start afresh
             process = None
+        if settings.budget.exhausted:
+            return process
         if process is None:
             process = LearnerProcess(settings, forbidden)
         for step in steps:
@@ -541,7 +563,11 @@ def grade_notebook(steps: list[Step], settings: Settings) -> tuple[dict[int, lis
         for step in steps:
             if step.calls is None:
                 continue
-            process = _replayed(process, steps, step.index, bad, settings, forbidden)
+            if not settings.budget.exhausted:
+                process = _replayed(process, steps, step.index, bad, settings, forbidden)
+            if settings.budget.exhausted or process is None:  # no more of this learner's code runs
+                verdicts[step.index] = [error_output(BUDGET_ENAME, settings.budget.message())]
+                continue
             verdicts[step.index] = _judge(process, step.calls)
     finally:
         if process is not None:
