@@ -41,6 +41,7 @@ def torch_sdpa(q, k, v, mask=None, scale=None):
     return F.scaled_dot_product_attention(*t, attn_mask=m, scale=scale).numpy()
 
 
+@pytest.mark.task(id="5.2")
 @given(attention_inputs(), st.none() | st.floats(0.01, 3))
 @settings(max_examples=150, deadline=None)
 def test_agrees_with_torch_sdpa_float64(inputs, scale):
@@ -58,6 +59,7 @@ def test_agrees_with_torch_sdpa_float32(inputs):
     np.testing.assert_allclose(ours, torch_sdpa(q, k, v, mask), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.task(id="5.2")
 def test_fully_masked_rows_give_zeros_like_torch():
     rng = np.random.default_rng(0)
     q, k, v = rng.normal(size=(4, 3)), rng.normal(size=(5, 3)), rng.normal(size=(5, 2))

@@ -282,6 +282,7 @@ def test_one_block_matches_flop_counter(s, T):
     assert total == prefill_cost(one_layer, T).total.flops - prefill_cost(one_layer, T)["unembed"].flops
 
 
+@pytest.mark.task(id="7.2")
 @pytest.mark.parametrize("tied", [False, True], ids=["untied", "tied"])
 @pytest.mark.parametrize("logits", ["all", "last"])
 @pytest.mark.parametrize("T", LENGTHS)
@@ -300,6 +301,7 @@ def test_a_batch_costs_batch_times_one_sequence():
     assert total == B * prefill_cost(s, T).total.flops
 
 
+@pytest.mark.task(id="7.3")
 @pytest.mark.parametrize("T", [1, 2, 9, 16])
 @pytest.mark.parametrize("s", SMALL_SHAPES, ids=str)
 def test_decode_step_with_kv_cache_matches_flop_counter(s, T):
@@ -562,6 +564,7 @@ def _attention_and_mlp(table):
     return table.subtotal("scores", "mixing").macs, table.subtotal("mlp_up", "mlp_down").macs
 
 
+@pytest.mark.task(id="7.5")
 @pytest.mark.parametrize("s", CROSSOVER_SHAPES, ids=str)
 def test_crossover_is_where_attention_catches_up(s):
     t_star = attention_mlp_crossover(s)

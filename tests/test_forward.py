@@ -70,6 +70,7 @@ def test_tied_unembedding_is_one_dot_product_per_token(trained):
 
 
 
+@pytest.mark.task(id="8.2")
 @pytest.mark.parametrize("name", CONFIGS)
 def test_same_logits_as_hugging_face_gpt2(name):
     config = CONFIGS[name]
@@ -94,6 +95,7 @@ def test_layer_norm_and_gelu_match_torch():
     np.testing.assert_allclose(gelu(z), F.gelu(torch.tensor(z), approximate="tanh").numpy(), atol=1e-12)
 
 
+@pytest.mark.task(id="8.1")
 def test_attention_equals_chapter_5s_multi_head_attention():
     rng = np.random.default_rng(1)
     T, d_model, H = 6, 12, 3

@@ -43,6 +43,7 @@ OTHER = random_weights(TransformerShape(n_layers=2, d_model=12, n_heads=3, d_hea
 # -- one head, one token --------------------------------------------------------------------
 
 
+@pytest.mark.task(id="6.5")
 def test_a_decode_step_is_the_last_row_of_full_attention():
     rng = np.random.default_rng(0)
     T, d_model, d_head = 7, 10, 4
@@ -57,6 +58,7 @@ def test_a_decode_step_is_the_last_row_of_full_attention():
     np.testing.assert_allclose(V, X @ W_v, atol=1e-12)
 
 
+@pytest.mark.task(id="6.5")
 def test_a_decode_step_refuses_caches_that_disagree():
     W = np.eye(3)
     with pytest.raises(ValueError, match="K_cache holds 2 tokens but V_cache holds 1"):

@@ -67,6 +67,7 @@ def test_greedy_is_the_largest_logit_first_on_a_tie():
     assert sample_token([0.0, 3.0, 1.0], temperature=0) == 1
 
 
+@pytest.mark.task(id="6.3")
 @settings(max_examples=40, deadline=None)
 @given(logits=logit_vectors, data=st.data())
 def test_top_k_keeps_exactly_the_k_largest(logits, data):
@@ -76,6 +77,7 @@ def test_top_k_keeps_exactly_the_k_largest(logits, data):
     assert logits[kept].min() > logits[~kept].max() if k < logits.size else kept.all()
 
 
+@pytest.mark.task(id="6.4")
 @settings(max_examples=40, deadline=None)
 @given(logits=logit_vectors, p=st.floats(0.01, 1.0))
 def test_top_p_keeps_the_smallest_nucleus_that_reaches_p(logits, p):
@@ -87,6 +89,7 @@ def test_top_p_keeps_the_smallest_nucleus_that_reaches_p(logits, p):
         assert probs[kept].min() >= probs[~kept].max(initial=0)
 
 
+@pytest.mark.task(id="6.4")
 def test_top_p_examples():
     logits = np.log([0.5, 0.1, 0.3, 0.1])
     assert np.isfinite(top_p_filter(logits, 0.5)).tolist() == [True, False, False, False]
@@ -113,6 +116,7 @@ def test_filters_refuse_bad_logits():
         top_p_filter([1.0, np.nan], 0.5)
 
 
+@pytest.mark.task(id="6.2")
 def test_temperature_moves_top_p_but_not_top_k():
     logits = np.array([3.0, 2.0, 1.0, 0.0, -1.0])
     for t in (0.3, 1.0, 3.0):
@@ -142,6 +146,7 @@ def test_the_draw_is_rng_choice_over_the_vocabulary():
         assert sample_token(logits, seed, top_k=4) == want
 
 
+@pytest.mark.task(id="6.3")
 def test_samples_follow_the_distribution_and_never_leave_the_filter():
     logits = np.array([2.0, 1.5, 1.0, 0.0, -1.0, -3.0])
     rng = np.random.default_rng(5)
