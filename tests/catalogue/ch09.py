@@ -1,4 +1,4 @@
-"""Wrong versions of chapter 9's functions (tasks 9.1 to 9.5).
+"""Learners' versions of chapter 9's functions (tasks 9.1 to 9.5), wrong and right.
 
 Each function redefines the exercise's name on purpose: its source is pasted into a
 notebook cell exactly as a learner would have written it.
@@ -12,11 +12,12 @@ import numpy as np
 from catalogue import Catalogue
 
 WRONG = Catalogue()
+RIGHT = Catalogue()
 
 # -- 9.1 rope ------------------------------------------------------------------------------
 
 
-@WRONG.add("rope", expect="that is the interleaved layout")
+@WRONG.add("rope", expect="that is the interleaved layout", mentioned=True)
 def rope(x, positions, base=10000.0):
     x = np.asarray(x, dtype=float)
     d = x.shape[-1]
@@ -99,7 +100,7 @@ def rope(x, positions, base=10000.0):
     return np.concatenate([a * np.cos(angle) - b * np.sin(angle), a * np.sin(angle) + b * np.cos(angle)], axis=1)
 
 
-@WRONG.add("rope", expect="should raise ValueError")
+@WRONG.add("rope", expect="should raise ValueError", kind="contract", mentioned=True)
 def rope(x, positions, base=10000.0):
     x = np.asarray(x, dtype=float)
     d = x.shape[-1]
@@ -110,7 +111,7 @@ def rope(x, positions, base=10000.0):
                            x[:, 2 * half:]], axis=1)
 
 
-@WRONG.add("rope", expect="called dotlab.rope.apply_rope")
+@WRONG.add("rope", expect="which this exercise asks you not to use", kind="allowlist")
 def rope(x, positions, base=10000.0):
     import dotlab.rope
 
@@ -199,7 +200,7 @@ def grouped_query_attention(q, k, v):
     return e / e.sum(axis=1, keepdims=True) @ v[which]
 
 
-@WRONG.add("grouped_query_attention", expect="does not mention")
+@WRONG.add("grouped_query_attention", expect="does not mention", kind="contract")
 def grouped_query_attention(q, k, v):
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     H, G = q.shape[0], k.shape[0]
@@ -210,7 +211,7 @@ def grouped_query_attention(q, k, v):
     return _softmax_rows(s) @ v[which]
 
 
-@WRONG.add("grouped_query_attention", expect="called torch.nn.functional.scaled_dot_product_attention")
+@WRONG.add("grouped_query_attention", expect="which this exercise asks you not to use", kind="allowlist")
 def grouped_query_attention(q, k, v):
     import torch
 
@@ -273,7 +274,7 @@ def sliding_window_mask(n_queries, n_keys, window):
     return (j > p) | (j <= p - window)  # True where the key is blocked
 
 
-@WRONG.add("sliding_window_mask", expect="should raise ValueError", hidden_only=True)
+@WRONG.add("sliding_window_mask", expect="should raise ValueError", kind="contract", hidden_only=True)
 def sliding_window_mask(n_queries, n_keys, window):
     p = np.arange(n_queries)[:, None] + n_keys - n_queries
     j = np.arange(n_keys)[None, :]
@@ -283,7 +284,7 @@ def sliding_window_mask(n_queries, n_keys, window):
 # -- 9.4 kv_cache_bytes --------------------------------------------------------------------
 
 
-@WRONG.add("kv_cache_bytes", expect="you cached full-size keys and values")
+@WRONG.add("kv_cache_bytes", expect="you cached full-size keys and values", mentioned=True)
 def kv_cache_bytes(shape, T, bytes_per_value=2):
     if bytes_per_value <= 0:
         raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
@@ -330,7 +331,7 @@ def kv_cache_bytes(shape, T, bytes_per_value=2):
     return 2 * shape.n_layers * shape.d_model * kept * bytes_per_value
 
 
-@WRONG.add("kv_cache_bytes", expect="called dotlab.cost.kv_cache_bytes")
+@WRONG.add("kv_cache_bytes", expect="which this exercise asks you not to use", kind="allowlist")
 def kv_cache_bytes(shape, T, bytes_per_value=2):
     from dotlab import cost
 
@@ -387,7 +388,7 @@ def ivf_search(query, corpus, centroids, cells, k, n_probe):
     return candidates[np.argsort(scores)[-k:]]  # the k best, worst of them first
 
 
-@WRONG.add("ivf_search", expect="called dotlab.top_k")
+@WRONG.add("ivf_search", expect="which this exercise asks you not to use", kind="allowlist")
 def ivf_search(query, corpus, centroids, cells, k, n_probe):
     import dotlab
 
@@ -396,3 +397,183 @@ def ivf_search(query, corpus, centroids, cells, k, n_probe):
     candidates = np.flatnonzero(np.isin(cells, probed))
     _, best = dotlab.top_k(corpus[candidates], query[None, :], k)
     return candidates[best[0]]
+
+
+@WRONG.add("sliding_window_mask", expect="the task asks for a NumPy array of booleans", kind="contract")
+def sliding_window_mask(n_queries, n_keys, window):
+    if window < 1:
+        raise ValueError(f"window={window} must be at least 1")
+    p = np.arange(n_queries)[:, None] + n_keys - n_queries
+    j = np.arange(n_keys)[None, :]
+    return ((j <= p) & (j > p - window)).astype(int)  # 1 and 0, not True and False
+
+
+@WRONG.add("rope", expect="changed its input `x`", kind="mutation")
+def rope(x, positions, base=10000.0):
+    d = x.shape[-1]
+    if d % 2:
+        raise ValueError(f"d_head={d} must be even")
+    angle = np.asarray(positions, dtype=float)[:, None] * base ** (-np.arange(0, d, 2) / d)
+    a, b = x[:, : d // 2].copy(), x[:, d // 2:].copy()
+    x[:, : d // 2] = a * np.cos(angle) - b * np.sin(angle)  # rotated in place
+    x[:, d // 2:] = a * np.sin(angle) + b * np.cos(angle)
+    return x
+
+
+# -- right answers, written unusually: every one must pass -------------------------------
+
+
+@RIGHT.add("rope", how="vectorised, half-split")
+def rope(x, positions, base=10000.0):
+    x = np.asarray(x, dtype=float)
+    d_head = x.shape[-1]
+    if d_head % 2:
+        raise ValueError(f"d_head={d_head} must be even")
+    theta = base ** (-np.arange(0, d_head, 2) / d_head)
+    angle = np.asarray(positions, dtype=float)[:, None] * theta
+    a, b = x[:, : d_head // 2], x[:, d_head // 2:]
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.concatenate([a * cos - b * sin, a * sin + b * cos], axis=1)
+
+
+@RIGHT.add("rope", how="a loop over rows and pairs")
+def rope(x, positions, base=10000.0):
+    x = np.array(x, dtype=float)
+    T, d = x.shape
+    if d % 2:
+        raise ValueError(f"odd width {d}")
+    out = x.copy()
+    for t in range(T):
+        for i in range(d // 2):
+            phi = positions[t] * base ** (-2 * i / d)
+            a, b = x[t, i], x[t, i + d // 2]
+            out[t, i] = a * math.cos(phi) - b * math.sin(phi)
+            out[t, i + d // 2] = a * math.sin(phi) + b * math.cos(phi)
+    return out
+
+
+@RIGHT.add("rope", how="rotate_half, as Llama writes it")
+def rope(x, positions, base=10000.0):
+    x = np.asarray(x, dtype=float)
+    d = x.shape[-1]
+    if d % 2:
+        raise ValueError(f"d_head={d} must be even")
+    freqs = np.outer(np.asarray(positions, dtype=float), 1.0 / base ** (np.arange(0, d, 2) / d))
+    emb = np.concatenate([freqs, freqs], axis=-1)  # (T, d)
+    rotated = np.concatenate([-x[:, d // 2:], x[:, : d // 2]], axis=-1)
+    return x * np.cos(emb) + rotated * np.sin(emb)
+
+
+@RIGHT.add("grouped_query_attention", how="a loop over query heads")
+def grouped_query_attention(q, k, v):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    H, G = q.shape[0], k.shape[0]
+    if H % G:
+        raise ValueError(f"{G} key/value heads cannot be shared by {H} query heads")
+    out = []
+    for h in range(H):
+        g = h // (H // G)
+        s = q[h] @ k[g].T / np.sqrt(q.shape[-1])
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        out.append(e / e.sum(axis=-1, keepdims=True) @ v[g])
+    return np.stack(out)
+
+
+@RIGHT.add("grouped_query_attention", how="np.repeat the key/value heads")
+def grouped_query_attention(q, k, v):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    H, G = q.shape[0], k.shape[0]
+    if H % G:
+        raise ValueError(f"H={H} is not a multiple of G={G}")
+    k, v = np.repeat(k, H // G, axis=0), np.repeat(v, H // G, axis=0)
+    s = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+    w = np.exp(s - s.max(axis=-1, keepdims=True))
+    return w / w.sum(axis=-1, keepdims=True) @ v
+
+
+@RIGHT.add("grouped_query_attention", how="einsum over groups, in float32")
+def grouped_query_attention(q, k, v):
+    q, k, v = (np.asarray(a, dtype=np.float32) for a in (q, k, v))
+    H, G = q.shape[0], k.shape[0]
+    if H % G:
+        raise ValueError(f"cannot split {H} query heads into {G} groups")
+    grouped = q.reshape(G, H // G, *q.shape[1:])  # (G, H/G, T_q, d)
+    s = np.einsum("gqtd,gsd->gqts", grouped, k) / np.sqrt(np.float32(q.shape[-1]))
+    w = np.exp(s - s.max(axis=-1, keepdims=True))
+    w = w / w.sum(axis=-1, keepdims=True)
+    return np.einsum("gqts,gsv->gqtv", w, v).reshape(H, q.shape[1], v.shape[-1]).astype(float)
+
+
+@RIGHT.add("sliding_window_mask", how="broadcast comparisons")
+def sliding_window_mask(n_queries, n_keys, window):
+    if window < 1:
+        raise ValueError(f"window={window} must be at least 1")
+    position = np.arange(n_queries)[:, None] + (n_keys - n_queries)
+    key = np.arange(n_keys)[None, :]
+    return (key <= position) & (key > position - window)
+
+
+@RIGHT.add("sliding_window_mask", how="two triangles")
+def sliding_window_mask(n_queries, n_keys, window):
+    if window < 1:
+        raise ValueError(f"the window must hold at least one key, got {window}")
+    shift = n_keys - n_queries
+    ones = np.ones((n_queries, n_keys), dtype=bool)
+    return np.tril(ones, k=shift) & np.triu(ones, k=shift - window + 1)
+
+
+@RIGHT.add("sliding_window_mask", how="a loop over queries")
+def sliding_window_mask(n_queries, n_keys, window):
+    if window < 1:
+        raise ValueError(f"window={window} < 1")
+    mask = np.zeros((n_queries, n_keys), dtype=bool)
+    for i in range(n_queries):
+        p = i + n_keys - n_queries
+        mask[i, max(0, p - window + 1):p + 1] = True
+    return mask
+
+
+@RIGHT.add("kv_cache_bytes", how="min of T and the window")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    kept = T if shape.window is None else min(T, shape.window)
+    return 2 * shape.n_layers * shape.n_kv_heads * shape.d_head * kept * bytes_per_value
+
+
+@RIGHT.add("kv_cache_bytes", how="per token, then times the tokens kept")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if not bytes_per_value > 0:
+        raise ValueError(f"{bytes_per_value} bytes per value is not possible")
+    per_token = shape.n_layers * 2 * shape.n_kv_heads * shape.d_head * bytes_per_value
+    if shape.window is not None and T > shape.window:
+        T = shape.window  # a rolling cache
+    return per_token * T
+
+
+@RIGHT.add("ivf_search", how="isin and argsort")
+def ivf_search(query, corpus, centroids, cells, k, n_probe):
+    query, corpus, centroids = (np.asarray(a, dtype=float) for a in (query, corpus, centroids))
+    probed = np.argsort(-(centroids @ query))[:n_probe]
+    candidates = np.flatnonzero(np.isin(cells, probed))
+    best = np.argsort(-(corpus[candidates] @ query))[:k]
+    return candidates[best]
+
+
+@RIGHT.add("ivf_search", how="Python lists, sorted pairs")
+def ivf_search(query, corpus, centroids, cells, k, n_probe):
+    centroid_scores = [float(np.dot(c, query)) for c in centroids]
+    probed = sorted(range(len(centroids)), key=lambda c: -centroid_scores[c])[:n_probe]
+    found = [(float(np.dot(corpus[i], query)), i) for i in range(len(corpus)) if cells[i] in probed]
+    return [i for _, i in sorted(found, reverse=True)[:k]]
+
+
+@RIGHT.add("ivf_search", how="argpartition, then a sort of the k best")
+def ivf_search(query, corpus, centroids, cells, k, n_probe):
+    query = np.asarray(query, dtype=float)
+    corpus, centroids = np.asarray(corpus, dtype=float), np.asarray(centroids, dtype=float)
+    probed = np.argpartition(-(centroids @ query), n_probe - 1)[:n_probe]
+    rows = np.nonzero(np.isin(np.asarray(cells), probed))[0]
+    scores = corpus[rows] @ query
+    top = np.argpartition(-scores, k - 1)[:k]
+    return rows[top[np.argsort(-scores[top])]]

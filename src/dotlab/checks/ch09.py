@@ -4,7 +4,10 @@ Task ids match the chapter, the exercise notebook and the pytest markers:
 9.1 ``rope``, 9.2 ``grouped_query_attention``, 9.3 ``sliding_window_mask``,
 9.4 ``kv_cache_bytes``, 9.5 ``ivf_search``. Each ``check_*`` function runs the visible
 cases, or with ``hidden=True`` the fuller set the grader uses, and raises
-:class:`~dotlab.checks.CheckFailure` naming the likely mistake.
+:class:`~dotlab.checks.CheckFailure` naming the likely mistake. Every task is declared
+once as a :class:`~dotlab.checks.contract.Task`: what it returns, what its source may
+use (NumPy and math; not PyTorch, FAISS or ``dotlab``), edge cases drawn from the
+instructor's seed, float32 and strided variants, and its tolerance.
 
 The references are the package's own functions (``dotlab.rope``, ``dotlab.grouped``,
 ``dotlab.window``, ``dotlab.cost``), which are proved against transformers, PyTorch and
@@ -20,7 +23,7 @@ import numpy as np
 
 from dotlab import cost
 from dotlab.checks._core import Case, Forbidden, Mistake
-from dotlab.checks.ch04 import run
+from dotlab.checks.contract import MATH, NUMPY, PYTHON, STDLIB, ArrayOf, Number, Task, allow, tasks_table
 from dotlab.cost import TransformerShape
 from dotlab.grouped import grouped_query_attention as _gqa
 from dotlab.rope import apply_rope, rope_frequencies
@@ -52,6 +55,11 @@ NO_DELEGATION = (
 )
 
 _EXACT = dict(rtol=1e-12, atol=0.0)
+
+#: What every task's function may use: NumPy and math, with @; not PyTorch, SciPy, FAISS
+#: or dotlab (never allowed anywhere), which the tripwires above refuse a second time.
+_NUMPY = allow(PYTHON, MATH, STDLIB, NUMPY, matmul=True, methods=None,
+               says="NumPy and math, but not PyTorch, SciPy, FAISS or the course's dotlab functions")
 
 
 # -- 9.1: rotary position embedding (half-split pairs) ---------------------------------------
@@ -136,10 +144,24 @@ def _rope_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_rope(fn, hidden: bool = False) -> None:
-    """Task 9.1: rotate each half-split pair by position times its frequency."""
-    run(fn, fn_name="rope", reference=_rope, cases=_rope_cases(hidden), mistakes=_ROPE_MISTAKES,
-        forbidden=NO_DELEGATION, rtol=1e-9, atol=1e-9)
+def _rope_edges(rng: np.random.Generator) -> list[Case]:
+    d = 2 * int(rng.integers(1, 9))
+    x = rng.normal(size=(int(rng.integers(1, 6)), d))
+    return [
+        Case("position 0 for every row: nothing turns", (x, np.zeros(len(x), dtype=int)), show_inputs=False),
+        Case("the same position for every row", (x, np.full(len(x), int(rng.integers(1, 50)))), show_inputs=False),
+        Case("positions far out, 10^5", (x, rng.integers(10**5, 2 * 10**5, len(x))), show_inputs=False),
+        Case("positions out of order", (x, rng.permutation(len(x)) * 3), show_inputs=False),
+        Case("a small base, 100", (x, rng.integers(0, 30, len(x))), {"base": 100.0}, show_inputs=False),
+    ]
+
+
+ROPE = Task(
+    "9.1", "rope", reference=_rope, cases=_rope_cases, mistakes=_ROPE_MISTAKES, returns=ArrayOf("f"),
+    allowed=_NUMPY, forbidden=NO_DELEGATION, edges=_rope_edges, variants=("int", "float32", "strided"),
+    array_params_=("x",), rtol=1e-7, atol=1e-9,
+    doc="rotate each half-split pair by position times its frequency.",
+)
 
 
 # -- 9.2: grouped-query attention ------------------------------------------------------------
@@ -220,10 +242,26 @@ def _gqa_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_grouped_query_attention(fn, hidden: bool = False) -> None:
-    """Task 9.2: ``H`` query heads, ``G`` key/value heads, each shared by ``H // G`` consecutive query heads."""
-    run(fn, fn_name="grouped_query_attention", reference=_gqa_reference, cases=_gqa_cases(hidden),
-        mistakes=_GQA_MISTAKES, forbidden=NO_DELEGATION, rtol=1e-7, atol=1e-9)
+def _gqa_edges(rng: np.random.Generator) -> list[Case]:
+    G = int(rng.integers(1, 4))
+    H = G * int(rng.integers(2, 5))
+    T_q, T_k, d, d_v = (int(rng.integers(1, n)) for n in (5, 8, 7, 4))
+    q, k, v = rng.normal(size=(H, T_q, d)), rng.normal(size=(G, T_k, d)), rng.normal(size=(G, T_k, d_v))
+    return [
+        Case(f"random: {H} query heads, {G} key/value heads", (q, k, v), show_inputs=False),
+        Case(f"multi-query: {H} query heads, 1 key/value head", (q, k[:1], v[:1]), show_inputs=False),
+        Case("equal keys: every weight the same", (q, np.repeat(k[:, :1], T_k, axis=1), v), show_inputs=False),
+        Case("one key: its value, whatever the scores", (q, k[:, :1], v[:, :1]), show_inputs=False),
+    ]
+
+
+GQA = Task(
+    "9.2", "grouped_query_attention", reference=_gqa_reference, cases=_gqa_cases, mistakes=_GQA_MISTAKES,
+    returns=ArrayOf("f"), allowed=_NUMPY, forbidden=NO_DELEGATION, edges=_gqa_edges,
+    # float32 arithmetic is right too: its rounding is about 1e-7 of each value
+    variants=("float32", "strided"), array_params_=("q", "k", "v"), rtol=1e-5, atol=1e-7,
+    doc="H query heads, G key/value heads, each shared by H // G consecutive query heads.",
+)
 
 
 # -- 9.3: the sliding-window mask ------------------------------------------------------------
@@ -278,10 +316,23 @@ def _window_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_sliding_window_mask(fn, hidden: bool = False) -> None:
-    """Task 9.3: True where a query may attend: itself and the ``window - 1`` keys before it."""
-    run(fn, fn_name="sliding_window_mask", reference=_window_mask, cases=_window_cases(hidden),
-        mistakes=_WINDOW_MISTAKES, forbidden=NO_DELEGATION, **_EXACT)
+def _window_edges(rng: np.random.Generator) -> list[Case]:
+    n_keys = int(rng.integers(3, 12))
+    n_queries = int(rng.integers(1, n_keys + 1))
+    return [
+        Case("a window exactly the keys after the first query", (n_queries, n_keys, n_keys - n_queries + 1)),
+        Case("a window one wider than the context", (n_queries, n_keys, n_keys + 1)),
+        Case("a random window", (n_queries, n_keys, int(rng.integers(1, n_keys + 1)))),
+        Case("a window of 2 (a token and its neighbour)", (n_keys, n_keys, 2)),
+        Case("window=-1", (n_queries, n_keys, -1), raises=ValueError, must_mention=("-1",), hint=_WINDOW_HINT),
+    ]
+
+
+WINDOW = Task(
+    "9.3", "sliding_window_mask", reference=_window_mask, cases=_window_cases, mistakes=_WINDOW_MISTAKES,
+    returns=ArrayOf("b"), allowed=_NUMPY, forbidden=NO_DELEGATION, edges=_window_edges, array_params_=(),
+    **_EXACT, doc="True where a query may attend: itself and the window - 1 keys before it.",
+)
 
 
 # -- 9.4: the KV cache with grouped keys and a window ----------------------------------------
@@ -352,10 +403,25 @@ def _kv_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_kv_cache_bytes(fn, hidden: bool = False) -> None:
-    """Task 9.4: ``2 · L · n_kv_heads · d_head · min(T, window) · bytes_per_value``."""
-    run(fn, fn_name="kv_cache_bytes", reference=cost.kv_cache_bytes, cases=_kv_cases(hidden),
-        mistakes=_KV_MISTAKES, forbidden=NO_DELEGATION, **_EXACT)
+def _kv_edges(rng: np.random.Generator) -> list[Case]:
+    G = int(rng.integers(1, 5))
+    H = G * int(rng.integers(1, 5))
+    window = int(rng.integers(2, 50))
+    s = TransformerShape(int(rng.integers(1, 9)), int(rng.integers(8, 65)), H, int(rng.integers(2, 17)),
+                         int(rng.integers(8, 129)), int(rng.integers(10, 101)), n_kv_heads=G, window=window)
+    return [
+        Case(f"{_describe(s)}, T = window - 1", (s, window - 1), show_inputs=False),
+        Case(f"{_describe(s)}, T = window", (s, window), show_inputs=False),
+        Case(f"{_describe(s)}, T = window + 1", (s, window + 1), show_inputs=False),
+        Case(f"{_describe(s)}, T = 1, bytes_per_value=4", (s, 1), {"bytes_per_value": 4}, show_inputs=False),
+    ]
+
+
+KV = Task(
+    "9.4", "kv_cache_bytes", reference=cost.kv_cache_bytes, cases=_kv_cases, mistakes=_KV_MISTAKES,
+    returns=Number(), allowed=_NUMPY, forbidden=NO_DELEGATION, edges=_kv_edges, array_params_=(), **_EXACT,
+    doc="2 · L · n_kv_heads · d_head · min(T, window) · bytes_per_value.",
+)
 
 
 # -- 9.5: inverted-file search ---------------------------------------------------------------
@@ -434,16 +500,30 @@ def _ivf_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_ivf_search(fn, hidden: bool = False) -> None:
-    """Task 9.5: score the centroids, then only the items of the ``n_probe`` best cells."""
-    run(fn, fn_name="ivf_search", reference=_ivf_reference, cases=_ivf_cases(hidden), mistakes=_IVF_MISTAKES,
-        forbidden=NO_DELEGATION, **_EXACT)
+def _ivf_edges(rng: np.random.Generator) -> list[Case]:
+    n_lists = int(rng.integers(3, 9))
+    corpus, centroids, cells, query = _ivf_problem(int(rng.integers(0, 2**31)), 120, 5, n_lists)
+    return [
+        Case(f"probe all {n_lists} cells: exact search", (query, corpus, centroids, cells, 7, n_lists),
+             show_inputs=False),
+        Case("k = 1, probe 1", (query, corpus, centroids, cells, 1, 1), show_inputs=False),
+        Case("a query twice as long (the same ranking)", (2 * query, corpus, centroids, cells, 5, 2),
+             show_inputs=False),
+        Case("the opposite query", (-query, corpus, centroids, cells, 5, 2), show_inputs=False),
+    ]
 
 
-CHECKS = {
-    "9.1": check_rope,
-    "9.2": check_grouped_query_attention,
-    "9.3": check_sliding_window_mask,
-    "9.4": check_kv_cache_bytes,
-    "9.5": check_ivf_search,
-}
+IVF = Task(
+    "9.5", "ivf_search", reference=_ivf_reference, cases=_ivf_cases, mistakes=_IVF_MISTAKES,
+    returns=ArrayOf("iu", lists=True), allowed=_NUMPY, forbidden=NO_DELEGATION, edges=_ivf_edges,
+    variants=("strided",), array_params_=("query", "corpus", "centroids"), **_EXACT,
+    doc="score the centroids, then only the items of the n_probe best cells.",
+)
+
+TASKS = {task.id: task for task in (ROPE, GQA, WINDOW, KV, IVF)}
+CHECKS = tasks_table(*TASKS.values())
+check_rope = CHECKS["9.1"]
+check_grouped_query_attention = CHECKS["9.2"]
+check_sliding_window_mask = CHECKS["9.3"]
+check_kv_cache_bytes = CHECKS["9.4"]
+check_ivf_search = CHECKS["9.5"]
