@@ -51,7 +51,7 @@ _build/.sources: $(SOURCES)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
-book: setup $(VENDOR)/.installed _build/.sources
+book: setup $(VENDOR)/.installed _build/.sources $(BWRAP)
 	$(BIN)/jupyter-book build . --builder html -n -W --keep-going
 	@echo
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html in a browser."
@@ -63,6 +63,14 @@ $(CHROMIUM):
 	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y chromium; \
 	else echo "tests/test_browser.py needs Debian's chromium at $(CHROMIUM): run 'apt-get install -y chromium' as root" >&2; exit 1; fi
 
+# Learner code is graded in Debian's bubblewrap sandbox (src/dotlab/grading/bubblewrap.py);
+# the book's instructor guide grades a class, and the tests prove the sandbox's guarantees.
+BWRAP := /usr/bin/bwrap
+$(BWRAP):
+	@if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y bubblewrap; \
+	elif command -v sudo >/dev/null 2>&1; then sudo apt-get update && sudo apt-get install -y bubblewrap; \
+	else echo "grading needs Debian's bubblewrap at $(BWRAP): run 'apt-get install -y bubblewrap' as root" >&2; exit 1; fi
+
 # The gradebook test runs a real PostgreSQL server from Debian's package.
 INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) $(shell command -v initdb 2>/dev/null))
 postgres:
@@ -73,7 +81,7 @@ postgres:
 	fi
 
 # The browser tests read the built book, so the tests build it first.
-test: setup book $(CHROMIUM) postgres
+test: setup book $(CHROMIUM) postgres $(BWRAP)
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup
 
 # Grade a whole class for one assignment on every core: make grade A=ch01

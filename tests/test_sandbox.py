@@ -7,6 +7,7 @@ nbgrader round trip with hostile notebooks is tests/test_hostile.py.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -111,7 +112,7 @@ def test_a_routine_forbidden_in_one_task_is_allowed_in_another():
 
 
 def test_a_function_that_stops_the_program_fails_its_own_check_only():
-    cells = [RIGHT_DOT_LOOP, "import sys\ndef norm(a):\n    sys.exit(1)",
+    cells = [RIGHT_DOT_LOOP, "def norm(a):\n    raise SystemExit(1)",
              "def dot(a, b):\n    raise KeyboardInterrupt", "import os\ndef project(a, onto):\n    os.kill(os.getpid(), 9)"]
     (loop, norm, dot, project), _ = _verdicts(*cells, tests=("dot_loop", "norm", "dot", "project"))
     assert _passed(loop)
@@ -294,3 +295,158 @@ def test_checks_that_call_the_function_themselves_work_the_same(body, verdict):
 def test_cells_with_ipython_magics_run_as_in_a_notebook():
     (outputs,), _ = _verdicts("%time warm = 1\n" + RIGHT_DOT_LOOP)
     assert _passed(outputs)
+
+
+# -- the sandbox every process running learner code starts in (bubblewrap + Landlock) --------
+#
+# Each property is read from inside, by the same start the kernel and the replay use
+# (confine.wall, then confine.apply), not inferred from an attack failing. `make test`
+# installs bubblewrap: where it is missing these tests fail, they do not skip.
+
+PROBE = '''
+import errno, json, os, sys
+from dotlab.grading import confine
+conf = confine.Confinement.from_json(sys.argv[1])
+confine.apply(conf)
+seen = {}
+'''
+
+
+def _grader_namespaces() -> dict[str, str]:
+    return {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in ("pid", "net", "ipc", "mnt", "user", "uts")}
+
+
+def _start_probe(code: str, tmp_path, disk: int = 8 * 2**20) -> tuple[subprocess.Popen, confine.Wall]:
+    from dotlab.grading import bubblewrap
+
+    assert bubblewrap.available() == "", f"the sandbox cannot run here: {bubblewrap.available()}"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    wall = confine.wall(confine.readable_paths([COURSE_ROOT / "solutions", tmp_path]), str(scratch), disk)
+    # as the kernel gets it: its own /proc to read (its processes only)
+    conf = confine.Confinement(read=[*confine.readable_paths([COURSE_ROOT / "solutions", tmp_path]), "/proc"],
+                               write=[wall.scratch])
+    script = PROBE + textwrap.dedent(code) + "\nprint(json.dumps(seen))\n"
+    proc = subprocess.Popen([*wall.prefix, sys.executable, "-c", script, conf.to_json()], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, pass_fds=wall.pass_fds,
+                            env=confine.scrubbed_env(dict(os.environ), wall.scratch), start_new_session=True)
+    wall.started()
+    return proc, wall
+
+
+def _probe(code: str, tmp_path, disk: int = 8 * 2**20) -> dict:
+    proc, wall = _start_probe(code, tmp_path, disk)
+    out, err = proc.communicate(timeout=120)
+    assert wall.tear_down()
+    assert proc.returncode == 0, err[-2000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_learner_code_runs_as_an_unprivileged_user_without_capabilities(tmp_path):
+    seen = _probe('''
+        seen["uid"], seen["gid"], seen["groups"] = os.getuid(), os.getgid(), os.getgroups()
+        status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        seen["caps"] = {k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")}
+        seen["no_new_privs"] = int(status["NoNewPrivs"])
+        seen["uid_map"] = open("/proc/self/uid_map").read().split()
+    ''', tmp_path)
+    assert seen["uid"] == seen["gid"] == 65534 and set(seen["groups"]) <= {65534}
+    assert seen["caps"] == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapAmb": 0} and seen["no_new_privs"] == 1
+    inside, outside = int(seen["uid_map"][0]), int(seen["uid_map"][1])
+    assert inside == 65534
+    # never root on the host: as root the grader drops to 65534 first; otherwise it is the grader's own uid
+    assert outside == (65534 if os.geteuid() == 0 else os.geteuid()) and outside != 0
+
+
+def test_learner_code_has_namespaces_of_its_own(tmp_path):
+    seen = _probe('''
+        seen["ns"] = {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in ("pid", "net", "ipc", "mnt", "user", "uts")}
+        seen["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        seen["interfaces"] = sorted(line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:])
+        import socket
+        seen["hostname"] = socket.gethostname()
+    ''', tmp_path)
+    grader = _grader_namespaces()
+    for ns, ident in seen["ns"].items():
+        assert ident != grader[ns], f"learner code shares the grader's {ns} namespace"
+    assert max(seen["pids"]) < 10  # only the sandbox's own few processes are visible
+    assert seen["interfaces"] == ["lo"] and seen["hostname"] == "sandbox"
+
+
+def test_learner_code_may_write_only_regular_files_in_a_capped_scratch_folder(tmp_path):
+    (tmp_path / "course.txt").write_text("the grader's")
+    seen = _probe(f'''
+        seen["cwd"], seen["home"] = os.getcwd(), os.environ["HOME"]
+        def attempt(name, action):
+            try:
+                action()
+                seen[name] = "ok"
+            except OSError as exc:
+                seen[name] = errno.errorcode[exc.errno]
+        open("notes.txt", "w").write("mine")
+        os.mkdir("folder")
+        attempt("symlink", lambda: os.symlink("/etc/passwd", "link"))
+        attempt("symlink_in_folder", lambda: os.symlink("notes.txt", "folder/link"))
+        attempt("hard_link_from_another_folder", lambda: os.link("notes.txt", "folder/again"))
+        attempt("fifo", lambda: os.mkfifo("pipe"))
+        import socket
+        attempt("socket", lambda: socket.socket(socket.AF_UNIX).bind("sock"))
+        attempt("course_file", lambda: open({str(tmp_path / "course.txt")!r}).read())
+        attempt("write_outside", lambda: open("/usr/lib/x", "w"))
+        attempt("write_venv", lambda: open(sys.prefix + "/x", "w"))
+        def fill():
+            with open("big", "wb") as handle:
+                for _ in range(32):
+                    handle.write(b"x" * 2**20)
+                    handle.flush()
+        attempt("fill_disk", fill)
+    ''', tmp_path, disk=8 * 2**20)
+    assert seen["cwd"] == seen["home"] == "/scratch"
+    for name in ("symlink", "symlink_in_folder", "fifo", "socket"):
+        assert seen[name] == "EACCES", (name, seen[name])  # Landlock: regular files and folders only
+    assert seen["hard_link_from_another_folder"] == "EXDEV"  # Landlock's answer when "refer" is not granted
+    assert seen["course_file"] in ("ENOENT", "EACCES")  # the course is not even in its view
+    assert seen["write_outside"] in ("EROFS", "EACCES") and seen["write_venv"] in ("EROFS", "EACCES")
+    assert seen["fill_disk"] == "ENOSPC"  # 8 MiB of tmpfs, then the disk is full
+    assert not any((tmp_path / "scratch").iterdir())  # its files never reached the host
+
+
+def test_learners_graded_side_by_side_cannot_see_each_other(tmp_path):
+    first, first_wall = _start_probe('''
+        open("secret.txt", "w").write("first")
+        seen["ns"] = {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in ("pid", "net", "ipc", "mnt", "user", "uts")}
+        print("ready", flush=True)
+        __import__("time").sleep(3)
+    ''', tmp_path)
+    assert first.stdout.readline().strip() == "ready"
+    second = _probe(f'''
+        seen["scratch"] = sorted(os.listdir("."))
+        seen["ns"] = {{ns: os.readlink(f"/proc/self/ns/{{ns}}") for ns in ("pid", "net", "ipc", "mnt", "user", "uts")}}
+        seen["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        try:
+            os.kill({first.pid}, 0)
+            seen["signal"] = "reached"
+        except OSError as exc:
+            seen["signal"] = errno.errorcode[exc.errno]
+    ''', tmp_path)
+    out, _ = first.communicate(timeout=60)
+    assert first_wall.tear_down()
+    first_seen = json.loads(out.strip().splitlines()[-1])
+    assert second["scratch"] == []  # the other learner's file is in a scratch folder of its own
+    for ns in ("pid", "net", "ipc", "mnt", "uts"):
+        assert first_seen["ns"][ns] != second["ns"][ns], ns
+    assert max(second["pids"]) < 10 and second["signal"] == "ESRCH"
+
+
+def test_nothing_a_learner_starts_outlives_its_notebook():
+    from dotlab.grading.sandbox import LearnerProcess
+    from learner_processes import orphan_cell, processes_with
+
+    marker = f"dotlab-orphan-sandbox-{os.getpid()}"
+    process = LearnerProcess(SETTINGS, [])
+    try:
+        assert process.run_cell(0, orphan_cell(marker)) is None
+        assert processes_with(marker), "the double-forked, setsid process was not started"
+    finally:
+        process.close()  # what grade_notebook does when the notebook is graded
+    assert processes_with(marker) == [], "a process the learner started survived grading"

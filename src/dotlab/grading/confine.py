@@ -1,8 +1,13 @@
-"""Confine a process that runs a learner's code: resource limits, files, network, signals.
+"""Confine a process that runs a learner's code: a sandbox, resource limits, files, network, signals.
 
-Everything here is applied by the process to itself, before any learner code runs, and
-is inherited by whatever it starts. Each layer is used where the operating system offers
-it and skipped (with a warning) where it does not, so grading still works on a laptop:
+Every process running learner code starts inside a bubblewrap sandbox
+(:mod:`dotlab.grading.bubblewrap`: its own PID, network, IPC, mount and user namespaces,
+uid 65534 without capabilities, a size-limited scratch tmpfs, torn down after each
+notebook); :func:`wall` builds that start. Inside it, and wherever bwrap cannot run, the
+process then confines itself with the layers below, before any learner code runs; they
+are inherited by whatever it starts. Each is used where the operating system offers it
+and skipped where it does not, so grading still works on a laptop, and
+``python -m dotlab.grading.confine --describe`` says exactly what is not enforced:
 
 ========================  =============================================  ==================
 layer                     what it stops                                  needs
@@ -11,12 +16,15 @@ layer                     what it stops                                  needs
                           huge files
 Landlock, files           reading instructor files (solutions, the       Linux 5.13+ with
                           gradebook), other learners' work, writing      Landlock enabled
-                          anywhere but the process's own folders
+                          anywhere but the process's scratch folder,
+                          creating anything there but regular files
+                          and folders (no symlinks, hard links across
+                          folders, sockets, devices)
 Landlock, TCP             connecting anywhere (binding only the          Linux 6.7+
                           kernel's own ports)
 Landlock, signals         killing or stopping the grader                 Linux 6.12+
-network namespace         all networking (``unshare --net``), for the    root, or user
-                          sandbox only                                   namespaces
+network namespace         all networking (``unshare --net``), where      root, or user
+                          bubblewrap cannot run                          namespaces
 ========================  =============================================  ==================
 
 Landlock (https://docs.kernel.org/userspace-api/landlock.html) needs no privileges: an
@@ -63,6 +71,12 @@ _FS = {
 # rights that make sense on a single file rather than a directory
 _FILE_RIGHTS = ("execute", "write_file", "read_file", "truncate", "ioctl_dev")
 _READ = ("execute", "read_file", "read_dir")
+# a scratch folder: regular files and folders only. No make_sym (a symlink the grader could
+# follow), no refer (a hard link or rename from another folder), no sockets, fifos, devices,
+# and nothing it wrote may be executed.
+_WRITE = ("read_file", "read_dir", "write_file", "truncate", "remove_file", "remove_dir", "make_reg", "make_dir")
+# the kernel's ZeroMQ folder: its own sockets, and the connection file it reads
+_SOCKETS = ("read_file", "read_dir", "make_sock", "remove_file")
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 
@@ -103,8 +117,9 @@ def _rights(names, abi: int) -> int:
     return sum(bit for name, (bit, since) in _FS.items() if name in names and since <= abi)
 
 
-def _landlock(read: list[str], write: list[str], bind_ports: list[int], abi: int) -> list[str]:
-    """Allow only ``read`` (read, execute) and ``write`` (everything) below those paths."""
+def _landlock(read: list[str], write: list[str], bind_ports: list[int], abi: int, sockets: list[str] = ()) -> list[str]:
+    """Allow only ``read`` (read, execute), ``write`` (regular files and folders) and
+    ``sockets`` (make sockets) below those paths; nothing else anywhere."""
     libc = _libc()
     handled_fs = _rights(_FS, abi)
     attr = _RulesetAttr(handled_fs, _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
@@ -113,7 +128,7 @@ def _landlock(read: list[str], write: list[str], bind_ports: list[int], abi: int
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for paths, names in ((read, _READ), (write, tuple(_FS))):
+        for paths, names in ((read, _READ), (write, _WRITE), (sockets, _SOCKETS)):
             for path in paths:
                 try:
                     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
@@ -258,9 +273,11 @@ class Confinement:
     read: list[str] = field(default_factory=list)
     write: list[str] = field(default_factory=list)
     bind_ports: list[int] = field(default_factory=list)
+    sockets: list[str] = field(default_factory=list)  # folders where it may make sockets (the kernel's ZeroMQ)
     landlock: bool = True
     die_with_parent: bool = False  # SIGKILL when the thread that started it exits
     home: str | None = None  # for a wrapped command: its HOME, TMPDIR and caches; the environment is scrubbed
+    pid_namespace: bool = False  # in a sandbox's PID namespace: its parent is PID 1, and it dies with the sandbox
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -296,7 +313,7 @@ def apply(conf: Confinement) -> list[str]:
                f"cpu {conf.cpu} s" if conf.cpu else "cpu unlimited"]
     abi = landlock_abi() if conf.landlock else 0
     if abi:
-        layers += _landlock(conf.read, conf.write + _SYSTEM_WRITE, conf.bind_ports, abi)
+        layers += _landlock(conf.read, conf.write + _SYSTEM_WRITE, conf.bind_ports, abi, conf.sockets)
     return layers
 
 
@@ -319,16 +336,75 @@ def network_namespace_prefix() -> tuple[str, ...]:
     return ()
 
 
+# -- the start: bubblewrap, or the fallback ---------------------------------------------
+
+@dataclass
+class Wall:
+    """How a process running learner code is started, and torn down.
+
+    ``prefix`` goes before its command; ``scratch`` is its only writable folder, as it
+    sees it (bwrap's tmpfs, or ``host_scratch`` where bwrap cannot run); ``pass_fds`` must
+    reach bwrap (``subprocess.Popen(pass_fds=...)``), and :meth:`started` be called once
+    it is launched.
+    """
+
+    prefix: list[str]
+    scratch: str
+    launch: object | None = None  # bubblewrap.Launched
+
+    @property
+    def pass_fds(self) -> tuple[int, ...]:
+        return (self.launch.write_fd,) if self.launch is not None else ()
+
+    def started(self) -> None:
+        if self.launch is not None:
+            from dotlab.grading import bubblewrap
+
+            bubblewrap.started(self.launch)
+
+    def tear_down(self) -> bool:
+        """End every process of the sandbox, and wait until they are gone (True if they are)."""
+        if self.launch is None:
+            return True
+        from dotlab.grading import bubblewrap
+
+        return bubblewrap.tear_down(self.launch)
+
+
+def wall(read: list[str], host_scratch: str, disk: int, sockets: str | None = None, network: bool = False) -> Wall:
+    """The start of a process that runs learner code: in a bubblewrap sandbox where bwrap
+    runs here, else in a network namespace (where ``unshare`` works) with ``host_scratch``
+    as its scratch folder. ``read`` are the paths it may read, ``disk`` the bytes it may
+    write, ``sockets`` a folder where it may make sockets; ``network=True`` (debugging
+    only) keeps the network where bwrap cannot run."""
+    from dotlab.grading import bubblewrap
+
+    if bubblewrap.available() == "":
+        launch = bubblewrap.Launched.pipe()
+        prefix = bubblewrap.command(read=read, scratch_size=disk, sockets=sockets, info_fd=launch.write_fd)
+        return Wall(prefix, bubblewrap.SCRATCH, launch)
+    return Wall([] if network else list(network_namespace_prefix()), host_scratch)
+
+
 def describe() -> list[str]:
     """One line per protection this machine gives learner code (for logs and the guide)."""
+    from dotlab.grading import bubblewrap
+
     abi = landlock_abi()
-    lines = ["resource limits: memory, CPU time, file size (setrlimit)"]
+    lines = bubblewrap.describe() + ["resource limits: memory, CPU time, file size (setrlimit)"]
     if abi:
-        lines.append(f"Landlock ABI {abi}: files" + (", TCP" if abi >= 4 else "") + (", signals" if abi >= 6 else ""))
+        lines.append(f"Landlock ABI {abi}: files (read-only Python, regular files only in scratch: no symlinks"
+                     + (", no hard links from other folders" if abi >= 2 else "") + ")"
+                     + (", TCP" if abi >= 4 else "") + (", signals" if abi >= 6 else ""))
     else:
-        lines.append("no Landlock: learner code can read any file the grader can (upgrade to Linux 5.13+)")
-    netns = network_namespace_prefix()
-    lines.append("sandbox network: none (network namespace)" if netns else "sandbox network: not isolated (no unshare)")
+        lines.append("no Landlock: NOT enforced beyond bubblewrap: learner code may create symlinks, hard links and "
+                     "sockets in its scratch folder" + ("" if bubblewrap.available() == "" else
+                                                        ", read any file the grader can, write the grader's files")
+                     + " (upgrade to Linux 5.13+)")
+    if bubblewrap.available() != "":
+        netns = network_namespace_prefix()
+        lines.append("network: none (network namespace, unshare)" if netns
+                     else "network: NOT isolated (no bwrap, no unshare): only Landlock's TCP rules, if any, limit it")
     return lines
 
 
@@ -346,6 +422,10 @@ def main(argv: list[str]) -> None:
     env = dict(os.environ)
     if conf.home:
         env = scrubbed_env(env, conf.home)
+        if conf.pid_namespace:
+            # ipykernel would shut down on seeing its parent is PID 1, which in a PID namespace it
+            # always is; bwrap's --die-with-parent ends it with the grader instead
+            env.pop("JPY_PARENT_PID", None)
         for key in ("IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "JUPYTER_CONFIG_DIR",
                     "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
             os.makedirs(env[key], exist_ok=True)

@@ -23,12 +23,13 @@ from pathlib import Path
 
 import nbformat
 import zmq
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import ensure_async, run_sync
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Float, Int
+from traitlets import DottedObjectName, Float, Int, Type
 from traitlets.config import Configurable
 
 from dotlab.grading import confine
@@ -41,6 +42,8 @@ from dotlab.grading.sandbox import Settings, Step, error_output, grade_notebook,
 class GradingLimits(Configurable):
     """Limits shared by the kernel and the sandbox: ``c.GradingLimits.memory_limit = ...``."""
 
+    disk_limit = Int(256 * 2**20, help="bytes learner code may write in its scratch folder (a tmpfs in the sandbox), "
+                                       "per notebook, kernel and sandbox each").tag(config=True)
     memory_limit = Int(4 * confine.GIB, help="bytes of address space for learner code (kernel and sandbox)").tag(config=True)
     notebook_budget = Float(300.0, help="seconds one notebook's code may run in all (kernel cells, sandbox replays and "
                                         "calls), on top of the per-cell and per-call timeouts; when they are used up, "
@@ -82,53 +85,129 @@ def _grade_id(cell) -> str | None:
 
 # -- the kernel ------------------------------------------------------------------------
 
-class ConfinedKernelManager(AsyncKernelManager):
-    """Starts the kernel through ``dotlab/grading/confine.py``: limits first, then ipykernel."""
+class ConfinedKernelClient(AsyncKernelClient):
+    """The grader's client of a learner's kernel: capped messages, and no heartbeat thread.
 
+    The heartbeat tells a client with no manager whether its kernel lives; ours has one,
+    which watches the kernel's process (``KernelClient.is_alive`` asks it), so the
+    heartbeat adds nothing. It also races: its thread sets ``_running`` only after making
+    its socket, so a ``stop_channels()`` right after ``start_channels()`` (a kernel that
+    dies at start-up, a retry) is forgotten, and the thread reopens sockets until
+    "Too many open files". Without the thread there is no race.
+    """
+
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
+        # a kernel cannot make the grader hold a bigger message than this: zmq drops it
+        self.context.setsockopt(zmq.MAXMSGSIZE, getattr(self.parent, "dotlab_max_message", 16 * 2**20))
+        return super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+
+SANDBOX_UID = 65534  # as dotlab.grading.bubblewrap runs learner code
+
+
+class ConfinedKernelManager(AsyncKernelManager):
+    """Starts the kernel in a sandbox (:func:`dotlab.grading.confine.wall`), then limits, then ipykernel.
+
+    The kernel talks to the grader over ZeroMQ sockets that are files (``ipc``) in a
+    folder of their own, the only host folder the sandbox sees writable: it has no
+    network to share, and no port can be taken by another process between being picked
+    and bound. It starts in its scratch folder, never in the learner's ``autograded/``
+    folder that nbgrader writes, chmods and renders afterwards.
+    """
+
+    client_class = DottedObjectName("dotlab.grading.preprocessors.ConfinedKernelClient")
+    client_factory = Type(ConfinedKernelClient, klass=AsyncKernelClient, config=True)
     dotlab_memory: int | None = 4 * confine.GIB
+    dotlab_disk: int = 256 * 2**20
+    dotlab_max_message: int = 16 * 2**20
     dotlab_secret: list[Path] = []
     _dotlab_home: str | None = None
     _dotlab_log: str | None = None
+    _dotlab_wall: confine.Wall | None = None
+
+    def _dotlab_folders(self) -> None:
+        """A private folder (the kernel's log), with the sockets' folder and the fallback scratch in it."""
+        self._dotlab_home = tempfile.mkdtemp(prefix="dotlab-kernel-")
+        sockets = os.path.join(self._dotlab_home, "ipc")
+        os.mkdir(sockets, 0o700)
+        os.mkdir(os.path.join(self._dotlab_home, "scratch"), 0o700)
+        if os.geteuid() == 0:  # the sandbox runs as uid 65534: let it make its sockets
+            for path in (sockets, os.path.join(self._dotlab_home, "scratch")):
+                os.chown(path, SANDBOX_UID, SANDBOX_UID)
+        self.transport, self.ip = "ipc", os.path.join(sockets, "kernel")
+        self.connection_file = os.path.join(sockets, "kernel.json")
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._dotlab_folders()
+        return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
-        cwd = os.path.realpath(self._launch_args.get("cwd") or os.getcwd())
-        self._dotlab_home = tempfile.mkdtemp(prefix="dotlab-kernel-")
+        sockets = os.path.dirname(self.connection_file)
+        if os.geteuid() == 0:
+            os.chown(self.connection_file, SANDBOX_UID, SANDBOX_UID)
         executable = shutil.which(command[0]) or command[0]
+        read = confine.readable_paths(self.dotlab_secret, executable=executable)
+        self._dotlab_wall = confine.wall(read, os.path.join(self._dotlab_home, "scratch"), self.dotlab_disk,
+                                         sockets=sockets)
+        scratch = self._dotlab_wall.scratch
         conf = confine.Confinement(
             memory=self.dotlab_memory,
-            read=confine.readable_paths(self.dotlab_secret, extra=[os.path.realpath(self.connection_file)], executable=executable),
-            write=[cwd, self._dotlab_home],
-            # the kernel binds its own ports (and any free one, for ipykernel's internal pipe)
-            # and connects nowhere
-            bind_ports=[self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port, 0],
-            home=self._dotlab_home,
+            # the sandbox's own /proc (its processes only): ipykernel reads it to end the learner's children
+            read=read + (["/proc"] if self._dotlab_wall.launch is not None else []),
+            write=[scratch],
+            sockets=[sockets],
+            # ipykernel binds one loopback port of its own (inside the sandbox's network) for an internal pipe
+            bind_ports=[0],
+            home=scratch,
+            pid_namespace=self._dotlab_wall.launch is not None,
         )
         # run as a script (-S: no site-packages), so the wrapper imports only the standard library
-        return [sys.executable, "-S", confine.__file__, conf.to_json(), "--", *command]
+        return [*self._dotlab_wall.prefix, sys.executable, "-S", confine.__file__, conf.to_json(), "--", *command]
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # The kernel's own log (not the learner's output, which goes through IOPub) is kept
         # in its folder, for kernel_log(); confined, ipykernel complains about what it may not read.
         self._dotlab_log = os.path.join(self._dotlab_home, "kernel.log")
+        kw["cwd"] = os.path.join(self._dotlab_home, "scratch")  # never the learner's autograded/ folder
+        if self._dotlab_wall.pass_fds:
+            kw["pass_fds"] = self._dotlab_wall.pass_fds
         with open(self._dotlab_log, "wb") as log_file:
             kw.update(stdout=log_file, stderr=log_file)
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            try:
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                self._dotlab_wall.started()
 
     _launch_kernel = _async_launch_kernel
 
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            # interrupt through the kernel's control channel: a signal to its process group
+            # reaches bwrap, not the kernel, which runs in a session of its own
+            spec.interrupt_mode = "message"
+        return spec
+
     def kernel_log(self, chars: int = 3000) -> str:
+        """The end of the kernel's own log (kept after the kernel's folder is removed)."""
         try:
             with open(self._dotlab_log, "rb") as handle:
                 handle.seek(0, os.SEEK_END)
                 handle.seek(max(0, handle.tell() - chars))
                 return handle.read().decode(errors="replace")
         except (OSError, TypeError, AttributeError):
-            return ""
+            return getattr(self, "_dotlab_last_log", "")[-chars:]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
+        if self._dotlab_wall is not None:
+            # the kernel's PID namespace, and whatever the learner started in it, is gone before we go on
+            self._dotlab_wall.tear_down()
+            self._dotlab_wall = None
         if self._dotlab_home:
+            self._dotlab_last_log = self.kernel_log()
             shutil.rmtree(self._dotlab_home, ignore_errors=True)
             self._dotlab_home = None
 
@@ -165,39 +244,32 @@ class ConfinedExecute(Execute, GradingLimits):
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
-        km.dotlab_memory, km.dotlab_secret = self.memory_limit, self._dotlab_secret
+        km.dotlab_memory, km.dotlab_disk, km.dotlab_secret = self.memory_limit, self.disk_limit, self._dotlab_secret
+        km.dotlab_max_message = self.max_message_bytes
         return km
 
-    async def async_start_new_kernel_client(self):
-        """nbclient's, plus a cap on message size set before the channels connect, and a
-        second kernel when the first never answers.
+    async def async_start_new_kernel(self, **kwargs):
+        self._dotlab_start_args = kwargs  # for a second start, should the first kernel never answer
+        return await super().async_start_new_kernel(**kwargs)
 
-        A kernel can fail to answer for reasons that have nothing to do with the learner:
-        another process took one of the ports picked for it before it bound them (its
-        ports are chosen free, then released, then bound). One failed start must not cost
-        a learner their grade, so the kernel is started again once, on new ports.
+    async def async_start_new_kernel_client(self):
+        """nbclient's own start (its hooks included), and a second kernel when the first never answers.
+
+        A kernel can fail to answer for reasons that have nothing to do with the learner (a
+        machine too busy to start it in time). One failed start must not cost a learner
+        their grade: nbclient has then shut that kernel down, and a new one is started once.
         """
         for attempt in range(1, self.startup_attempts + 1):
+            km = self.km
             try:
-                self.kc = self.km.client()
-                # a kernel cannot make the grader hold a bigger message than this: zmq drops it
-                self.kc.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
-                await ensure_async(self.kc.start_channels())
-                await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
-                break
+                return await super().async_start_new_kernel_client()
             except RuntimeError as exc:  # the kernel did not answer, or died before it did
                 if attempt == self.startup_attempts:
-                    await self._async_cleanup_kernel()
                     raise
-                self.log.warning("the kernel did not start (%s); starting a new one on new ports. Its log ends:\n%s",
-                                 exc, getattr(self.km, "kernel_log", lambda: "")())
-                self.kc.stop_channels()
-                await ensure_async(self.km.restart_kernel(now=True, newports=True))
-            except Exception:
-                await self._async_cleanup_kernel()
-                raise
-        self.kc.allow_stdin = False
-        return self.kc
+                self.log.warning("the kernel did not start (%s); starting a new one. Its log ends:\n%s", exc,
+                                 getattr(km, "kernel_log", lambda: "")())
+                self.km = self.create_kernel_manager()
+                await self.async_start_new_kernel(**getattr(self, "_dotlab_start_args", {}))
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
@@ -262,7 +334,7 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
     def _settings(self, resources: dict) -> Settings:
         timeout = self.timeout or float(self.config.get("Execute", {}).get("timeout", 30) or 30)
         return Settings(timeout=timeout, memory=self.memory_limit, secret=course_secrets(self.config),
-                        budget=self._notebook_budget(resources))
+                        budget=self._notebook_budget(resources), disk=self.disk_limit)
 
     def preprocess(self, nb, resources):
         plan = grading_plan(resources)

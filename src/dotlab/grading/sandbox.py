@@ -80,7 +80,8 @@ class Settings:
     # seconds of learner code for the whole notebook, shared with the kernel (dotlab.grading.budget)
     budget: TimeBudget = field(default_factory=TimeBudget.unlimited)
     secret: list[Path] = field(default_factory=list)  # folders and files learner code must not read
-    network: bool = False  # True would skip the network namespace (for debugging only)
+    network: bool = False  # True would skip the network namespace where bwrap cannot run (for debugging only)
+    disk: int = 256 * 2**20  # bytes learner code may write in its scratch folder (a tmpfs in the bwrap sandbox)
 
     def confinement(self, workdir: str) -> confine.Confinement:
         # CPU time is a backstop should the grader die; wall-clock timeouts do the real work
@@ -157,23 +158,31 @@ def _status_text(status: int) -> str:
 
 # -- the confined process: one per notebook --------------------------------------------
 
+def _start(settings: Settings, workdir: str) -> tuple[subprocess.Popen, confine.Wall]:
+    """Start ``sandbox_child`` in its sandbox (see :func:`dotlab.grading.confine.wall`)."""
+    wall = confine.wall(confine.readable_paths(settings.secret), workdir, settings.disk, network=settings.network)
+    command = [*wall.prefix, sys.executable, "-m", "dotlab.grading.sandbox_child"]
+    try:
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                cwd=workdir, env=confine.scrubbed_env(dict(os.environ), wall.scratch),
+                                start_new_session=True, pass_fds=wall.pass_fds)
+    finally:
+        wall.started()
+    return proc, wall
+
+
 class LearnerProcess:
     """A confined Python process replaying one learner's notebook, cell by cell."""
 
     def __init__(self, settings: Settings, forbidden: list[str]):
         self.settings = settings
         self.ran: list[int] = []  # indexes of the cells replayed so far
-        self.workdir = tempfile.mkdtemp(prefix="dotlab-sandbox-")
-        command = [sys.executable, "-m", "dotlab.grading.sandbox_child"]
-        if not settings.network:
-            command = [*confine.network_namespace_prefix(), *command]
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=self.workdir, env=confine.scrubbed_env(dict(os.environ), self.workdir),
-                                     start_new_session=True)
+        self.workdir = tempfile.mkdtemp(prefix="dotlab-sandbox-")  # the scratch folder only where bwrap cannot run
+        self.proc, self.wall = _start(settings, self.workdir)
         self.channel = _Channel(self.proc)
         deadline = time.monotonic() + settings.startup_timeout
         try:
-            self.channel.send(protocol.Setup(settings.confinement(self.workdir).to_json(), self.workdir,
+            self.channel.send(protocol.Setup(settings.confinement(self.wall.scratch).to_json(), self.wall.scratch,
                                              tuple(forbidden)), deadline)
             ready = self.channel.receive(deadline)
             if not isinstance(ready, protocol.Ready):
@@ -239,7 +248,8 @@ class LearnerProcess:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        """Stop the process and everything it started (its whole process group)."""
+        """Stop the process and everything it started (its PID namespace, and its process group)."""
+        self.wall.tear_down()
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
