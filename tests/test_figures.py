@@ -28,7 +28,8 @@ def _svg(fig) -> str:
 def test_a_house_figure_is_drawn_at_the_column_width_and_tagged(house):
     fig, ax = figures.subplots()
     ax.plot([0, 1], [0, 1])
-    svg = _svg(fig)
+    assert not figures.is_house_svg(_svg(fig)), "only figures.svg/show tag a figure"
+    svg = figures.svg(fig)
     assert figures.is_house_svg(svg)
     # 5.8 in = 557 CSS px: 61 % of itself in a 342 px phone column, 100 % on a desktop
     assert figures.svg_width_px(svg) == pytest.approx(figures.COLUMN_WIDTH_IN * 96)
@@ -66,7 +67,7 @@ def test_dark_rendering_swaps_every_house_colour_and_keeps_the_rest(house):
         ax.plot([0, 1], [k, k + 1])
     ax.set_title("three lines")
     ax.grid(True)
-    light = _svg(fig)
+    light = figures.svg(fig)
     dark = figures.dark_svg(light)
     used = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}", light)}
     assert {figures.INK, figures.GRID, *figures.PALETTE[:3]} <= used

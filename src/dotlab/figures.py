@@ -7,16 +7,19 @@ was drawn at, so a figure is drawn at most :data:`COLUMN_WIDTH_IN` inches wide (
 px: 100 % of itself on a desktop, 61 % on a phone). Its text is never smaller than the
 body's small print (:data:`SMALL_PT`, 14 px).
 
-How to draw a figure for a page (what every chapter does)::
+How to draw a figure for a page::
 
     from dotlab import figures
 
-    figures.use()                      # once, in the page's setup cell
+    with figures.house():              # the house style (or figures.use() once, in
+        fig, ax = figures.subplots()   # the setup cell, for every figure of a page)
+        ax.plot(x, y, color=figures.PALETTE[0], label="scaled")
+        ax.set_xlabel("d_k")
+        ax.legend()
+    figures.show(fig)                  # checked, shown as SVG, light and dark
 
-    fig, ax = figures.subplots()       # one panel, the column's width
-    ax.plot(x, y, color=figures.PALETTE[0], label="scaled")
-    ax.set_xlabel("d_k")
-    ax.legend()                        # the cell ends; the figure is shown as SVG
+The cell's ``mystnb`` metadata gives the figure its alt text, caption and name as for
+any figure (``image: alt:``, ``figure: caption:``/``name:``).
 
 Small multiples: at most 3 panels across (``figures.subplots(2, 3)``); more panels are
 more rows, or two figures. A panel narrower than about 1.6 in cannot hold its tick
@@ -32,13 +35,17 @@ Colours: draw with :data:`INK` (text and lines that carry no data), :data:`MUTED
 deficiencies), never with ``"k"``, ``"black"`` or ``"white"`` for lines and text, and
 with a named colour map (``"viridis"``, ``"magma"``, ``"Blues"``) for heatmaps.
 
-Light and dark: the book is read in both. :func:`use` sets the light rendering, with a
-transparent background; every house figure is tagged (``svg.id``, :data:`SVG_ID`). When
-the book is built, :mod:`dotlab.sphinxext` writes a dark rendering of each tagged SVG
-with :func:`dark_svg`, which replaces each light colour by its dark counterpart
-(:data:`DARK_OF`: light ink becomes light-on-dark ink, the palette its brighter
-variant), and the page shows the one that matches the reader's theme. Heatmap pixels
-are kept as drawn. In a notebook with a dark theme, ``figures.use("dark")`` draws the
+Light and dark: the book is read in both. The house style draws the light rendering on
+a transparent background. :func:`show` tags the SVG (its root's ``id`` is
+:data:`SVG_ID`), which says "drawn with the house colours only"; when the book is built,
+:mod:`dotlab.sphinxext` writes a dark rendering of each tagged SVG with
+:func:`dark_svg`, which replaces each light colour by its dark counterpart
+(:data:`DARK_OF`: the ink turns light, the palette takes a brighter variant of each
+hue), and the page shows the one that matches the reader's theme. Heatmap pixels are
+kept as drawn, and so is any colour not in :data:`DARK_OF`: text drawn on a heatmap may
+be ``"white"`` or ``"black"`` for contrast with its cell. A figure shown without
+:func:`show` (the inline backend's own output) is not tagged: it keeps a light backdrop
+in the dark theme. In a notebook with a dark theme, ``figures.use("dark")`` draws the
 dark rendering directly.
 
 Raster pictures (PNG, for an explorer's precomputed views) are saved at
@@ -138,8 +145,8 @@ def style(theme: Theme = "light") -> dict:
     Examples
     --------
     >>> s = style()
-    >>> s["figure.figsize"][0], s["xtick.labelsize"] >= SMALL_PT, s["svg.id"]
-    (5.8, True, 'dotlab-figure')
+    >>> s["figure.figsize"][0], s["xtick.labelsize"] >= SMALL_PT, s["axes.facecolor"]
+    (5.8, True, 'none')
     """
     from cycler import cycler
 
@@ -177,9 +184,7 @@ def style(theme: Theme = "light") -> dict:
         "lines.linewidth": 1.8,
         # Glyphs as shapes: the SVG needs no font, and reads the same everywhere.
         "svg.fonttype": "path",
-        # The tag the book's build looks for, and stable ids (a page is rebuilt only
-        # when its outputs change).
-        "svg.id": SVG_ID,
+        # Stable ids inside the SVG: the same figure gives the same file on every build.
         "svg.hashsalt": "dotlab",
         "savefig.dpi": RASTER_DPI,
     }
@@ -206,6 +211,60 @@ def use(theme: Theme = "light") -> None:
 
     # No date in the SVG's metadata: the same figure gives the same file on every build.
     set_matplotlib_formats("svg", bbox_inches=None, metadata={"Date": None})
+
+
+def house(theme: Theme = "light"):
+    """The house style for the figures drawn inside a ``with`` block.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with house():
+    ...     plt.rcParams["xtick.labelsize"] == SMALL_PT
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    return plt.rc_context(style(theme))
+
+
+def svg(fig) -> str:
+    """The figure as a house SVG: tagged with :data:`SVG_ID`, at the size it was drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with house():
+    ...     fig, ax = subplots()
+    >>> text = svg(fig)
+    >>> is_house_svg(text), svg_width_px(text)
+    (True, 556.8)
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.id": SVG_ID, "svg.hashsalt": "dotlab", "svg.fonttype": "path"}):
+        # No cropping (the size it was drawn at is the size it is shown at) and no
+        # date (the same figure gives the same file, so a page is not rebuilt for it).
+        fig.savefig(buffer, format="svg", bbox_inches=None, metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def show(fig) -> None:
+    """Check a figure (:func:`check`), show it as a house SVG, and close it.
+
+    The end of every cell that draws a house figure. The SVG is tagged, so the book
+    shows its dark rendering in the dark theme; closing it keeps the inline backend from
+    showing it a second time.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import SVG, display
+
+    check(fig)
+    text = svg(fig)
+    plt.close(fig)
+    display(SVG(text))
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, height: float | None = None,
