@@ -23,3 +23,42 @@ def test_the_angle_edges_really_round_past_one():
         v, w = ch01._rounding_past_one(rng, sign)
         naive = float(v @ w) / (math.sqrt(float(v @ v)) * math.sqrt(float(w @ w)))
         assert abs(naive) > 1.0
+
+
+def test_the_grader_sees_the_contract_and_the_allowlist_as_pytest_does():
+    """In the sandbox the function is a stand-in: the inputs after the call come back from the
+    worker, and the allowlist reads the notebook's cells, helpers included."""
+    import textwrap
+
+    from dotlab.grading.plan import checks_namespace, parse_test_cell
+    from dotlab.grading.release import COURSE_ROOT
+    from dotlab.grading.sandbox import Settings, Step, grade_notebook
+
+    imports = "import math\nimport numpy as np\nfrom dotlab.checks import ch01\n"
+    cells = [imports, textwrap.dedent('''
+        def total(pairs):
+            return np.sum([x * y for x, y in pairs])
+
+        def dot_loop(a, b):
+            if len(a) != len(b):
+                raise ValueError(f"{len(a)} != {len(b)}")
+            return float(total(zip(a, b)))
+        '''), textwrap.dedent('''
+        def project(a, onto):
+            a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
+            if a.shape != onto.shape:
+                raise ValueError(f"{a.shape} and {onto.shape}")
+            length_sq = float(onto @ onto)
+            if length_sq == 0:
+                raise ValueError("onto is zero")
+            onto *= float(a @ onto) / length_sq
+            return onto
+        ''')]
+    namespace = checks_namespace([imports])
+    steps = [Step(i, source) for i, source in enumerate(cells)]
+    steps += [Step(3, calls=parse_test_cell("ch01.check_dot_loop(dot_loop, hidden=True)", namespace)),
+              Step(4, calls=parse_test_cell("ch01.check_project(project, hidden=True)", namespace))]
+    verdicts, _ = grade_notebook(steps, Settings(timeout=10, secret=[COURSE_ROOT / "solutions"]))
+    loop, project = (" ".join(o.get("evalue", "") for o in verdicts[i]) for i in (3, 4))
+    assert "your helper `total`, line 2: `np.sum` uses numpy.sum" in loop
+    assert "changed its input `onto`" in project

@@ -75,14 +75,14 @@ def dot_loop(a, b):
     return sum(abs(x * y) for x, y in zip(a, b))
 
 
-@WRONG.add("dot_loop", expect="uses numpy.dot", kind="allowlist", mentioned=True)
+@WRONG.add("dot_loop", expect="numpy.dot, which this exercise asks you not to use", kind="allowlist", mentioned=True)
 def dot_loop(a, b):
     if len(a) != len(b):
         raise ValueError(f"lengths {len(a)} and {len(b)} differ")
     return float(np.dot(a, b))
 
 
-@WRONG.add("dot_loop", expect="uses numpy.dot", kind="allowlist")
+@WRONG.add("dot_loop", expect="numpy.dot, which this exercise asks you not to use", kind="allowlist")
 def dot_loop(a, b):
     # catches the grader's tripwire and falls back: still caught
     if len(a) != len(b):
@@ -149,7 +149,7 @@ def dot(a, b):
     return float(a @ b) ** 2
 
 
-@WRONG.add("dot", expect="imports dotlab", kind="allowlist")
+@WRONG.add("dot", expect="dotlab.dot, which this exercise asks you not to use", kind="allowlist")
 def dot(a, b):
     import dotlab
 
@@ -205,7 +205,7 @@ def norm(a):
     return math.sqrt(float(np.sum(a * a)))
 
 
-@WRONG.add("norm", expect="uses numpy.linalg.norm", kind="allowlist", mentioned=True)
+@WRONG.add("norm", expect="numpy.linalg.norm, which this exercise asks you not to use", kind="allowlist", mentioned=True)
 def norm(a):
     a = np.asarray(a, float)
     if a.ndim != 1:
@@ -395,7 +395,7 @@ def pairwise(a, b):
     return np.einsum("i,i->", np.asarray(a, float), np.asarray(b, float))
 
 
-@WRONG.add("dot_loop", expect="your helper `pairwise`, line 2: `np.einsum` uses numpy.einsum", kind="allowlist", helpers=(pairwise,))
+@WRONG.add("dot_loop", expect="numpy.einsum, which this exercise asks you not to use", kind="allowlist", helpers=(pairwise,))
 def dot_loop(a, b):
     if len(a) != len(b):
         raise ValueError(f"lengths {len(a)} and {len(b)} differ")
@@ -463,7 +463,7 @@ def angle_between(a, b, degrees=False):
     return math.degrees(theta) if degrees else theta
 
 
-@WRONG.add("angle_between", expect="imports dotlab.vectors.angle_between", kind="allowlist")
+@WRONG.add("angle_between", expect="dotlab.vectors.angle_between, which this exercise asks you not to use", kind="allowlist")
 def angle_between(a, b, degrees=False):
     from dotlab.vectors import angle_between as reference
 

@@ -42,8 +42,17 @@ PYTHON = frozenset({
     "True", "False", "None", "Ellipsis", "NotImplemented",
     "ArithmeticError", "AssertionError", "Exception", "IndexError", "KeyError", "LookupError",
     "NotImplementedError", "OverflowError", "RuntimeError", "StopIteration", "TypeError", "ValueError",
-    "ZeroDivisionError", "FloatingPointError", "UserWarning", "Warning", "RuntimeWarning",
-})
+    "ZeroDivisionError", "FloatingPointError", "UserWarning", "Warning", "RuntimeWarning", "bytes", "bytearray",
+}) | frozenset(name for name, value in vars(_builtins).items()  # every builtin exception class
+               if isinstance(value, type) and issubclass(value, BaseException))
+
+#: Attributes that reach into a program's machinery (globals, modules, code): never allowed.
+INTROSPECTION = frozenset({"__globals__", "__builtins__", "__subclasses__", "__import__", "__code__", "__closure__",
+                           "__dict__", "__class__", "__bases__", "__base__", "__mro__", "__getattribute__",
+                           "__reduce__", "__reduce_ex__", "__module__", "__self__", "__func__", "__wrapped__",
+                           "__loader__", "__spec__", "__defaults__", "__kwdefaults__", "__setattr__", "__delattr__",
+                           "__getattr__", "__init_subclass__", "__call__", "__get__", "__set__", "__qualname__",
+                           "__matmul__", "__rmatmul__", "__imatmul__", "__array_function__", "__array_ufunc__"})
 
 #: Helpers from the standard library that build nothing a task asks for.
 STDLIB = frozenset({"operator.*", "functools.reduce", "functools.partial", "functools.lru_cache",
@@ -133,8 +142,10 @@ class Allow:
         return any(n.lstrip("!").startswith(module + ".") or n == module for n in self.names if not n.startswith("!"))
 
     def allows_method(self, name: str) -> bool:
-        if name.startswith("__") or f"!.{name}" in self.names:
+        if name in INTROSPECTION or f"!.{name}" in self.names:
             return False
+        if name.startswith("__") and name.endswith("__"):
+            return True  # __hash__, __eq__, __array__ of the learner's own classes
         if f".{name}" in self.names:
             return True
         if self.methods is None:
@@ -342,7 +353,7 @@ class _Walker:
                 if found is not None:
                     self.check_dotted(found[1], node, root, where)
                     continue  # the chain is judged as a whole: np.linalg.norm, not np, linalg, norm
-                if node.attr.startswith("__") or not allowed.allows_method(node.attr):
+                if not allowed.allows_method(node.attr):
                     self.refuse(f"uses the attribute .{node.attr}", node, root, where)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.check_name(node, root, where, local)

@@ -444,17 +444,11 @@ def run_checks(
     come back unchanged (named from ``params``, by default the reference's parameter
     names); ``returns`` (see :mod:`dotlab.checks.contract`) says what type the answer
     must have; ``allowed`` (an :class:`~dotlab.checks._allow.Allow`) what the function's
-    source may use, checked before it runs. A case's ``tol`` overrides ``rtol, atol``.
+    source may use, checked once its answers are right. A case's ``tol`` overrides ``rtol, atol``.
     """
     __tracebackhide__ = True
     if not callable(fn):
         raise CheckFailure(f"{fn_name} should be a function, but it is {_show(fn)} of type {type(fn).__name__}")
-    if allowed is not None:
-        from dotlab.checks._allow import learner_refusal
-
-        refused = learner_refusal(fn, fn_name, allowed)
-        if refused:
-            raise CheckFailure(refused)
     params = _parameter_names(reference) if params is None else params
     # Run every case first, so a wrong answer can be diagnosed from all the answers.
     runs = []
@@ -494,5 +488,11 @@ def run_checks(
                 f"the arrays it is given as they were (the caller still needs them). Work on a copy, or build a new "
                 f"array (x = x / n makes one; x /= n and x[...] = ... change the caller's array)."
             )
+    if allowed is not None:  # after the answers: a wrong answer's own message comes first
+        from dotlab.checks._allow import learner_refusal
+
+        refused = learner_refusal(fn, fn_name, allowed)
+        if refused:
+            raise CheckFailure(refused)
     if not quiet:
         print(f"\u2714 {fn_name}: all {len(cases)} checks passed")
