@@ -1,156 +1,93 @@
-"""Chapter 5's checks: the reference passes, and every catalogued mistake is named.
+"""Chapter 5's checks: right answers pass, and every catalogued mistake is named.
 
 This is what makes the self-checks and the hidden tests trustworthy: a check that
-cannot fail, or fails with the wrong explanation, is caught here.
+cannot fail, or fails with the wrong explanation, is caught here. The shared tests come
+from check_contract; what is particular to chapter 5 follows them.
 """
 
 import numpy as np
 import pytest
+from torch.nn.functional import scaled_dot_product_attention as torch_sdpa
 
-from catalogue.ch05 import WRONG
+from catalogue.ch05 import RIGHT, WRONG
 from check_contract import contract_tests
+from dotlab.attention import scaled_dot_product_attention as course_sdpa
 from dotlab.checks import CheckFailure, ch05
 
 # Learner code in the catalogue overflows and divides by zero on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
-# The task id of each function, as in the chapter and the exercise: pytest -m "task(id='5.2')"
-TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch05.CHECKS.items()}
-CHECKS = {name: ch05.CHECKS[task] for name, task in TASKS.items()}
+globals().update(contract_tests(ch05, WRONG, RIGHT, min_visible=2))
+
+RIGHT_ATTENTION = RIGHT.for_target("attention")[0].fn
 
 
-# The solutions, self-contained as in the notebook: dotlab's own versions are forbidden
-# while a learner's function runs (and call each other).
-def causal_mask(n_queries, n_keys):
-    position = np.arange(n_queries)[:, None] + (n_keys - n_queries)
-    return np.arange(n_keys)[None, :] <= position
-
-
-def attention(q, k, v, mask=None):
-    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
-    scores = q @ k.T / np.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    top = scores.max(axis=-1, keepdims=True)
-    top = np.where(np.isneginf(top), 0.0, top)
-    e = np.exp(scores - top)
-    total = e.sum(axis=-1, keepdims=True)
-    return (e @ v) / np.where(total == 0, 1.0, total)
-
-
-def split_heads(x, n_heads):
-    x = np.asarray(x, dtype=float)
-    T, d_model = x.shape
-    if d_model % n_heads:
-        raise ValueError(f"n_heads={n_heads} does not divide d_model={d_model}")
-    return x.reshape(T, n_heads, d_model // n_heads).transpose(1, 0, 2)
-
-
-def merge_heads(x):
-    x = np.asarray(x, dtype=float)
-    n_heads, T, d_head = x.shape
-    return x.transpose(1, 0, 2).reshape(T, n_heads * d_head)
-
-
-def tiled_attention(q, k, v, block_size=64):
-    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
-    q = q / np.sqrt(q.shape[-1])
-    out = np.empty((len(q), v.shape[1]))
-    for i in range(0, len(q), block_size):
-        qb = q[i:i + block_size]
-        m = np.full((len(qb), 1), -np.inf)
-        l = np.zeros((len(qb), 1))
-        acc = np.zeros((len(qb), v.shape[1]))
-        for j in range(0, len(k), block_size):
-            s = qb @ k[j:j + block_size].T
-            m_new = np.maximum(m, s.max(axis=1, keepdims=True))
-            p, r = np.exp(s - m_new), np.exp(m - m_new)
-            l = l * r + p.sum(axis=1, keepdims=True)
-            acc = acc * r + p @ v[j:j + block_size]
-            m = m_new
-        out[i:i + block_size] = acc / l
-    return out
-
-
-REFERENCES = {f.__name__: f for f in (causal_mask, attention, split_heads, merge_heads, tiled_attention)}
-
-globals().update(contract_tests(ch05, WRONG, REFERENCES, min_visible=2))
-
-
-def test_dotlab_references_pass_outside_the_tripwires():
+def test_dotlab_references_agree_with_a_right_answer():
     """dotlab's own functions give the answers the checks expect (they are the references)."""
     from dotlab.attention import causal_mask as mask, merge_heads as merge, split_heads as split
     from dotlab.tiled import tiled_attention as tiled
 
-    assert np.array_equal(mask(3, 5), causal_mask(3, 5))
+    right = {r.target: r.fn for r in RIGHT.entries}
+    assert np.array_equal(mask(3, 5), right["causal_mask"](3, 5))
     x = np.arange(24.0).reshape(4, 6)
-    assert np.array_equal(split(x, 3), split_heads(x, 3)) and np.array_equal(merge(split(x, 3)), x)
+    assert np.array_equal(split(x, 3), right["split_heads"](x, 3)) and np.array_equal(merge(split(x, 3)), x)
     rng = np.random.default_rng(0)
     q, k, v = rng.normal(size=(3, 9, 4))
-    np.testing.assert_allclose(tiled(q, k, v, block_size=4), tiled_attention(q, k, v, block_size=4))
+    np.testing.assert_allclose(tiled(q, k, v, block_size=4), right["tiled_attention"](q, k, v, block_size=4))
 
 
-@pytest.mark.parametrize("name, bound", [
-    ("torch_sdpa", "torch.nn.functional.scaled_dot_product_attention"),
-    ("reference", "dotlab.attention.scaled_dot_product_attention"),
+# A learner who imported these in an earlier cell holds the originals under a global name
+# that no runtime tripwire replaces; the allowlist reads the name off the source.
+def attention_by_torch(q, k, v, mask=None):
+    import torch
+
+    m = None if mask is None else torch.as_tensor(np.asarray(mask))
+    return torch_sdpa(*(torch.as_tensor(np.asarray(a, dtype=float)) for a in (q, k, v)), attn_mask=m).numpy()
+
+
+def attention_by_the_course(q, k, v, mask=None):
+    return course_sdpa(q, k, v, mask=mask)
+
+
+@pytest.mark.parametrize("fn, bound", [
+    (attention_by_torch, "torch.nn.functional.scaled_dot_product_attention"),
+    (attention_by_the_course, "dotlab.attention.scaled_dot_product_attention"),
 ])
-def test_delegation_through_a_name_imported_earlier_is_caught(name, bound):
-    """`from torch.nn.functional import scaled_dot_product_attention` in an earlier cell
-    binds the original, out of a tripwire's reach: the check looks the name up."""
-    import importlib
-
-    module, attr = bound.rsplit(".", 1)
-    namespace = {"np": np, name: getattr(importlib.import_module(module), attr)}
-    exec(f"def attention(q, k, v, mask=None):\n    return np.asarray({name}(q, k, v))\n", namespace)
-    with pytest.raises(CheckFailure, match=f"uses `{name}`, which is"):
-        ch05.check_attention(namespace["attention"])
-
-
-def test_plain_attention_dressed_as_tiled_fails_on_memory():
-    """Same numbers, but the whole score table: only the memory measurement can tell."""
-    def tiled_attention(q, k, v, block_size=64):
-        return attention(q, k, v)
-
-    def query_blocks_only(q, k, v, block_size=64):
-        return np.concatenate([attention(q[i:i + block_size], k, v) for i in range(0, len(q), block_size)])
-
-    for fake in (tiled_attention, query_blocks_only):
-        with pytest.raises(CheckFailure, match=r"held \d+\.\d MiB at its peak; the whole 256 x 4096 score table is 8 MiB"):
-            ch05.check_tiled_attention(fake)
+def test_delegation_through_a_name_imported_earlier_is_caught(fn, bound):
+    with pytest.raises(CheckFailure, match=f"uses {bound}"):
+        ch05.check_attention(fn)
 
 
 def test_tiling_keys_only_is_enough():
     """An online softmax over key blocks with every query at once is still online."""
-    def keys_only(q, k, v, block_size=64):
-        q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
-        q = q / np.sqrt(q.shape[-1])
-        m, l, acc = np.full((len(q), 1), -np.inf), np.zeros((len(q), 1)), np.zeros((len(q), v.shape[1]))
-        for j in range(0, len(k), block_size):
-            s = q @ k[j:j + block_size].T
-            m_new = np.maximum(m, s.max(axis=1, keepdims=True))
-            p, r = np.exp(s - m_new), np.exp(m - m_new)
-            l, acc, m = l * r + p.sum(axis=1, keepdims=True), acc * r + p @ v[j:j + block_size], m_new
-        return acc / l
-
-    ch05.check_tiled_attention(keys_only, hidden=True)
+    ch05.check_tiled_attention(RIGHT.for_target("tiled_attention")[0].fn, hidden=True)
 
 
-def test_checks_restore_what_they_disarm():
-    import importlib
+def test_the_memory_check_is_measured_not_guessed():
+    """The peak of a whole-table version is at least the table, of a tiled one far below it."""
+    from dotlab.checks._measure import peak_memory
 
-    import torch.nn.functional as F
+    args, kwargs = ch05._memory_case()
+    table = 256 * 4096 * 8
+    _, whole = peak_memory(_whole_table, args, kwargs,
+                           fn_name="tiled_attention", label="test")
+    _, tiled = peak_memory(RIGHT.for_target("tiled_attention")[0].fn, args, kwargs, fn_name="tiled_attention",
+                           label="test")
+    assert whole >= table > 8 * tiled
 
-    import dotlab
-    from dotlab import attention as module
 
-    tiled = importlib.import_module("dotlab.tiled")
+def _whole_table(q, k, v, block_size=64):
+    s = q @ k.T / np.sqrt(q.shape[-1])
+    w = np.exp(s - s.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True) @ v
 
-    def now():
-        return (F.scaled_dot_product_attention, dotlab.scaled_dot_product_attention, dotlab.causal_mask,
-                module.scaled_dot_product_attention, module.split_heads, tiled.tiled_attention)
 
-    before = now()
-    for wrong in WRONG.entries:
-        with pytest.raises(CheckFailure):
-            CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert now() == before
+def test_a_function_that_stops_the_tracer_is_refused():
+    import tracemalloc
+
+    def sneaky(q, k, v, block_size=64):
+        tracemalloc.stop()
+        return _whole_table(q, k, v)
+
+    with pytest.raises(CheckFailure, match="stopped Python's memory tracer"):
+        ch05._check_memory(sneaky)

@@ -22,7 +22,7 @@ from dotlab.attention import scaled_dot_product_attention as _sdpa
 from dotlab.attention import split_heads as _split_heads
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, as_numbers
 from dotlab.checks._measure import peak_memory
-from dotlab.checks.ch04 import run
+from dotlab.checks.contract import MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf, Task, allow, tasks_table
 
 _WHY_TORCH = "write attention yourself: scores, a masked row-wise softmax, a weighted sum of values"
 _WHY_REFERENCE = "the course's reference implementation is not your answer"
@@ -95,10 +95,14 @@ def _mask_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_causal_mask(fn, hidden: bool = False) -> None:
-    """Task 5.1: the boolean causal mask, aligned at the bottom right."""
-    run(fn, fn_name="causal_mask", reference=_causal_mask, cases=_mask_cases(hidden),
-        mistakes=_MASK_MISTAKES, forbidden=NO_DELEGATION)
+def _mask_edges(rng) -> list[Case]:
+    n = int(rng.integers(2, 40))
+    return [
+        Case(f"one query against {n} keys", (1, n)),
+        Case(f"{n} queries, one key", (n, 1)),
+        Case(f"{n} queries, {n} keys", (n, n), show_inputs=False),
+        Case(f"{n + 3} queries, {n} keys: the first 3 see nothing", (n + 3, n), show_inputs=False),
+    ]
 
 
 # -- 5.2: attention with a mask -----------------------------------------------------------
@@ -170,6 +174,24 @@ _ATTENTION_MISTAKES = (
 )
 
 
+def _attention_edges(rng) -> list[Case]:
+    T_q, T_k, d, d_v = (int(n) for n in rng.integers(2, 9, size=4))
+    q, k, v = rng.normal(size=(T_q, d)), rng.normal(size=(T_k, d)), rng.normal(size=(T_k, d_v))
+    mask = rng.random((T_q, T_k)) < 0.5
+    mask[int(rng.integers(T_q))] = False  # one row with no key at all
+    return [
+        Case("one query (T_q = 1) with a causal mask", (q[:1], k, v), {"mask": _causal_mask(1, T_k)}, show_inputs=False),
+        Case("one key", (q, k[:1], v[:1]), show_inputs=False),
+        Case("equal scores: a tie among every key", (np.zeros((T_q, d)), k, v), show_inputs=False),
+        Case("a fully masked row among others", (q, k, v), {"mask": mask}, show_inputs=False),
+        Case("scores of 1e5 beside a fully masked row", (q * 300, k * 300, v), {"mask": mask}, show_inputs=False),
+        Case("float32 with a fully masked row", (q.astype(np.float32), k.astype(np.float32), v.astype(np.float32)),
+             {"mask": mask}, show_inputs=False),
+        Case("int arrays", (rng.integers(-3, 4, size=(T_q, d)), rng.integers(-3, 4, size=(T_k, d)),
+                            rng.integers(-3, 4, size=(T_k, d_v))), show_inputs=False),
+    ]
+
+
 def _attention_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(502)
     q3, k3, v3 = (np.round(rng.normal(size=(3, 2)), 2) for _ in range(3))
@@ -188,7 +210,6 @@ def _attention_cases(hidden: bool) -> list[Case]:
     q, k, v = rng.normal(size=(5, 8)), rng.normal(size=(7, 8)), rng.normal(size=(7, 3))
     random_mask = rng.random((5, 7)) < 0.5
     random_mask[[1, 3]] = False
-    big = rng.normal(size=(10, 16))
     return cases + [
         Case("random: 5 queries, 7 keys, d = 8, d_v = 3", (q, k, v), show_inputs=False),
         Case("random, mask=None given explicitly", (q, k, v), {"mask": None}, show_inputs=False),
@@ -199,23 +220,7 @@ def _attention_cases(hidden: bool) -> list[Case]:
         Case("d = 1", (q[:, :1], k[:, :1], v), show_inputs=False),
         Case("every key masked for every query", (q, k, v), {"mask": np.zeros((5, 7), dtype=bool)},
              show_inputs=False),
-        Case("one query (T_q = 1) with a causal mask", (q[:1], k, v), {"mask": _causal_mask(1, 7)}, show_inputs=False),
-        Case("equal scores: a tie among every key", (np.zeros((2, 3)), k[:4, :3], v[:4]), show_inputs=False),
-        Case("int arrays", (np.array([[1, 0], [2, -1]]), np.array([[1, 1], [0, 2], [-1, 0]]),
-                            np.array([[1, 2], [3, 4], [5, 6]]))),
-        Case("float32 arrays", tuple(a.astype(np.float32) for a in (q, k, v)), {"mask": random_mask},
-             show_inputs=False),
-        Case("strided views (not contiguous)", (big[::2, ::2], big[1::2, ::2], big[1::2, 1::2]),
-             show_inputs=False),
-        Case("scores of 1e5 beside fully masked rows", (q * 300, k * 300, v), {"mask": random_mask},
-             show_inputs=False),
     ]
-
-
-def check_attention(fn, hidden: bool = False) -> None:
-    """Task 5.2: scaled dot-product attention with a boolean mask (True = takes part)."""
-    run(fn, fn_name="attention", reference=_attention, cases=_attention_cases(hidden),
-        mistakes=_ATTENTION_MISTAKES, forbidden=NO_DELEGATION, rtol=_RTOL, atol=_ATOL)
 
 
 # -- 5.3 and 5.4: split and merge heads ----------------------------------------------------
@@ -243,6 +248,17 @@ _DIVIDE_HINT = ("Check d_model % n_heads == 0 first and raise ValueError naming 
                 "f'n_heads={n_heads} does not divide d_model={d_model}'.")
 
 
+def _split_edges(rng) -> list[Case]:
+    T, d_head, H = (int(n) for n in rng.integers(1, 6, size=3))
+    x = rng.normal(size=(T, H * d_head))
+    return [
+        Case("one token", (x[:1], H), show_inputs=False),
+        Case("as many heads as components (d_head = 1)", (x, H * d_head), show_inputs=False),
+        Case("one head", (x, 1), show_inputs=False),
+        Case("a Fortran-ordered array", (np.asfortranarray(x), H), show_inputs=False),
+    ]
+
+
 def _split_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("3 tokens, d_model = 4, 2 heads", (np.arange(12.0).reshape(3, 4), 2)),
@@ -259,19 +275,11 @@ def _split_cases(hidden: bool) -> list[Case]:
         Case("a single token", (np.arange(8.0).reshape(1, 8), 2)),
         Case("random: 5 tokens, d_model = 12, 4 heads", (rng.normal(size=(5, 12)), 4), show_inputs=False),
         Case("random: 7 tokens, d_model = 12, 6 heads", (rng.normal(size=(7, 12)), 6), show_inputs=False),
-        Case("an int array", (np.arange(12).reshape(2, 6), 3)),
-        Case("float32", (rng.normal(size=(3, 8)).astype(np.float32), 2), show_inputs=False),
         Case("a transposed view (not contiguous)", (rng.normal(size=(8, 5)).T, 4), show_inputs=False),
         Case("a NumPy integer n_heads", (np.arange(8.0).reshape(2, 4), np.int64(2))),
         Case("4 heads cannot share d_model = 6", (np.ones((2, 6)), 4), raises=ValueError, must_mention=("6", "4"),
              hint=_DIVIDE_HINT),
     ]
-
-
-def check_split_heads(fn, hidden: bool = False) -> None:
-    """Task 5.3: ``(T, d_model)`` to ``(n_heads, T, d_head)``."""
-    run(fn, fn_name="split_heads", reference=_split_heads, cases=_split_cases(hidden),
-        mistakes=_SPLIT_MISTAKES, forbidden=NO_DELEGATION)
 
 
 _MERGE_MISTAKES = (
@@ -291,6 +299,18 @@ _MERGE_MISTAKES = (
 )
 
 
+def _merge_edges(rng) -> list[Case]:
+    H, T, d_head = (int(n) for n in rng.integers(1, 6, size=3))
+    x = rng.normal(size=(H, T, d_head))
+    return [
+        Case("one token", (x[:, :1],), show_inputs=False),
+        Case("d_head = 1", (x[..., :1],), show_inputs=False),
+        Case("one head", (x[:1],), show_inputs=False),
+        Case("heads taken from a transposed array (not contiguous)", (x.transpose(0, 2, 1).copy().transpose(0, 2, 1),),
+             show_inputs=False),
+    ]
+
+
 def _merge_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("2 heads, 3 tokens, d_head = 2", (_split_heads(np.arange(12.0).reshape(3, 4), 2),)),
@@ -305,16 +325,8 @@ def _merge_cases(hidden: bool) -> list[Case]:
         Case("a single token", (np.arange(8.0).reshape(4, 1, 2),)),
         Case("random: 4 heads, 5 tokens, d_head = 3", (rng.normal(size=(4, 5, 3)),), show_inputs=False),
         Case("random: 2 heads, 6 tokens, d_head = 5", (rng.normal(size=(2, 6, 5)),), show_inputs=False),
-        Case("an int array", (np.arange(12).reshape(2, 3, 2),)),
-        Case("float32", (rng.normal(size=(3, 4, 2)).astype(np.float32),), show_inputs=False),
         Case("a strided view (not contiguous)", (rng.normal(size=(3, 8, 4))[:, ::2],), show_inputs=False),
     ]
-
-
-def check_merge_heads(fn, hidden: bool = False) -> None:
-    """Task 5.4: ``(n_heads, T, d_head)`` back to ``(T, n_heads * d_head)``."""
-    run(fn, fn_name="merge_heads", reference=_merge_heads, cases=_merge_cases(hidden),
-        mistakes=_MERGE_MISTAKES, forbidden=NO_DELEGATION)
 
 
 # -- 5.5: tiled attention with an online softmax ---------------------------------------------
@@ -374,6 +386,27 @@ _TILED_MISTAKES = (
 )
 
 
+def _tiled_edges(rng) -> list[Case]:
+    T_q, T_k, d, d_v = (int(n) for n in rng.integers(2, 12, size=4))
+    q, k, v = rng.normal(size=(T_q, d)), rng.normal(size=(T_k, d)), rng.normal(size=(T_k, d_v))
+    b = int(rng.integers(1, T_k + 1))
+    return [
+        Case("one query (T_q = 1)", (q[:1], k, v), {"block_size": b}, show_inputs=False),
+        Case("one key", (q, k[:1], v[:1]), {"block_size": b}, show_inputs=False),
+        Case("block_size equal to the number of keys", (q, k, v), {"block_size": T_k}, show_inputs=False),
+        Case("block_size larger than the number of keys", (q, k, v), {"block_size": T_k + 5}, show_inputs=False),
+        Case("equal scores everywhere (ties)", (np.zeros((T_q, d)), k, v), {"block_size": b}, show_inputs=False),
+        Case("scores of 1e5 rising block after block", (q * 300, np.sort(k, axis=0) * 300, v), {"block_size": b},
+             show_inputs=False),
+        Case("scores of 1e5 falling block after block", (q * 300, np.sort(k, axis=0)[::-1] * 300, v),
+             {"block_size": b}, show_inputs=False),
+        Case("every score far below 0 (below -1000)", (-np.abs(q) * 300 - 1, np.abs(k) * 300 + 1, v),
+             {"block_size": b}, show_inputs=False),
+        Case("int arrays", (rng.integers(-3, 4, size=(T_q, d)), rng.integers(-3, 4, size=(T_k, d)),
+                            rng.integers(-3, 4, size=(T_k, d_v))), {"block_size": b}, show_inputs=False),
+    ]
+
+
 def _tiled_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(505)
     q, k, v = rng.normal(size=(10, 4)), rng.normal(size=(10, 4)), rng.normal(size=(10, 3))
@@ -395,18 +428,6 @@ def _tiled_cases(hidden: bool) -> list[Case]:
         Case("scores that fall block after block", (np.full((2, 2), 2.0), rising_k[::-1], np.arange(12.0)[:, None]),
              {"block_size": 5}, show_inputs=False),
         Case("random: 40 queries, 100 keys, d = 16, blocks of 32", (big_q, big_k, big_v), {"block_size": 32},
-             show_inputs=False),
-        Case("one query (T_q = 1)", (q[:1], k, v), {"block_size": 3}, show_inputs=False),
-        Case("one key", (q, k[:1], v[:1]), {"block_size": 4}, show_inputs=False),
-        Case("block_size equal to the number of keys", (q, k, v), {"block_size": 10}, show_inputs=False),
-        Case("equal scores everywhere (ties)", (np.zeros((3, 4)), k, v), {"block_size": 4}, show_inputs=False),
-        Case("int arrays", (np.array([[1, 0], [0, 2]]), np.array([[1, 1], [2, 0], [0, -1]]),
-                            np.array([[1], [2], [3]])), {"block_size": 2}),
-        Case("float32 arrays", tuple(a.astype(np.float32) for a in (q, k, v)), {"block_size": 4},
-             show_inputs=False),
-        Case("strided views (not contiguous)", (big_q[::2, ::2], big_k[::2, ::2], big_v[::2]), {"block_size": 16},
-             show_inputs=False),
-        Case("scores of 1e5 rising block after block", (q * 300, np.sort(k, axis=0) * 300, v), {"block_size": 3},
              show_inputs=False),
     ]
 
@@ -455,19 +476,70 @@ def _tiled_reference(q, k, v, block_size=64):
     return _sdpa(*_f64(q, k, v))
 
 
-def check_tiled_attention(fn, hidden: bool = False) -> None:
-    """Task 5.5: attention over blocks of keys with an online softmax, equal to plain attention."""
-    cases = _tiled_cases(hidden)
-    run(fn, fn_name="tiled_attention", reference=_tiled_reference, cases=cases,
-        mistakes=_TILED_MISTAKES, forbidden=NO_DELEGATION, quiet=True, rtol=_RTOL, atol=_ATOL)
+# -- the tasks ------------------------------------------------------------------------------
+
+class _NumericArray(ArrayOf):
+    """A NumPy array of numbers: a reshape keeps the dtype it was given, ints included."""
+
+    def describe(self):
+        return "a NumPy array (use np.asarray, and .numpy() on a tensor)"
+
+
+_BY_HAND = ("write it by hand with NumPy (or PyTorch tensors): no library attention or softmax, and nothing "
+            "from dotlab")
+# Attention written out: any NumPy or PyTorch routine but a whole attention or softmax;
+# @ and .dot, .matmul are the dot products the task is made of.
+_ATTENTION_ALLOWED = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "!torch.softmax", "!torch.special.*",
+                                                                 "!torch.log_softmax", ".dot", ".matmul", ".mm",
+                                                                 ".bmm"},
+                           matmul=True, methods=None, says=_BY_HAND)
+_ANY_NUMPY = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, matmul=True, methods=None,
+                   says="NumPy or PyTorch, but nothing from dotlab")
+_FLOATS = ArrayOf("f")
+_VARIANTS = ("int", "float32", "strided")
+# float32 gives about 7 significant digits, rounded through two products and a softmax
+_F32 = dict(rtol=_RTOL, atol=_ATOL, float32_rtol=2e-4, float32_atol=2e-5)
+
+# split and merge only move numbers: exact, but for the rounding of a float32 copy
+_MOVED = dict(rtol=1e-7, atol=0.0, float32_rtol=1e-7, float32_atol=0.0)
+
+CAUSAL_MASK = Task(
+    "5.1", "causal_mask", reference=_causal_mask, cases=_mask_cases, mistakes=_MASK_MISTAKES,
+    returns=ArrayOf("b"), allowed=_ANY_NUMPY, forbidden=NO_DELEGATION, edges=_mask_edges,
+    doc="the boolean causal mask, aligned at the bottom right.",
+)
+ATTENTION = Task(
+    "5.2", "attention", reference=_attention, cases=_attention_cases, mistakes=_ATTENTION_MISTAKES,
+    returns=_FLOATS, allowed=_ATTENTION_ALLOWED, forbidden=NO_DELEGATION, edges=_attention_edges,
+    variants=_VARIANTS, array_params_=("q", "k", "v"), **_F32,
+    doc="scaled dot-product attention with a boolean mask (True = takes part).",
+)
+SPLIT_HEADS = Task(
+    "5.3", "split_heads", reference=_split_heads, cases=_split_cases, mistakes=_SPLIT_MISTAKES,
+    returns=_NumericArray("fiu"), allowed=_ANY_NUMPY, forbidden=NO_DELEGATION, edges=_split_edges,
+    variants=_VARIANTS, array_params_=("x",), params_=("x", "n_heads"), **_MOVED,
+    doc="(T, d_model) to (n_heads, T, d_head).",
+)
+MERGE_HEADS = Task(
+    "5.4", "merge_heads", reference=_merge_heads, cases=_merge_cases, mistakes=_MERGE_MISTAKES,
+    returns=_NumericArray("fiu"), allowed=_ANY_NUMPY, forbidden=NO_DELEGATION, edges=_merge_edges,
+    variants=_VARIANTS, array_params_=("x",), params_=("x",), **_MOVED,
+    doc="(n_heads, T, d_head) back to (T, n_heads * d_head).",
+)
+
+
+def _memory_after(fn, hidden: bool) -> int:
     _check_memory(fn)
-    print(f"\u2714 tiled_attention: all {len(cases) + 1} checks passed")
+    return 1
 
 
-CHECKS = {
-    "5.1": check_causal_mask,
-    "5.2": check_attention,
-    "5.3": check_split_heads,
-    "5.4": check_merge_heads,
-    "5.5": check_tiled_attention,
-}
+TILED_ATTENTION = Task(
+    "5.5", "tiled_attention", reference=_tiled_reference, cases=_tiled_cases, mistakes=_TILED_MISTAKES,
+    returns=_FLOATS, allowed=_ATTENTION_ALLOWED, forbidden=NO_DELEGATION, edges=_tiled_edges,
+    variants=_VARIANTS, array_params_=("q", "k", "v"), after=_memory_after, **_F32,
+    doc="attention over blocks of keys with an online softmax, equal to plain attention, in little memory.",
+)
+
+TASKS = {task.id: task for task in (CAUSAL_MASK, ATTENTION, SPLIT_HEADS, MERGE_HEADS, TILED_ATTENTION)}
+CHECKS = tasks_table(*TASKS.values())
+check_causal_mask, check_attention, check_split_heads, check_merge_heads, check_tiled_attention = CHECKS.values()
