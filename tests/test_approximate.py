@@ -42,6 +42,7 @@ def test_exact_search_is_top_k_and_faiss_flat(data):
     assert exact.dot_products == 3000 and exact.recall(exact.indices) == 1.0
 
 
+@pytest.mark.task(id="9.5")
 def test_ivf_probing_every_cell_is_exact(data):
     corpus, queries, exact = data
     index = ivf_index(corpus, n_lists=20)

@@ -411,6 +411,7 @@ def test_the_measurements_catch_each_grouped_or_windowed_mistake(mistake):
     assert caught, f"no test shape tells apart a cost model that {mistake}"
 
 
+@pytest.mark.task(id="9.4")
 def test_grouped_and_windowed_by_hand():
     # Llama-2-70B-like: 80 layers, 64 query heads, 8 key/value heads of 128, fp16.
     s = TransformerShape(80, 8192, 64, 128, 28672, 32000, n_kv_heads=8)

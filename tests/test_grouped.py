@@ -34,6 +34,7 @@ def grouped_inputs(draw):
     return q, k, v, mask
 
 
+@pytest.mark.task(id="9.2")
 @settings(deadline=None, max_examples=60)
 @given(grouped_inputs())
 def test_matches_torch_enable_gqa(inputs):

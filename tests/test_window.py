@@ -25,6 +25,7 @@ def _by_definition(n_queries, n_keys, window):
     return mask
 
 
+@pytest.mark.task(id="9.3")
 @settings(deadline=None)
 @given(st.integers(1, 12).flatmap(lambda n_keys: st.tuples(st.integers(1, n_keys), st.just(n_keys))),
        st.integers(1, 14))
