@@ -149,6 +149,9 @@ class Result:
     tripped: tuple[str, ...] = ()
     measured: dict = field(default_factory=dict)
     suspects: tuple[str, ...] = ()
+    # the call's inputs as it left them, {"args": [...], "kwargs": {...}} of encode_answer's
+    # descriptions, for the checks' mutation test (dotlab.checks._core); None if unreadable
+    after: dict | None = None
     EV = "result"
 
 
@@ -171,7 +174,7 @@ def to_wire(message) -> dict:
                                                        "value": info.value} for name, info in message.names.items()}}
     if isinstance(message, Result):
         return {"ev": Result.EV, "outcome": message.outcome, "tripped": list(message.tripped),
-                "measured": message.measured, "suspects": list(message.suspects)}
+                "measured": message.measured, "suspects": list(message.suspects), "after": message.after}
     if isinstance(message, WorkerExit):
         return {"ev": WorkerExit.EV, "status": message.status}
     raise TypeError(f"not a reply of the sandbox: {type(message).__name__}")
@@ -228,7 +231,12 @@ def parse_reply(wire) -> Ready | CellDone | WorkerReady | Result | WorkerExit:
         outcome, measured = wire.get("outcome"), wire.get("measured") or {}
         if not isinstance(outcome, dict) or not isinstance(measured, dict):
             raise ProtocolError("a result should hold an outcome and measurements as objects")
-        return Result(outcome, _strings(wire.get("tripped"), "tripped"), measured, _strings(wire.get("suspects"), "suspects"))
+        after = wire.get("after")
+        if after is not None and not (isinstance(after, dict) and isinstance(after.get("args"), list)
+                                      and isinstance(after.get("kwargs"), dict)):
+            raise ProtocolError("a result's inputs after the call should be an object of args and kwargs")
+        return Result(outcome, _strings(wire.get("tripped"), "tripped"), measured, _strings(wire.get("suspects"), "suspects"),
+                      after)
     if ev == WorkerExit.EV:
         status = wire.get("status")
         return WorkerExit(None if status is None else _int(status, "status"))

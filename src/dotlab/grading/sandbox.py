@@ -341,8 +341,9 @@ rebuild_value = decode_answer
 class RemoteFunction(LearnerProxy):
     """The learner's function as the checks see it in the grader: each call crosses to the sandbox."""
 
-    def __init__(self, worker: Worker, name: str):
+    def __init__(self, worker: Worker, name: str, sources: list[str] | None = None):
         self.worker, self.name = worker, name
+        self.learner_sources = sources  # the learner's cells before the check: the checks' allowlist reads them
 
     def __repr__(self) -> str:
         return f"<learner's function {self.name}>"
@@ -395,8 +396,13 @@ class RemoteFunction(LearnerProxy):
                 wires.append(wire)
         outcome = reply.outcome
         try:
+            args_after = kwargs_after = None
+            if reply.after is not None:  # the inputs as the call left them: the checks' mutation test
+                args_after = tuple(decode_answer(a) for a in reply.after["args"])
+                kwargs_after = {str(k): decode_answer(v) for k, v in reply.after["kwargs"].items()}
             if outcome.get("k") == "value":
-                return _Outcome(value=decode_answer(outcome["value"])), wires, reply
+                return _Outcome(value=decode_answer(outcome["value"]), args_after=args_after,
+                                kwargs_after=kwargs_after), wires, reply
             error = rebuild_error(outcome)
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             raise CheckFailure(f"{call} gave an answer the grader could not read ({case.label}).") from None
@@ -406,7 +412,7 @@ class RemoteFunction(LearnerProxy):
                 f"{call} raised {type(error).__name__}: {error} ({case.label}). That stops a whole program; "
                 "a function should return its answer, or raise an Exception such as ValueError for bad input."
             )
-        return _Outcome(error=error), wires, reply
+        return _Outcome(error=error, args_after=args_after, kwargs_after=kwargs_after), wires, reply
 
 
 def _stand_in_for(about: protocol.NameInfo) -> Any:
@@ -523,7 +529,7 @@ def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad:
             return process
 
 
-def _judge(process: LearnerProcess, calls: list) -> list[dict]:
+def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = None) -> list[dict]:
     """Run a graded cell's checks in the grader against the learner's functions in a worker."""
     names = list(dict.fromkeys(call.learner_name for call in calls))
     try:
@@ -537,7 +543,7 @@ def _judge(process: LearnerProcess, calls: list) -> list[dict]:
             if about is None or not about.defined:
                 outputs.append(error_output("NameError", f"name '{call.learner_name}' is not defined"))
                 break
-            fn = RemoteFunction(worker, call.learner_name) if about.callable else _stand_in_for(about)
+            fn = RemoteFunction(worker, call.learner_name, sources) if about.callable else _stand_in_for(about)
             printed, failure = StringIO(), None
             try:
                 with redirect_stdout(printed):
@@ -578,7 +584,9 @@ def grade_notebook(steps: list[Step], settings: Settings) -> tuple[dict[int, lis
             if settings.budget.exhausted or process is None:  # no more of this learner's code runs
                 verdicts[step.index] = [error_output(BUDGET_ENAME, settings.budget.message())]
                 continue
-            verdicts[step.index] = _judge(process, step.calls)
+            # the learner's cells before this one, as written: what the checks' allowlists read
+            sources = [s.source for s in steps if s.calls is None and s.index < step.index]
+            verdicts[step.index] = _judge(process, step.calls, sources)
     finally:
         if process is not None:
             process.close()

@@ -212,6 +212,16 @@ class _Measured:
         return False
 
 
+def _inputs_after(request: protocol.Call) -> dict | None:
+    """The call's inputs as the learner's function left them (the checks tell a mutation)."""
+    try:
+        np = sys.modules["numpy"]
+        return {"args": [_encode_answer(a, np) for a in request.args],
+                "kwargs": {str(k): _encode_answer(v, np) for k, v in request.kwargs.items()}}
+    except BaseException:  # noqa: BLE001 - unreadable inputs: the grader skips the mutation test
+        return None
+
+
 def _call(channel: Channel, namespace: dict, wires: Tripwires, request: protocol.Call) -> None:
     fn = namespace.get(request.name)
     measured = _Measured(request.measure)
@@ -228,9 +238,10 @@ def _call(channel: Channel, namespace: dict, wires: Tripwires, request: protocol
             # grader gets plain data either way, never an object of the learner's.
             outcome = {"k": "value", "value": _encode_answer(value, sys.modules["numpy"])}
             del value  # its __del__ runs here, under the tripwires, not after the reply
+        after = _inputs_after(request)
     finally:
         tripped = wires.disarm()
-    channel.send(protocol.Result(outcome, tuple(tripped), measured.report))
+    channel.send(protocol.Result(outcome, tuple(tripped), measured.report, after=after))
 
 
 def _serve_worker(channel: Channel, namespace: dict, wires: Tripwires, names: tuple[str, ...]) -> None:
