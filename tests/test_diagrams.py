@@ -205,6 +205,8 @@ def test_diagrams_read_on_a_phone(name):
 
     fig = EVERY_DIAGRAM[name]()
     assert isinstance(fig, Figure)
+    diagrams.figures.check(fig)  # the house rule every figure on a page meets
+    assert diagrams.figures.is_house_svg(diagrams.figures.svg(fig))  # so it gets a dark rendering
     assert fig.get_figwidth() == pytest.approx(diagrams.figures.COLUMN_WIDTH_IN)
     assert fig.get_figheight() <= fig.get_figwidth()  # never taller than the column is wide
     renderer = FigureCanvasAgg(fig).get_renderer()

@@ -1,7 +1,9 @@
 """Mechanism diagrams, drawn by code: the shapes and steps the chapters teach.
 
-Every function here returns a matplotlib ``Figure`` that is not registered with pyplot,
-so a page that ends a cell with it shows it exactly once and a test leaks no figure.
+Every function here returns a matplotlib ``Figure`` that is not registered with pyplot
+(a test leaks no figure), drawn for the book's column with the house sizes and colours
+of :mod:`dotlab.figures`; a page shows it with ``figures.show(...)``, which checks it
+and gives it its dark rendering.
 Matrices are drawn as grids with one cell per number: an array of shape ``(T,
 d_model)`` is ``T`` cells tall and ``d_model`` cells wide, so the picture *is* the shape.
 Each matrix's outline is a ``Rectangle`` whose ``gid`` is its name;
@@ -18,27 +20,13 @@ add a dependency and lose the link between the arrays and the picture.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-
-class _Style:
-    # TEMPORARY, until dotlab.figures (the house figure module) is committed: its numbers
-    # and colours under its names, so switching is one import.
-    COLUMN_WIDTH_IN = 5.8  # the widest a figure is drawn (the book's column)
-    FONT_PT = 11.0  # body text in a figure
-    SMALL_PT = 10.5  # the smallest text allowed
-    INK = "#262626"
-    MUTED = "#6e6e6e"
-    PAPER = "#fdfdfd"
-    PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#7f7f7f")
-
-
-figures = _Style
+from dotlab import figures
 
 __all__ = [
     "drawn_shapes",
