@@ -1,4 +1,4 @@
-"""Wrong versions of chapter 6's functions (tasks 6.1 to 6.5).
+"""Learners' versions of chapter 6's functions (tasks 6.1 to 6.5): wrong ones, then right ones.
 
 Each function redefines the exercise's name on purpose: its source is pasted into a
 notebook cell exactly as a learner would have written it. Only ``math`` and ``np`` are
@@ -13,6 +13,7 @@ import numpy as np
 from catalogue import Catalogue
 
 WRONG = Catalogue()
+RIGHT = Catalogue()
 
 # -- 6.1 vocab_logits ------------------------------------------------------------------
 
@@ -74,7 +75,7 @@ def vocab_logits(h, W_U):
     return scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
 
 
-@WRONG.add("vocab_logits", expect="called dotlab.vocab.vocab_logits")
+@WRONG.add("vocab_logits", expect="dotlab.vocab", kind="allowlist")
 def vocab_logits(h, W_U):
     import dotlab.vocab
 
@@ -150,7 +151,7 @@ def softmax_temperature(logits, temperature):
     return e / e.sum()
 
 
-@WRONG.add("softmax_temperature", expect="called scipy.special.softmax")
+@WRONG.add("softmax_temperature", expect="scipy.special.softmax", kind="allowlist")
 def softmax_temperature(logits, temperature):
     from scipy.special import softmax
 
@@ -275,7 +276,7 @@ def top_k_sample(logits, k, seed):
     return int(rng.choice(len(logits), p=probs))
 
 
-@WRONG.add("top_k_sample", expect="the same seed must give the same token")
+@WRONG.add("top_k_sample", expect="the same seed must give the same token", mentioned=True)
 def top_k_sample(logits, k, seed):
     global _rng
     if "_rng" not in globals():  # one generator for the whole session, made from the first seed
@@ -290,7 +291,7 @@ def top_k_sample(logits, k, seed):
     return int(_rng.choice(len(logits), p=probs))
 
 
-@WRONG.add("top_k_sample", expect="the same seed must give the same token")
+@WRONG.add("top_k_sample", expect="the same seed must give the same token", mentioned=True)
 def top_k_sample(logits, k, seed, rng=np.random.default_rng(0)):  # made once, when def runs
     logits = np.asarray(logits, float)
     if not 1 <= k <= len(logits):
@@ -302,7 +303,7 @@ def top_k_sample(logits, k, seed, rng=np.random.default_rng(0)):  # made once, w
     return int(rng.choice(len(logits), p=probs))
 
 
-@WRONG.add("top_k_sample", expect="exp() of a large logit overflows to inf", hidden_only=True)
+@WRONG.add("top_k_sample", expect="exp() of a large logit overflows to inf", kind="edge", hidden_only=True)
 def top_k_sample(logits, k, seed):
     logits = np.asarray(logits, float)
     if not 1 <= k <= len(logits):
@@ -431,7 +432,7 @@ def top_p_sample(logits, p, seed):
     return int(rng.choice(len(logits), p=e / e.sum()))
 
 
-@WRONG.add("top_p_sample", expect="the same seed must give the same token")
+@WRONG.add("top_p_sample", expect="the same seed must give the same token", mentioned=True)
 def top_p_sample(logits, p, seed):
     global _generator
     if "_generator" not in globals():  # made once, then reused whatever the seed
@@ -448,7 +449,7 @@ def top_p_sample(logits, p, seed):
     return int(_generator.choice(len(probs), p=kept))
 
 
-@WRONG.add("top_p_sample", expect="the same seed must give the same token")
+@WRONG.add("top_p_sample", expect="the same seed must give the same token", mentioned=True)
 def top_p_sample(logits, p, seed):
     logits = np.asarray(logits, float)
     if not 0 < p <= 1:
@@ -463,7 +464,7 @@ def top_p_sample(logits, p, seed):
     return int(rng.choice(len(probs), p=kept))
 
 
-@WRONG.add("top_p_sample", expect="you kept one more")
+@WRONG.add("top_p_sample", expect="you kept one more", kind="edge")
 def top_p_sample(logits, p, seed):
     logits = np.asarray(logits, float)
     if not 0 < p <= 1:
@@ -478,7 +479,7 @@ def top_p_sample(logits, p, seed):
     return int(np.random.default_rng(seed).choice(len(probs), p=kept))
 
 
-@WRONG.add("top_p_sample", expect="you kept one more")
+@WRONG.add("top_p_sample", expect="you kept one more", kind="edge")
 def top_p_sample(logits, p, seed):
     logits = np.asarray(logits, float)
     if not 0 < p <= 1:
@@ -496,7 +497,7 @@ def top_p_sample(logits, p, seed):
     return int(np.random.default_rng(seed).choice(len(probs), p=kept))
 
 
-@WRONG.add("top_p_sample", expect="exp() of a large logit overflows to inf", hidden_only=True)
+@WRONG.add("top_p_sample", expect="exp() of a large logit overflows to inf", kind="edge", hidden_only=True)
 def top_p_sample(logits, p, seed):
     if not 0 < p <= 1:
         raise ValueError(f"p={p} must be in (0, 1]")
@@ -603,3 +604,260 @@ def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
     scores = K @ q / math.sqrt(len(x))
     w = np.exp(scores - scores.max())
     return (w / w.sum()) @ V
+
+
+# -- classes by design: contract, mutation, edges -------------------------------------------
+
+
+@WRONG.add("vocab_logits", expect="the task asks for a NumPy array", kind="contract")
+def vocab_logits(h, W_U):
+    if len(h) != len(W_U[0]):
+        raise ValueError(f"h has length {len(h)} but W_U rows have length {len(W_U[0])}")
+    return [float(np.dot(row, h)) for row in W_U]  # a list
+
+
+@WRONG.add("vocab_logits", expect="one token in the vocabulary (V = 1)", kind="edge", hidden_only=True)
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, float), np.asarray(W_U, float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return np.squeeze(h @ W_U.T)  # one position as (1, d_model) loses its row
+
+
+@WRONG.add("softmax_temperature", expect="changed its input `logits`", kind="mutation", hidden_only=True)
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, dtype=float)
+    x /= temperature  # the caller's array, when it is one already
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+@WRONG.add("softmax_temperature", expect="a -inf logit (a banned token) keeps probability 0", kind="edge",
+           mentioned=True)
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, dtype=float) / temperature
+    e = np.exp(x - x[0])  # any one logit keeps exp from overflowing... unless it is -inf
+    return e / e.sum()
+
+
+@WRONG.add("top_k_sample", expect="the task asks for a whole number", kind="contract", mentioned=True)
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits)[:k]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    return float(np.random.default_rng(seed).choice(len(logits), p=probs))  # 3.0 is not a token id
+
+
+@WRONG.add("top_k_sample", expect="changed its input `logits`", kind="mutation", hidden_only=True)
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    cut = np.sort(logits)[-k]
+    logits[logits < cut] = -np.inf  # masks the caller's logits
+    e = np.exp(logits - logits.max())
+    return int(np.random.default_rng(seed).choice(len(logits), p=e / e.sum()))
+
+
+@WRONG.add("top_p_sample", expect="dotlab.vocab", kind="allowlist")
+def top_p_sample(logits, p, seed):
+    import dotlab.vocab as vocab
+
+    return vocab.sample_token(logits, np.random.default_rng(seed), top_p=p)
+
+
+@WRONG.add("decode_step", expect="changed its input `K_cache`", kind="mutation")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K = np.vstack([K_cache, k])
+    V = np.vstack([V_cache, v])
+    if len(K_cache):
+        K_cache[-1] = k  # "update the cache": overwrites the caller's last cached key
+    s = K @ q / math.sqrt(len(q))
+    w = np.exp(s - s.max())
+    return w / w.sum() @ V
+
+
+@WRONG.add("decode_step", expect="the first token: empty caches", kind="edge", mentioned=True)
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    s = K @ q / math.sqrt(len(q))
+    w = np.exp(s - s[:-1].max())  # the largest cached score: there is none for the first token
+    return w / w.sum() @ V
+
+
+@WRONG.add("decode_step", expect="torch.nn.functional.scaled_dot_product_attention", kind="allowlist")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    import torch
+
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    t = [torch.as_tensor(np.asarray(a, float)) for a in (x, K_cache, V_cache, W_q, W_k, W_v)]
+    q, k, v = t[0] @ t[3], t[0] @ t[4], t[0] @ t[5]
+    K, V = torch.vstack([t[1], k]), torch.vstack([t[2], v])
+    return torch.nn.functional.scaled_dot_product_attention(q[None], K, V)[0].numpy()
+
+
+# -- right answers, written unusually ----------------------------------------------------------
+
+
+@RIGHT.add("vocab_logits", how="h @ W_U.T for one or many positions")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h), np.asarray(W_U)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return h @ W_U.T
+
+
+@RIGHT.add("vocab_logits", how="einsum in float32")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, dtype=np.float32), np.asarray(W_U, dtype=np.float32)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"h has length {h.shape[-1]} but W_U rows have length {W_U.shape[1]}")
+    return np.einsum("vd,...d->...v", W_U, h)
+
+
+@RIGHT.add("vocab_logits", how="a loop of row dot products")
+def vocab_logits(h, W_U):
+    h, W_U = np.asarray(h, dtype=float), np.asarray(W_U, dtype=float)
+    if h.shape[-1] != W_U.shape[1]:
+        raise ValueError(f"len(h)={h.shape[-1]} but W_U.shape[1]={W_U.shape[1]}")
+    rows = h.reshape(-1, h.shape[-1])
+    out = np.array([[np.dot(w, x) for w in W_U] for x in rows])
+    return out.reshape(h.shape[:-1] + (len(W_U),))
+
+
+@RIGHT.add("softmax_temperature", how="NumPy, max subtracted")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = np.asarray(logits, dtype=float) / temperature
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+@RIGHT.add("softmax_temperature", how="float32, log-sum-exp")
+def softmax_temperature(logits, temperature):
+    if not temperature > 0:
+        raise ValueError(f"the temperature must be positive, got {temperature}")
+    x = np.asarray(logits, dtype=np.float32) / np.float32(temperature)
+    top = x.max()
+    return np.exp(x - top - np.log(np.sum(np.exp(x - top))))
+
+
+@RIGHT.add("softmax_temperature", how="torch tensors by hand, returned as NumPy")
+def softmax_temperature(logits, temperature):
+    import torch
+
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    x = torch.as_tensor(np.asarray(logits, dtype=float)) / temperature
+    e = torch.exp(x - x.max())
+    return (e / e.sum()).numpy()
+
+
+@RIGHT.add("top_k_sample", how="argsort and a zeroed tail")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, dtype=float)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits, kind="stable")[:k]
+    probs = np.zeros(len(logits))
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    return int(np.random.default_rng(seed).choice(len(logits), p=probs))
+
+
+@RIGHT.add("top_k_sample", how="argpartition (unsorted kept set) and -inf masking")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, dtype=float)
+    if k < 1 or k > logits.size:
+        raise ValueError(f"k={k} is not between 1 and V={logits.size}")
+    kept = np.full(logits.size, -np.inf)
+    idx = np.argpartition(-logits, k - 1)[:k]
+    kept[idx] = logits[idx]
+    e = np.exp(kept - kept.max())
+    return int(np.random.default_rng(seed).choice(logits.size, p=e / e.sum()))
+
+
+@RIGHT.add("top_k_sample", how="float32 probabilities")
+def top_k_sample(logits, k, seed):
+    logits = np.asarray(logits, dtype=np.float32)
+    if not 1 <= k <= len(logits):
+        raise ValueError(f"k={k} must be between 1 and {len(logits)}")
+    keep = np.argsort(-logits, kind="stable")[:k]
+    probs = np.zeros(len(logits), dtype=np.float32)
+    e = np.exp(logits[keep] - logits[keep].max())
+    probs[keep] = e / e.sum()
+    return int(np.random.default_rng(seed).choice(len(logits), p=probs))
+
+
+@RIGHT.add("top_p_sample", how="cumsum and searchsorted")
+def top_p_sample(logits, p, seed):
+    logits = np.asarray(logits, dtype=float)
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    e = np.exp(logits - logits.max())
+    probs = e / e.sum()
+    order = np.argsort(-probs, kind="stable")
+    n = min(int(np.searchsorted(np.cumsum(probs[order]), p)) + 1, len(probs))
+    kept = np.zeros(len(probs))
+    kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
+    return int(np.random.default_rng(seed).choice(len(probs), p=kept))
+
+
+@RIGHT.add("top_p_sample", how="a Python loop that stops once the total reaches p")
+def top_p_sample(logits, p, seed):
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    values = [float(x) for x in logits]
+    top = max(values)
+    weights = [math.exp(x - top) for x in values]
+    total = sum(weights)
+    probs = [w / total for w in weights]
+    keep, running = [], 0.0
+    for token in sorted(range(len(probs)), key=lambda t: -probs[t]):
+        keep.append(token)
+        running += probs[token]
+        if running >= p:
+            break
+    mass = sum(probs[t] for t in keep)
+    kept = [probs[t] / mass if t in keep else 0.0 for t in range(len(probs))]
+    return int(np.random.default_rng(seed).choice(len(probs), p=kept))
+
+
+@RIGHT.add("decode_step", how="vstack and a stable softmax")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    s = K @ q / np.sqrt(len(q))
+    w = np.exp(s - s.max())
+    return w / w.sum() @ V
+
+
+@RIGHT.add("decode_step", how="float32 and einsum")
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache has {len(K_cache)} rows, V_cache {len(V_cache)}")
+    x, K_cache, V_cache, W_q, W_k, W_v = (np.asarray(a, dtype=np.float32) for a in (x, K_cache, V_cache, W_q, W_k, W_v))
+    q = np.einsum("d,dh->h", x, W_q)
+    K = np.concatenate([K_cache.reshape(-1, W_k.shape[1]), np.einsum("d,dh->h", x, W_k)[None]])
+    V = np.concatenate([V_cache.reshape(-1, W_v.shape[1]), np.einsum("d,dh->h", x, W_v)[None]])
+    s = np.einsum("th,h->t", K, q) / np.float32(math.sqrt(q.size))
+    w = np.exp(s - s.max())
+    return np.einsum("t,th->h", w / w.sum(), V)

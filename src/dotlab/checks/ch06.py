@@ -20,8 +20,12 @@ import math
 
 import numpy as np
 
+from dataclasses import dataclass
+from typing import Callable
+
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake
-from dotlab.checks.ch04 import run
+from dotlab.checks.contract import (MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf, Number, Task, allow,
+                                    tasks_table)
 from dotlab.kvcache import head_decode_step as _head_decode_step
 from dotlab.softmax import softmax as _softmax
 from dotlab.vocab import sample_token as _sample_token
@@ -77,6 +81,19 @@ _LOGIT_SHAPE_HINT = ("W_U has one row per token, shape (V, d_model), and each lo
                      "h @ W_U.T, which works for both")
 
 
+def _logit_edges(rng) -> list[Case]:
+    V, d = (int(n) for n in rng.integers(2, 9, size=2))
+    h, W = rng.normal(size=d), rng.normal(size=(V, d))
+    return [
+        Case("one token in the vocabulary (V = 1)", (h, W[:1]), show_inputs=False),
+        Case("d_model = 1", (h[:1], W[:, :1]), show_inputs=False),
+        Case("one position as a (1, d_model) row", (h[None, :], W), show_inputs=False),
+        Case("a zero hidden state: every logit 0", (np.zeros(d), W), show_inputs=False),
+        Case("W_U as a transposed view (not contiguous)", (h, np.ascontiguousarray(W.T).T), show_inputs=False),
+        Case("int inputs", (rng.integers(-3, 4, size=d), rng.integers(-3, 4, size=(V, d))), show_inputs=False),
+    ]
+
+
 def _logit_cases(hidden: bool) -> list[Case]:
     W3 = [[1.0, 0.0, 2.0], [0.0, 1.0, -1.0], [-1.0, -1.0, 0.5]]  # V = d_model = 3: rows and columns both fit
     cases = [
@@ -94,17 +111,9 @@ def _logit_cases(hidden: bool) -> list[Case]:
         Case("tinygpt's size: V = 125, d_model = 96", (rng.normal(size=96), rng.normal(size=(125, 96))), show_inputs=False),
         Case("several positions at once: h is (T, d_model) = (4, 3)", (rng.normal(size=(4, 3)), rng.normal(size=(6, 3))),
              show_inputs=False),
-        Case("float32 inputs", (np.float32([0.5, -1.0]), np.float32([[2.0, 1.0], [0.0, 4.0]]))),
         Case("h of length 2 against rows of length 6", ([1.0, 2.0], np.ones((3, 6))), raises=ValueError,
              must_mention=("2", "6")),
     ]
-
-
-def check_vocab_logits(fn, hidden: bool = False) -> None:
-    """Task 6.1: ``logits = W_U h``, one dot product per vocabulary token."""
-    run(fn, fn_name="vocab_logits", reference=lambda h, W_U: _vocab_logits(*_f64(h, W_U)), cases=_logit_cases(hidden),
-               mistakes=_LOGIT_MISTAKES, forbidden=_no_reference("dotlab.vocab.vocab_logits"),
-               error_hints=(("matmul", _LOGIT_SHAPE_HINT), ("shapes", _LOGIT_SHAPE_HINT)), **_LOGIT_TOL)
 
 
 # -- 6.2: softmax with a temperature ------------------------------------------------------------
@@ -141,6 +150,23 @@ _TEMPERATURE_HINT = ("A temperature of 0 or below has no meaning here (τ → 0 
                      "raise ValueError(f'temperature={temperature} must be positive').")
 
 
+def _temperature_edges(rng) -> list[Case]:
+    x = rng.normal(scale=3, size=int(rng.integers(3, 9)))
+    t = float(rng.uniform(0.2, 5))
+    return [
+        Case("a single logit", ([float(x[0])], t)),
+        Case("equal logits: uniform", (np.full(len(x), float(x[0])), t), show_inputs=False),
+        Case("a -inf logit keeps probability 0", (np.r_[-np.inf, x], t), show_inputs=False),
+        Case("every logit but one -inf: that one gets 1", (np.r_[-np.inf, x[:1], -np.inf], t), show_inputs=False),
+        # float32 keeps about 7 digits of a logit near 1e4: the differences that decide the
+        # probabilities keep only 3 or 4, so these cases promise 1% (every mistake is far off)
+        Case("logits near 1e4 at a cold temperature", (1e4 + x, 0.3), show_inputs=False, tol=(1e-2, 1e-7)),
+        Case("logits near -1e4 (exp underflows)", (-1e4 + x, t), show_inputs=False, tol=(1e-2, 1e-7)),
+        Case("float32 logits near 1e3", ((1e3 + x).astype(np.float32), t), show_inputs=False, tol=(1e-2, 1e-7)),
+        Case("an int temperature", (x, int(rng.integers(1, 5))), show_inputs=False),
+    ]
+
+
 def _temperature_cases(hidden: bool) -> list[Case]:
     x = [1.0, 2.0, 3.0]
     cases = [
@@ -148,6 +174,7 @@ def _temperature_cases(hidden: bool) -> list[Case]:
         Case("temperature 0.5: sharper", (x, 0.5)),
         Case("temperature 10: flatter", (x, 10.0)),
         Case("large logits at temperature 0.5 (exp(2000) overflows)", ([1000.0, 1001.0, 1002.0], 0.5)),
+        Case("a -inf logit (a banned token) keeps probability 0", ([-np.inf, 1.0, 2.0], 2.0)),
         Case("temperature 0", (x, 0.0), raises=ValueError, must_mention=("0",), hint=_TEMPERATURE_HINT),
     ]
     if not hidden:
@@ -156,21 +183,11 @@ def _temperature_cases(hidden: bool) -> list[Case]:
     return cases + [
         Case("a cold temperature: nearly one-hot", ([0.0, 1.0, 2.5], 0.05)),
         Case("a single logit", ([5.0], 3.0)),
-        Case("a -inf logit (a banned token) keeps probability 0", ([-np.inf, 1.0, 2.0], 2.0)),
-        Case("logits of 1e4 at temperature 3", ([1e4, 1e4 - 5.0, 0.0], 3.0)),
+        Case("logits of 1e4 at temperature 3", ([1e4, 1e4 - 5.0, 0.0], 3.0), tol=(1e-2, 1e-7)),
         Case("125 random logits at temperature 0.7", (rng.normal(scale=3, size=125), 0.7), show_inputs=False),
         Case("an int temperature", ([0.5, -0.5, 2.0], 2)),
         Case("a negative temperature", (x, -1.0), raises=ValueError, must_mention=("-1",), hint=_TEMPERATURE_HINT),
     ]
-
-
-def check_softmax_temperature(fn, hidden: bool = False) -> None:
-    """Task 6.2: ``softmax(logits / τ)``, computed without overflow."""
-    forbidden = (Forbidden("scipy.special.softmax", "write the exponentials and the normalisation yourself"),)
-    forbidden += _no_reference("dotlab.softmax", "dotlab.softmax.softmax", "dotlab.vocab.next_token_probs")
-    hints = (("division by zero", _TEMPERATURE_HINT), ("divide by zero", _TEMPERATURE_HINT))
-    run(fn, fn_name="softmax_temperature", reference=_temperature_reference, cases=_temperature_cases(hidden),
-               mistakes=_TEMPERATURE_MISTAKES, forbidden=forbidden, error_hints=hints, **_PROB_TOL)
 
 
 # -- 6.3 and 6.4: seeded sampling ----------------------------------------------------------------
@@ -241,7 +258,9 @@ def check_reproducible(fn, fn_name: str, args_for) -> int:
 
 
 def _top_k_reference(logits, k, seed):
-    return _sample_token(logits, np.random.default_rng(seed), top_k=k)
+    if not 1 <= k <= np.size(logits):  # the reference module's message names k too; the check wants k named
+        raise ValueError(f"k={k} must be between 1 and {np.size(logits)}")
+    return _sample_token(*_f64(logits), np.random.default_rng(seed), top_k=int(k))
 
 
 _ORDER_HINT = ("you drew among the kept tokens listed best first. Draw over the whole vocabulary in token order, "
@@ -297,35 +316,12 @@ def _top_k_cases(hidden: bool) -> list[Case]:
         Case("k=6 of 6, seed=31", (_SIX, 6, 31)),
         Case("a NumPy integer k", (_SIX, np.int64(3), 9)),
         Case("ties inside the k kept: [2, 2, 1, -1] with k=2, seed=5", ([2.0, 2.0, 1.0, -1.0], 2, 5)),
-        *_sampler_edges(4),
         Case("k larger than the vocabulary", (_SIX, 7, 0), raises=ValueError, must_mention=("7",), hint=_K_HINT),
     ]
 
 
-def _sampler_check(fn, fn_name, args_for, reference, cases, mistakes, forbidden) -> None:
-    """A sampler's cases, after its draws were shown to follow its seed.
-
-    Reproducibility comes first: a sampler whose draws do not follow the seed gives
-    tokens that some catalogued mistake may match by chance, and would be told that
-    mistake instead of its own.
-    """
-    if not callable(fn):
-        run(fn, fn_name=fn_name, reference=reference, cases=cases)  # refuses it, naming what it is
-    n_extra = check_reproducible(fn, fn_name, args_for)
-    run(fn, fn_name=fn_name, reference=reference, cases=cases, mistakes=mistakes, forbidden=forbidden,
-        error_hints=_SAMPLE_HINTS, quiet=True)
-    print(f"\u2714 {fn_name}: all {len(cases) + n_extra} checks passed")
-
-
-def check_top_k_sample(fn, hidden: bool = False) -> None:
-    """Task 6.3: keep the ``k`` largest logits, then draw with ``np.random.default_rng(seed)``."""
-    forbidden = _no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_k_filter", "dotlab.vocab.next_token_probs")
-    _sampler_check(fn, "top_k_sample", lambda seed: (_FLAT, 40, seed), _top_k_reference, _top_k_cases(hidden),
-                   _TOP_K_MISTAKES, forbidden)
-
-
 def _top_p_reference(logits, p, seed):
-    return _sample_token(logits, np.random.default_rng(seed), top_p=p)
+    return _sample_token(*_f64(logits), np.random.default_rng(seed), top_p=p)
 
 
 def _nucleus(logits, p, *, strict=False, ascending=False, past_a_tie=False):
@@ -402,31 +398,24 @@ def _top_p_cases(hidden: bool) -> list[Case]:
         Case("p=0.75 reached exactly, seed=11", (_TIE, 0.75, 11)),
         Case("p=0.5 reached exactly by the first token alone, seed=4", (_TIE, 0.5, 4)),
         Case("p=0.5 reached exactly by the first token alone, seed=9", (_TIE, 0.5, 9)),
-        *_sampler_edges(0.8),
         Case("p=1.5", (_FIVE, 1.5, 0), raises=ValueError, must_mention=("1.5",), hint=_P_HINT),
     ]
 
 
-def _sampler_edges(limit) -> list[Case]:
-    """The boundaries of a sampler's domain, with ``limit`` as k or p."""
-    rng = np.random.default_rng(607)
-    every_other = rng.normal(scale=1.5, size=40)[::2]  # a view with a stride: not contiguous
+def _sampler_edges(rng, limit) -> list[Case]:
+    """The boundaries of a sampler's domain, with ``limit`` as k or p; fresh numbers each class."""
+    six = rng.normal(scale=1.5, size=6)
+    seeds = [int(x) for x in rng.integers(0, 2**31, size=8)]
     return [
-        Case("one token in the vocabulary", ([0.3], 1 if isinstance(limit, int) else limit, 2)),
-        Case("int logits", ([3, 1, 2, 0, 2, -1], limit, 14)),
-        Case("an int64 array of logits", (np.array([2, 0, 1, 3, -2, 1]), limit, 15)),
-        Case("float32 logits", (np.float32([1.5, -0.5, 0.25, 2.0, 0.0, 1.0]), limit, 16)),
-        Case("logits of a thousand (exp overflows)", ([1000.0, 999.0, 998.5, 997.0, -1000.0, 999.5], limit, 17)),
-        Case("a banned token (-inf) among them", ([1.0, -np.inf, 0.5, 2.0, 0.0, 1.5], limit, 18)),
-        Case("a strided view of 20 logits", (every_other, limit, 19), show_inputs=False),
+        Case("one token in the vocabulary", ([float(six[0])], 1 if isinstance(limit, int) else limit, seeds[0])),
+        Case("int logits", (np.rint(six * 2).astype(int).tolist(), limit, seeds[1])),
+        Case("an int64 array of logits", (np.rint(six * 2).astype(np.int64), limit, seeds[2])),
+        Case("float32 logits", (six.astype(np.float32), limit, seeds[3]), show_inputs=False),
+        Case("logits of a thousand (exp overflows)", (1000.0 + six, limit, seeds[4]), show_inputs=False),
+        Case("logits of minus a thousand (exp underflows)", (-1000.0 + six, limit, seeds[5]), show_inputs=False),
+        Case("a banned token (-inf) among them", (np.r_[six[:2], -np.inf, six[2:]], limit, seeds[6]), show_inputs=False),
+        Case("a strided view of the logits", (np.repeat(six, 2)[::2], limit, seeds[7]), show_inputs=False),
     ]
-
-
-def check_top_p_sample(fn, hidden: bool = False) -> None:
-    """Task 6.4: nucleus sampling, drawn with ``np.random.default_rng(seed)``."""
-    forbidden = _no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_p_filter", "dotlab.vocab.next_token_probs")
-    _sampler_check(fn, "top_p_sample", lambda seed: (_FLAT, 0.9, seed), _top_p_reference, _top_p_cases(hidden),
-                   _TOP_P_MISTAKES, forbidden)
 
 
 # -- 6.5: one decode step with a KV cache ---------------------------------------------------------
@@ -483,6 +472,20 @@ def _decode_case(label, rng, T_cached, d_model, d_head, **kwargs):
     return Case(label, (x, K, V, W_q, W_k, W_v), **kwargs)
 
 
+def _decode_edges(rng) -> list[Case]:
+    T, d_model, d_head = (int(n) for n in rng.integers(1, 7, size=3))
+    x, K, V = rng.normal(size=d_model), rng.normal(size=(T, d_head)), rng.normal(size=(T, d_head))
+    W_q, W_k, W_v = rng.normal(size=(3, d_model, d_head))
+    return [
+        Case("the first token: empty caches", (x, K[:0], V[:0], W_q, W_k, W_v), show_inputs=False),
+        Case("scores in the hundreds (exp overflows)", (x * 40, K * 40, V, W_q, W_k, W_v), show_inputs=False),
+        Case("every cached key equal to the new one: a tie", (x, np.tile(x @ W_k, (T, 1)), V, W_q, W_k, W_v),
+             show_inputs=False),
+        Case("int inputs", tuple(rng.integers(-2, 3, size=a.shape) for a in (x, K, V, W_q, W_k, W_v)),
+             show_inputs=False),
+    ]
+
+
 def _decode_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(605)
     cases = [
@@ -505,18 +508,95 @@ def _decode_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_decode_step(fn, hidden: bool = False) -> None:
-    """Task 6.5: one head's attention output for a new token, with the keys and values of earlier tokens cached."""
-    forbidden = _no_reference("dotlab.kvcache.head_decode_step", "dotlab.scaled_dot_product_attention",
-                              "dotlab.attention.scaled_dot_product_attention")
-    run(fn, fn_name="decode_step", reference=_decode_reference, cases=_decode_cases(hidden),
-               mistakes=_DECODE_MISTAKES, forbidden=forbidden, **_DECODE_TOL)
+# -- the tasks ------------------------------------------------------------------------------
+
+class _NumericArray(ArrayOf):
+    """A NumPy array of numbers: int inputs may well give int logits."""
+
+    def describe(self):
+        return "a NumPy array (use np.asarray, and .numpy() on a tensor)"
 
 
-CHECKS = {
-    "6.1": check_vocab_logits,
-    "6.2": check_softmax_temperature,
-    "6.3": check_top_k_sample,
-    "6.4": check_top_p_sample,
-    "6.5": check_decode_step,
-}
+@dataclass(frozen=True)
+class _SeededTask(Task):
+    """A sampler's task: its draws must follow its seed, checked before its cases.
+
+    A sampler whose draws do not follow the seed gives tokens some catalogued mistake may
+    match by chance, and would be told that mistake instead of its own.
+    """
+
+    repeat_args: Callable | None = None  # seed -> the arguments of one call
+
+    def run(self, fn, hidden: bool = False) -> None:
+        __tracebackhide__ = True
+        if callable(fn):
+            check_reproducible(fn, self.name, self.repeat_args)
+        super().run(fn, hidden)
+
+
+_NO_DOTLAB = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {".dot", ".matmul", ".mm", ".mv"}, matmul=True, methods=None,
+                   says="NumPy or PyTorch, but nothing from dotlab")
+_NO_SOFTMAX = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.softmax", "!torch.nn.*", "!torch.special.*",
+                                                          "!torch.log_softmax"}, matmul=True, methods=None,
+                    says="the exponentials and the normalisation written yourself: no library softmax, nothing "
+                         "from dotlab")
+_SAMPLER = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.softmax", "!torch.nn.*", "!torch.special.*"},
+                 matmul=True, methods=None,
+                 says="NumPy, with the draw rng = np.random.default_rng(seed); rng.choice(len(logits), p=probs); "
+                      "nothing from dotlab")
+_ATTENTION = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "!torch.softmax", "!torch.special.*",
+                                                         ".dot", ".matmul", ".mm", ".mv"},
+                   matmul=True, methods=None, says="attention written out with NumPy: no library attention, nothing "
+                                                   "from dotlab")
+_VARIANTS = ("int", "float32", "strided")
+
+VOCAB_LOGITS = Task(
+    "6.1", "vocab_logits", reference=lambda h, W_U: _vocab_logits(*_f64(h, W_U)), cases=_logit_cases,
+    mistakes=_LOGIT_MISTAKES, returns=_NumericArray("fiu"), allowed=_NO_DOTLAB,
+    forbidden=_no_reference("dotlab.vocab.vocab_logits"), edges=_logit_edges, variants=_VARIANTS,
+    params_=("h", "W_U"), array_params_=("h", "W_U"), **_LOGIT_TOL, float32_rtol=1e-5, float32_atol=1e-5,
+    error_hints=(("matmul", _LOGIT_SHAPE_HINT), ("shapes", _LOGIT_SHAPE_HINT)),
+    doc="logits = W_U h, one dot product per vocabulary token.",
+)
+SOFTMAX_TEMPERATURE = Task(
+    "6.2", "softmax_temperature", reference=_temperature_reference, cases=_temperature_cases,
+    mistakes=_TEMPERATURE_MISTAKES, returns=ArrayOf("f"), allowed=_NO_SOFTMAX,
+    forbidden=(Forbidden("scipy.special.softmax", "write the exponentials and the normalisation yourself"),)
+    + _no_reference("dotlab.softmax", "dotlab.softmax.softmax", "dotlab.vocab.next_token_probs"),
+    edges=_temperature_edges, variants=_VARIANTS, params_=("logits", "temperature"), array_params_=("logits",),
+    **_PROB_TOL, float32_rtol=1e-3, float32_atol=1e-7,
+    error_hints=(("division by zero", _TEMPERATURE_HINT), ("divide by zero", _TEMPERATURE_HINT)),
+    doc="softmax(logits / τ), computed without overflow.",
+)
+TOP_K_SAMPLE = _SeededTask(
+    "6.3", "top_k_sample", reference=_top_k_reference, cases=_top_k_cases, mistakes=_TOP_K_MISTAKES,
+    returns=Number(integer=True), allowed=_SAMPLER,
+    forbidden=_no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_k_filter", "dotlab.vocab.next_token_probs"),
+    edges=lambda rng: _sampler_edges(rng, 4), variants=_VARIANTS, params_=("logits", "k", "seed"),
+    array_params_=("logits",), rtol=0.0, atol=0.0, float32_rtol=0.0, float32_atol=0.0, error_hints=_SAMPLE_HINTS,
+    repeat_args=lambda seed: (_FLAT.copy(), 40, seed),
+    doc="keep the k largest logits, then draw with np.random.default_rng(seed).",
+)
+TOP_P_SAMPLE = _SeededTask(
+    "6.4", "top_p_sample", reference=_top_p_reference, cases=_top_p_cases, mistakes=_TOP_P_MISTAKES,
+    returns=Number(integer=True), allowed=_SAMPLER,
+    forbidden=_no_reference("dotlab.vocab.sample_token", "dotlab.vocab.top_p_filter", "dotlab.vocab.next_token_probs"),
+    edges=lambda rng: _sampler_edges(rng, 0.8), variants=_VARIANTS, params_=("logits", "p", "seed"),
+    array_params_=("logits",), rtol=0.0, atol=0.0, float32_rtol=0.0, float32_atol=0.0, error_hints=_SAMPLE_HINTS,
+    repeat_args=lambda seed: (_FLAT.copy(), 0.9, seed),
+    doc="nucleus sampling, drawn with np.random.default_rng(seed).",
+)
+DECODE_STEP = Task(
+    "6.5", "decode_step", reference=_decode_reference, cases=_decode_cases, mistakes=_DECODE_MISTAKES,
+    returns=ArrayOf("f"), allowed=_ATTENTION,
+    forbidden=_no_reference("dotlab.kvcache.head_decode_step", "dotlab.scaled_dot_product_attention",
+                            "dotlab.attention.scaled_dot_product_attention"),
+    edges=_decode_edges, variants=_VARIANTS, params_=("x", "K_cache", "V_cache", "W_q", "W_k", "W_v"),
+    array_params_=("x", "K_cache", "V_cache", "W_q", "W_k", "W_v"), **_DECODE_TOL, float32_rtol=2e-4,
+    float32_atol=2e-5, doc="one head's attention output for a new token, its keys and values cached.",
+)
+
+TASKS = {task.id: task for task in (VOCAB_LOGITS, SOFTMAX_TEMPERATURE, TOP_K_SAMPLE, TOP_P_SAMPLE, DECODE_STEP)}
+CHECKS = tasks_table(*TASKS.values())
+check_vocab_logits, check_softmax_temperature, check_top_k_sample, check_top_p_sample, check_decode_step = \
+    CHECKS.values()
