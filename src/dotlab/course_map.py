@@ -391,26 +391,36 @@ def _link(row: MapRow, here: str, suffix: str):
 
 
 def table(rows: list[MapRow], here: str, suffix: str = ".html"):
-    """The map as a docutils table, for the page ``here`` (a docname such as ``chapters/map``)."""
+    """The map as a docutils table, for the page ``here`` (a docname such as ``chapters/map``).
+
+    Four columns, so the table fits the book's column on a desktop screen: names are
+    shown without the prefixes every row shares (``dotlab.``, ``tests/test_``, ``.py``),
+    and the checks share a cell with the tests that hold them to their word.
+    """
     from docutils import nodes
 
-    headers = ("Idea", "Ch.", "Task", "Graded function", "Package module", "Check", "Catalogue", "Tests")
+    headers = ("Idea", "Task", "In dotlab", "Checks and tests")
     group = nodes.tgroup(cols=len(headers))
-    for width in (24, 4, 5, 12, 12, 14, 9, 20):
+    for width in (34, 22, 16, 28):
         group += nodes.colspec(colwidth=width)
     head = nodes.row()
     for header in headers:
         head += _cell(nodes.Text(header))
+    head[-1][0] += [nodes.Text(" "), nodes.literal("test_*", "test_*")]
     group += nodes.thead("", head)
     body = nodes.tbody()
     for r in rows:
+        task = [nodes.Text(f"{r.task} "), nodes.literal(r.function, r.function)] if r.task else []
+        checks = _cell()
+        if r.check:
+            module = r.check.rsplit(".", 2)[-2]
+            answers = f", {r.wrong} wrong" + (f", {r.right} right" if r.right else "") + " answers"
+            checks[0] += [nodes.literal(module, module), nodes.Text(answers)]
+        if r.tests:
+            checks += nodes.paragraph("", "", *_literals(Path(t).stem.removeprefix("test_") for t in r.tests))
         line = nodes.row()
-        catalogue = f"{r.wrong} wrong" + (f", {r.right} right" if r.right else "") if r.catalogue else ""
-        for cell in (_cell(_link(r, here, suffix)), _cell(nodes.Text(str(r.chapter or ""))),
-                     _cell(nodes.Text(r.task or "")), _cell(*_literals([r.function] if r.function else [])),
-                     _cell(*_literals(r.modules)), _cell(*_literals([r.check.rsplit(".", 2)[-2] + "." +
-                                                                     r.check.rsplit(".", 1)[-1]] if r.check else [])),
-                     _cell(nodes.Text(catalogue)), _cell(*_literals(Path(t).name for t in r.tests))):
+        for cell in (_cell(_link(r, here, suffix)), _cell(*task),
+                     _cell(*_literals(m.removeprefix("dotlab.") for m in r.modules)), checks):
             line += cell
         body += line
     group += body
