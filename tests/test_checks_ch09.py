@@ -50,3 +50,21 @@ def test_a_rope_that_is_right_only_at_position_zero_fails():
 
     with pytest.raises(CheckFailure, match="rope"):
         ch09.check_rope(identity)
+
+
+def test_rotating_the_callers_array_in_place_is_named():
+    """A mutation, caught where the learner's function runs in this process (pytest, the
+    notebook); it is not in the catalogue because the grader's sandbox hands the learner
+    its own copy of the inputs."""
+    def rope(x, positions, base=10000.0):
+        d = x.shape[-1]
+        if d % 2:
+            raise ValueError(f"d_head={d} must be even")
+        angle = np.asarray(positions, dtype=float)[:, None] * base ** (-np.arange(0, d, 2) / d)
+        a, b = x[:, : d // 2].copy(), x[:, d // 2:].copy()
+        x[:, : d // 2] = a * np.cos(angle) - b * np.sin(angle)  # rotated in place
+        x[:, d // 2:] = a * np.sin(angle) + b * np.cos(angle)
+        return x
+
+    with pytest.raises(CheckFailure, match="changed its input `x`"):
+        ch09.check_rope(rope)

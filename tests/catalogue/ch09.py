@@ -121,7 +121,7 @@ def rope(x, positions, base=10000.0):
 # -- 9.2 grouped_query_attention -----------------------------------------------------------
 
 
-def _softmax_rows(s):
+def softmax_rows(s):
     e = np.exp(s - s.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -156,7 +156,7 @@ def grouped_query_attention(q, k, v):
     return np.stack(out)
 
 
-@WRONG.add("grouped_query_attention", expect="it is the keys and values that are shared, not the queries")
+@WRONG.add("grouped_query_attention", expect="it is the keys and values that are shared, not the queries", helpers=(softmax_rows,))
 def grouped_query_attention(q, k, v):
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     H, G = q.shape[0], k.shape[0]
@@ -164,20 +164,20 @@ def grouped_query_attention(q, k, v):
         raise ValueError(f"{G} key/value heads cannot be shared by {H} query heads")
     shared_q = q.reshape(G, H // G, *q.shape[1:]).mean(axis=1)  # one query head per group
     s = shared_q @ k.transpose(0, 2, 1) / math.sqrt(q.shape[-1])
-    return _softmax_rows(s) @ v
+    return softmax_rows(s) @ v
 
 
-@WRONG.add("grouped_query_attention", expect="every query head used key/value head 0")
+@WRONG.add("grouped_query_attention", expect="every query head used key/value head 0", helpers=(softmax_rows,))
 def grouped_query_attention(q, k, v):
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     H, G = q.shape[0], k.shape[0]
     if H % G:
         raise ValueError(f"{G} key/value heads cannot be shared by {H} query heads")
     s = q @ k[0].T / math.sqrt(q.shape[-1])  # (H, T_q, T_k)
-    return _softmax_rows(s) @ v[0]
+    return softmax_rows(s) @ v[0]
 
 
-@WRONG.add("grouped_query_attention", expect="not divided by sqrt(d)")
+@WRONG.add("grouped_query_attention", expect="not divided by sqrt(d)", helpers=(softmax_rows,))
 def grouped_query_attention(q, k, v):
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     H, G = q.shape[0], k.shape[0]
@@ -185,7 +185,7 @@ def grouped_query_attention(q, k, v):
         raise ValueError(f"{G} key/value heads cannot be shared by {H} query heads")
     which = np.arange(H) // (H // G)
     s = q @ k[which].transpose(0, 2, 1)
-    return _softmax_rows(s) @ v[which]
+    return softmax_rows(s) @ v[which]
 
 
 @WRONG.add("grouped_query_attention", expect="softmax ran down the columns")
@@ -200,7 +200,7 @@ def grouped_query_attention(q, k, v):
     return e / e.sum(axis=1, keepdims=True) @ v[which]
 
 
-@WRONG.add("grouped_query_attention", expect="does not mention", kind="contract")
+@WRONG.add("grouped_query_attention", expect="does not mention", kind="contract", helpers=(softmax_rows,))
 def grouped_query_attention(q, k, v):
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     H, G = q.shape[0], k.shape[0]
@@ -208,7 +208,7 @@ def grouped_query_attention(q, k, v):
         raise ValueError("the heads do not divide")
     which = np.arange(H) // (H // G)
     s = q @ k[which].transpose(0, 2, 1) / math.sqrt(q.shape[-1])
-    return _softmax_rows(s) @ v[which]
+    return softmax_rows(s) @ v[which]
 
 
 @WRONG.add("grouped_query_attention", expect="which this exercise asks you not to use", kind="allowlist")
@@ -406,18 +406,6 @@ def sliding_window_mask(n_queries, n_keys, window):
     p = np.arange(n_queries)[:, None] + n_keys - n_queries
     j = np.arange(n_keys)[None, :]
     return ((j <= p) & (j > p - window)).astype(int)  # 1 and 0, not True and False
-
-
-@WRONG.add("rope", expect="changed its input `x`", kind="mutation")
-def rope(x, positions, base=10000.0):
-    d = x.shape[-1]
-    if d % 2:
-        raise ValueError(f"d_head={d} must be even")
-    angle = np.asarray(positions, dtype=float)[:, None] * base ** (-np.arange(0, d, 2) / d)
-    a, b = x[:, : d // 2].copy(), x[:, d // 2:].copy()
-    x[:, : d // 2] = a * np.cos(angle) - b * np.sin(angle)  # rotated in place
-    x[:, d // 2:] = a * np.sin(angle) + b * np.cos(angle)
-    return x
 
 
 # -- right answers, written unusually: every one must pass -------------------------------
