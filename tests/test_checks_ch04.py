@@ -1,22 +1,24 @@
-"""Chapter 4's checks: the reference passes, and every catalogued mistake is named.
+"""Chapter 4's checks: right answers pass, and every catalogued mistake is named.
 
 This is what makes the self-checks and the hidden tests trustworthy: a check that
-cannot fail, or fails with the wrong explanation, is caught here.
+cannot fail, or fails with the wrong explanation, is caught here. The shared tests come
+from check_contract; what is particular to chapter 4 follows them.
 """
 
 import numpy as np
 import pytest
 
-from catalogue.ch04 import WRONG
+from catalogue.ch04 import RIGHT, WRONG
 from check_contract import contract_tests
 from dotlab.checks import CheckFailure, ch04
-from dotlab.scaling import scaled_scores
-from dotlab.softmax import entropy, softmax
+
+# Learner code in the catalogue overflows and divides by zero on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+globals().update(contract_tests(ch04, WRONG, RIGHT, min_visible=2))
 
 
 def dot_product_variance(d, n_samples, unit=False, seed=0):
-    """The solution's experiment, self-contained: dotlab.scaling's version calls
-    dot_product_samples, which the check forbids while a learner's function runs."""
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((n_samples, d))
     k = rng.standard_normal((n_samples, d))
@@ -26,38 +28,25 @@ def dot_product_variance(d, n_samples, unit=False, seed=0):
     return float(np.var(np.sum(q * k, axis=1)))
 
 
-# Learner code in the catalogue overflows and divides by zero on purpose.
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-# The task id of each function, as in the chapter and the exercise: pytest -m "task(id='4.1')"
-TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch04.CHECKS.items()}
-CHECKS = {name: ch04.CHECKS[task] for name, task in TASKS.items()}
-REFERENCES = {
-    "softmax": softmax,
-    "scaled_scores": scaled_scores,
-    "entropy": entropy,
-    "dot_product_variance": dot_product_variance,
-}
-
-globals().update(contract_tests(ch04, WRONG, REFERENCES, min_visible=2))
-
-
 def test_a_library_softmax_imported_under_another_name_is_caught():
-    """A tripwire cannot reach a name bound before the check: the check looks it up."""
-    import scipy.special
+    """A tripwire cannot reach a name bound before the check; the allowlist reads the source."""
+    from check_contract import SourceOnly
+    from dotlab.checks._allow import learner_refusal
 
-    namespace = {"np": np, "sm": scipy.special.softmax}
-    exec("def softmax(x, axis=-1):\n    return sm(x, axis=axis)\n", namespace)
-    with pytest.raises(CheckFailure, match="uses `sm`, which is scipy.special.softmax"):
-        ch04.check_softmax(namespace["softmax"])
+    cells = ["import numpy as np\nfrom scipy.special import softmax as sm\n",
+             "def softmax(x, axis=-1):\n    return sm(x, axis=axis)\n"]
+    refused = learner_refusal(SourceOnly(cells), "softmax", ch04.TASKS["4.1"].allowed)
+    assert "uses scipy.special.softmax" in refused
 
 
-def test_a_learner_helper_of_the_same_name_is_not_mistaken_for_the_reference():
-    namespace = {"np": np}
-    exec("def exp(x):\n    return np.exp(x)\n"
-         "def softmax(x, axis=-1):\n    x = np.asarray(x, float)\n    e = exp(x - x.max(axis=axis, keepdims=True))\n"
-         "    return e / e.sum(axis=axis, keepdims=True)\n", namespace)
-    ch04.check_softmax(namespace["softmax"], hidden=True)
+def test_a_float32_softmax_passes():
+    """The issue's example: a right softmax computed in float32 scored zero."""
+    def softmax(x, axis=-1):
+        x = np.asarray(x, dtype=np.float32)
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    ch04.check_softmax(softmax, hidden=True)
 
 
 def test_variance_check_accepts_any_honest_seeding():
@@ -72,7 +61,7 @@ def test_variance_check_accepts_any_honest_seeding():
     ch04.check_dot_product_variance(other_order, hidden=True)
 
 
-def test_an_unseeded_experiment_fails_where_the_function_is_local():
+def test_an_unseeded_experiment_fails_the_hidden_check():
     def unseeded(d, n_samples, unit=False, seed=0):
         return dot_product_variance(d, n_samples, unit=unit, seed=np.random.default_rng().integers(1 << 30))
 
@@ -84,22 +73,3 @@ def test_an_unseeded_experiment_fails_where_the_function_is_local():
         ch04.check_dot_product_variance(unseeded, hidden=True)
     with pytest.raises(CheckFailure, match="the seed is ignored"):
         ch04.check_dot_product_variance(seed_ignored, hidden=True)
-
-
-def test_checks_restore_what_they_disarm():
-    import importlib
-
-    import scipy.special
-
-    import dotlab
-
-    module = importlib.import_module("dotlab.softmax")  # `dotlab.softmax` is the function
-
-    def now():
-        return scipy.special.softmax, dotlab.softmax, module.softmax, module.entropy
-
-    before = now()
-    for wrong in WRONG.entries:
-        with pytest.raises(CheckFailure):
-            CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert now() == before

@@ -425,7 +425,7 @@ def dot(a, b):
     return float(np.sum(a * b))
 
 
-@WRONG.add("norm", expect="changed its input `a`", kind="mutation", hidden_only=True)
+@WRONG.add("norm", expect="changed its input `a`", kind="mutation", mentioned=True)
 def norm(a):
     a = np.asarray(a, dtype=float)
     if a.ndim != 1:
@@ -470,7 +470,7 @@ def angle_between(a, b, degrees=False):
     return reference(a, b, degrees=degrees)
 
 
-@WRONG.add("project", expect="changed its input `onto`", kind="mutation", hidden_only=True)
+@WRONG.add("project", expect="changed its input `onto`", kind="mutation", mentioned=True)
 def project(a, onto):
     a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
     if a.shape != onto.shape:

@@ -8,15 +8,17 @@ notebook cell exactly as a learner would have written it.
 import math
 
 import numpy as np
+import torch
 
 from catalogue import Catalogue
 
 WRONG = Catalogue()
+RIGHT = Catalogue()
 
 # -- 4.1 softmax -----------------------------------------------------------------------
 
 
-@WRONG.add("softmax", expect="subtract the largest score")
+@WRONG.add("softmax", expect="subtract the largest score", mentioned=True)
 def softmax(x, axis=-1):
     x = np.asarray(x, dtype=float)
     e = np.exp(x)
@@ -64,7 +66,7 @@ def softmax(x, axis=-1):
     return scipy.special.softmax(x, axis=axis)
 
 
-@WRONG.add("softmax", expect="dotlab.softmax")
+@WRONG.add("softmax", expect="uses the attribute .softmax", kind="allowlist")
 def softmax(x, axis=-1, reference=__import__("dotlab.softmax", fromlist=["softmax"]).softmax):
     return reference(x, axis=axis)  # bound before the check runs, out of the tripwire's reach
 
@@ -130,7 +132,7 @@ def scaled_scores(q, k):
 # -- 4.3 entropy -------------------------------------------------------------------------
 
 
-@WRONG.add("entropy", expect="0 · log 0 is nan")
+@WRONG.add("entropy", expect="0 · log 0 is nan", mentioned=True)
 def entropy(p, axis=-1):
     p = np.asarray(p, dtype=float)
     return -np.sum(p * np.log(p), axis=axis)
@@ -264,3 +266,214 @@ def dot_product_variance(d, n_samples, unit=False, seed=0):
         q /= np.linalg.norm(q, axis=1, keepdims=True)
         k /= np.linalg.norm(k, axis=1, keepdims=True)
     return float(np.var(np.sum(q * k, axis=1)))
+
+
+# -- the classes the checks catch by design (issue 13) ------------------------------------
+
+
+@WRONG.add("softmax", expect="changed its input `x`", kind="mutation", mentioned=True)
+def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    x -= x.max(axis=axis, keepdims=True)  # in place: saves a copy
+    np.exp(x, out=x)
+    x /= x.sum(axis=axis, keepdims=True)
+    return x
+
+
+@WRONG.add("softmax", expect="imports torch.nn.functional", kind="allowlist")
+def softmax(x, axis=-1):
+    import torch.nn.functional as F
+
+    return F.softmax(torch.as_tensor(np.asarray(x, dtype=float)), dim=axis).numpy()
+
+
+@WRONG.add("softmax", expect="uses the attribute .softmax", kind="allowlist")
+def softmax(x, axis=-1):
+    return torch.as_tensor(np.asarray(x, dtype=float)).softmax(dim=axis).numpy()
+
+
+@WRONG.add("softmax", expect="the task asks for a NumPy array", kind="contract")
+def softmax(x, axis=-1):
+    t = torch.as_tensor(np.asarray(x, dtype=float))
+    e = torch.exp(t - t.amax(dim=axis, keepdim=True))
+    return e / e.sum(dim=axis, keepdim=True)  # a tensor, not an array
+
+
+@WRONG.add("softmax", expect="a score of -inf gets weight 0", kind="edge", hidden_only=True)
+def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    x = np.where(np.isinf(x), 0.0, x)  # "clean up" infinities first
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@WRONG.add("scaled_scores", expect="must be refused", kind="contract", hidden_only=True)
+def scaled_scores(q, k):
+    q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q.shape={q.shape} and k.shape={k.shape} differ in d_k")
+    return q @ k.T / math.sqrt(q.shape[-1])
+
+
+@WRONG.add("scaled_scores", expect="changed its input `q`", kind="mutation", hidden_only=True)
+def scaled_scores(q, k):
+    q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
+    if q.ndim != 2 or k.ndim != 2 or q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q.shape={q.shape} and k.shape={k.shape}")
+    q /= math.sqrt(q.shape[-1])  # scale the queries once, before the product
+    return q @ k.T
+
+
+@WRONG.add("scaled_scores", expect="dotlab.attention.attention_weights, which this exercise asks you not to use", kind="allowlist")
+def scaled_scores(q, k):
+    from dotlab.attention import attention_weights
+
+    return np.log(attention_weights(q, k))
+
+
+@WRONG.add("entropy", expect="the answer has shape (1,) but should have shape ()", kind="contract", mentioned=True)
+def entropy(p, axis=-1):
+    p = np.asarray(p, dtype=float)
+    logs = np.log(np.where(p > 0, p, 1.0))
+    return -np.sum(p * logs, axis=axis, keepdims=True)
+
+
+@WRONG.add("entropy", expect="a 3-D table of distributions", kind="edge", hidden_only=True)
+def entropy(p, axis=-1):
+    p = np.asarray(p, dtype=float)
+    if p.ndim == 1:
+        return -sum(x * math.log(x) for x in p if x > 0)
+    rows = p if axis in (-1, 1) else p.T  # one distribution per row
+    return np.array([-sum(x * math.log(x) for x in np.ravel(row) if x > 0) for row in rows])
+
+
+@WRONG.add("entropy", expect="uses torch.special.entr", kind="allowlist")
+def entropy(p, axis=-1):
+    return torch.special.entr(torch.as_tensor(np.asarray(p, dtype=float))).sum(dim=axis).numpy()
+
+
+@WRONG.add("dot_product_variance", expect="the answer has shape (1,) but should have shape ()", kind="contract", mentioned=True)
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(seed)
+    q, k = rng.standard_normal((2, n_samples, d))
+    if unit:
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        k = k / np.linalg.norm(k, axis=1, keepdims=True)
+    return np.var(np.sum(q * k, axis=1), keepdims=True)  # an array of one number
+
+
+@WRONG.add("dot_product_variance", expect="dotlab.scaling.dot_product_samples, which this exercise asks you not to use", kind="allowlist")
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    from dotlab.scaling import dot_product_samples as samples
+
+    return float(np.var(samples(d, n_samples, unit=unit, seed=seed)))
+
+
+# -- right answers, written unusually: every one must pass -----------------------------------
+
+
+@RIGHT.add("softmax", how="torch in float32")
+def softmax(x, axis=-1):
+    t = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    e = torch.exp(t - t.amax(dim=axis, keepdim=True))
+    return (e / e.sum(dim=axis, keepdim=True)).numpy()
+
+
+@RIGHT.add("softmax", how="log-sum-exp with NumPy")
+def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    top = np.max(x, axis=axis, keepdims=True)
+    lse = top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
+    return np.exp(x - lse)
+
+
+@RIGHT.add("softmax", how="float32 NumPy, moving the axis last")
+def softmax(x, axis=-1):
+    x = np.moveaxis(np.asarray(x, dtype=np.float32), axis, -1)
+    e = np.exp(x - x.max(axis=-1)[..., None])
+    return np.moveaxis(e / e.sum(axis=-1)[..., None], -1, axis)
+
+
+@RIGHT.add("scaled_scores", how="einsum")
+def scaled_scores(q, k):
+    q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
+    if q.ndim != 2 or k.ndim != 2 or q.shape[1] != k.shape[1]:
+        raise ValueError(f"q.shape={q.shape}, k.shape={k.shape}: need (T_q, d_k) and (T_k, d_k)")
+    return np.einsum("id,jd->ij", q, k) / np.sqrt(q.shape[1])
+
+
+@RIGHT.add("scaled_scores", how="torch in float32")
+def scaled_scores(q, k):
+    tq, tk = torch.as_tensor(np.asarray(q), dtype=torch.float32), torch.as_tensor(np.asarray(k), dtype=torch.float32)
+    if tq.dim() != 2 or tk.dim() != 2 or tq.shape[1] != tk.shape[1]:
+        raise ValueError(f"q.shape={tuple(tq.shape)} and k.shape={tuple(tk.shape)} do not fit")
+    return (tq @ tk.T / math.sqrt(tq.shape[1])).numpy()
+
+
+@RIGHT.add("scaled_scores", how="loops over queries and keys")
+def scaled_scores(q, k):
+    q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
+    if q.ndim != 2 or k.ndim != 2 or q.shape[1] != k.shape[1]:
+        raise ValueError(f"shapes {q.shape} and {k.shape}")
+    out = np.empty((len(q), len(k)))
+    for i in range(len(q)):
+        for j in range(len(k)):
+            out[i, j] = sum(a * b for a, b in zip(q[i], k[j])) / math.sqrt(q.shape[1])
+    return out
+
+
+@RIGHT.add("entropy", how="a loop per slice with math.log")
+def entropy(p, axis=-1):
+    p = np.moveaxis(np.asarray(p, dtype=float), axis, -1)
+    rows = p.reshape(-1, p.shape[-1])
+    out = np.array([-sum(x * math.log(x) for x in row if x > 0) for row in rows])
+    return float(out[0]) if p.ndim == 1 else out.reshape(p.shape[:-1])
+
+
+@RIGHT.add("entropy", how="torch.xlogy in float32")
+def entropy(p, axis=-1):
+    t = torch.as_tensor(np.asarray(p), dtype=torch.float32)
+    h = -torch.xlogy(t, t).sum(dim=axis)
+    return h.item() if h.dim() == 0 else h.numpy()
+
+
+@RIGHT.add("entropy", how="np.where with a masked log")
+def entropy(p, axis=-1):
+    p = np.asarray(p, dtype=float)
+    plogp = np.where(p > 0, p * np.log(p, where=p > 0, out=np.zeros_like(p)), 0.0)
+    return -plogp.sum(axis=axis)
+
+
+@RIGHT.add("dot_product_variance", how="einsum for the dot products")
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((n_samples, d))
+    k = rng.standard_normal((n_samples, d))
+    if unit:
+        q = q / np.sqrt(np.einsum("nd,nd->n", q, q))[:, None]
+        k = k / np.sqrt(np.einsum("nd,nd->n", k, k))[:, None]
+    return float(np.var(np.einsum("nd,nd->n", q, k)))
+
+
+@RIGHT.add("dot_product_variance", how="pairs drawn one at a time, variance by hand")
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(seed)
+    dots = []
+    for _ in range(n_samples):
+        q, k = rng.standard_normal(d), rng.standard_normal(d)
+        if unit:
+            q, k = q / math.sqrt(q @ q), k / math.sqrt(k @ k)
+        dots.append(float(q @ k))
+    mean = sum(dots) / len(dots)
+    return sum((x - mean) ** 2 for x in dots) / len(dots)
+
+
+@WRONG.add("dot_product_variance", expect="the task asks for a Python float", kind="contract", mentioned=True)
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((n_samples, d)).astype(np.float32)  # half the memory
+    k = rng.standard_normal((n_samples, d)).astype(np.float32)
+    if unit:
+        q = q / np.sqrt(np.sum(q * q, axis=1, keepdims=True))
+        k = k / np.sqrt(np.sum(k * k, axis=1, keepdims=True))
+    return np.var(np.sum(q * k, axis=1))  # a NumPy float32, not a Python float

@@ -139,7 +139,12 @@ class Allow:
         """Whether importing ``module`` (as a namespace to take routines from) is allowed."""
         if module.startswith("dotlab") or any(part.startswith("_") for part in module.split(".")):
             return False
-        return any(n.lstrip("!").startswith(module + ".") or n == module for n in self.names if not n.startswith("!"))
+        parts = module.split(".")
+        if any(f"!{'.'.join(parts[:i])}.*" in self.names for i in range(1, len(parts) + 1)):
+            return False
+        if self.allows_name(module):
+            return True  # inside a wildcard: torch.nn.functional under "torch.*"
+        return any(n.startswith(module + ".") or n == module for n in self.names if not n.startswith("!"))
 
     def allows_method(self, name: str) -> bool:
         if name in INTROSPECTION or f"!.{name}" in self.names:

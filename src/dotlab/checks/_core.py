@@ -85,6 +85,8 @@ def _show(value: Any) -> str:
             text = np.array2string(value, precision=4, separator=", ")
             return " ".join(line.strip() for line in text.splitlines())
         return f"array of shape {value.shape}"
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()  # 0.5, not np.float64(0.5)
     text = repr(value)
     return text if len(text) <= 70 else text[:67] + "..."
 

@@ -188,7 +188,7 @@ _NORM_MISTAKES = (
 def _norm_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("a 3-4-5 right triangle", ([3, 4],)),
-        Case("negative components", ([-1, -2, 2],)),
+        Case("negative components, as an array", (np.array([-1.0, -2.0, 2.0]),)),
         Case("a matrix instead of a vector", ([[3, 4], [1, 2]],), raises=ValueError, must_mention=("(2, 2)",),
              hint="Check a.ndim == 1 and name the shape you got: raise ValueError(f'expected a 1-D vector, got shape {a.shape}')."),
     ]
@@ -340,7 +340,8 @@ _PROJECT_MISTAKES = (
 def _project_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("onto the x axis", ([2, 3], [1, 0])),
-        Case("onto a longer vector along x", ([3, 4], [2, 0])),
+        # arrays, not lists: a projection that divides its input in place changes them
+        Case("onto a longer vector along x", (np.array([3.0, 4.0]), np.array([2.0, 0.0]))),
         Case("onto the zero vector", ([1, 2], [0, 0]), raises=ValueError, hint=_ZERO_HINT),
     ]
     if not hidden:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import importlib
 import math
 import types
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from dotlab import scaling
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, run_checks
+from dotlab.checks.contract import (MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf, Number, PythonFloat, Returns, Task,
+                                    allow, tasks_table)
 
 # Not `from dotlab import softmax`: once the package exports the function softmax, that
 # name is the function, no longer this module.
@@ -137,7 +140,8 @@ def _softmax_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("three scores", ([1.0, 2.0, 3.0],)),
         Case("scores as large as 1e4 (exp(1e4) overflows)", ([1e4, 1e4 - 1, 0.0],)),
-        Case("a 2-D table, each row normalised (axis=-1)", ([[1.0, 2.0, 0.0], [3.0, 5.0, -1.0]],)),
+        # an array, not a list: a softmax that works in place on its input changes it
+        Case("a 2-D table, each row normalised (axis=-1)", (np.array([[1.0, 2.0, 0.0], [3.0, 5.0, -1.0]]),)),
         Case("axis=0: each column normalised", ([[1.0, 2.0, 0.0], [3.0, 5.0, -1.0]],), {"axis": 0}),
         Case("very negative scores (exp(-1e4) underflows to 0)", ([-1e4, -1e4 + 2, -1e4 + 1],)),
     ]
@@ -165,12 +169,53 @@ _NO_REFERENCE_SOFTMAX = tuple(
 )
 
 
-def check_softmax(fn, hidden: bool = False) -> None:
-    """Task 4.1: a numerically stable softmax along an axis."""
-    hints = (("could not be broadcast", "the sums lost their axis, so they no longer line up with the rows: "
-              "sum with keepdims=True"),)
-    run(fn, fn_name="softmax", reference=_softmax, cases=_softmax_cases(hidden),
-        mistakes=_SOFTMAX_MISTAKES, forbidden=_NO_LIBRARY_SOFTMAX + _NO_REFERENCE_SOFTMAX, error_hints=hints)
+def _softmax_reference(x, axis=-1):
+    """Independent of dotlab.softmax: exp(x - logsumexp(x)), the log-sum-exp by np.logaddexp."""
+    x = np.asarray(x, dtype=np.float64)
+    lse = np.logaddexp.reduce(x, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        return np.exp(x - lse)
+
+
+def _exact32(x):
+    """Scores on a grid of 1/64: exact in float32 below 8192, so a float32 softmax is judged
+    on its arithmetic, not on rounding its input (written down: float32 passes)."""
+    return np.round(np.asarray(x, dtype=np.float64) * 64) / 64
+
+
+def _softmax_edges(rng: np.random.Generator) -> list[Case]:
+    n = int(rng.integers(3, 7))
+    row = _exact32(rng.normal(scale=3, size=n))
+    big = float(_exact32(rng.uniform(500, 5000)))
+    return [
+        Case("ties: every score equal", (np.full(n, float(rng.normal())),)),
+        Case("a tie for the largest score", (np.r_[row, row.max()],)),
+        Case("extreme logits: one far above the rest", (np.r_[big, _exact32(rng.normal(size=n))],)),
+        Case("extreme logits: every score far below zero", (_exact32(rng.normal(size=n)) - big,)),
+        Case("-inf beside finite scores", (np.r_[row, -np.inf],)),
+        Case("one score", ([float(rng.normal())],)),
+        Case("whole-number scores", (rng.integers(-5, 6, size=(2, n)),)),
+        Case("a 3-D table along axis 0", (_exact32(rng.normal(scale=4, size=(3, 2, n))),), {"axis": 0},
+             show_inputs=False),
+    ]
+
+
+_NO_LIBRARY = {"!scipy.*", "!torch.softmax", "!torch.log_softmax", "!torch.nn.*", "!torch.special.*",
+               "!torch.distributions.*"}
+
+SOFTMAX = Task(
+    "4.1", "softmax", reference=_softmax_reference, cases=_softmax_cases, mistakes=_SOFTMAX_MISTAKES,
+    returns=ArrayOf("f"), array_params_=("x",),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {".dot", ".matmul"}, matmul=True, methods=None,
+                  says="NumPy (or tensors) written out: no library softmax, nothing from dotlab"),
+    forbidden=present(_NO_LIBRARY_SOFTMAX + _NO_REFERENCE_SOFTMAX), edges=_softmax_edges,
+    variants=("int", "float32", "strided"),
+    # written down: a float32 softmax (relative error about 1e-7) passes
+    rtol=1e-5, atol=1e-9, float32_rtol=1e-4, float32_atol=1e-7,
+    error_hints=(("could not be broadcast", "the sums lost their axis, so they no longer line up with the rows: "
+                  "sum with keepdims=True"),),
+    doc="a numerically stable softmax along an axis.",
+)
 
 
 # -- 4.2: scaled scores ----------------------------------------------------------------
@@ -219,12 +264,37 @@ def _scores_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_scaled_scores(fn, hidden: bool = False) -> None:
-    """Task 4.2: the score table ``Q Kᵀ / sqrt(d_k)``."""
-    forbidden = tuple(Forbidden(t, "the course's reference implementation is not your answer")
-                      for t in ("dotlab.scaling.scaled_scores", "dotlab.attention.attention_weights"))
-    run(fn, fn_name="scaled_scores", reference=scaling.scaled_scores, cases=_scores_cases(hidden),
-        mistakes=_SCORES_MISTAKES, forbidden=forbidden)
+def _scores_reference(q, k):
+    """Independent of dotlab.scaling: each entry as an exact sum, divided by sqrt(d_k)."""
+    q, k = np.asarray(q, dtype=np.float64), np.asarray(k, dtype=np.float64)
+    root = math.sqrt(q.shape[-1])
+    return np.array([[math.fsum(qi * kj) / root for kj in k] for qi in q])
+
+
+def _scores_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(2, 9))
+    q = rng.normal(size=(3, d))
+    return [
+        Case("one query, one key", (rng.normal(size=(1, d)), rng.normal(size=(1, d)))),
+        Case("keys equal to the queries", (q, q.copy())),
+        Case("whole-number vectors", (rng.integers(-4, 5, size=(2, d)), rng.integers(-4, 5, size=(3, d)))),
+        # a float32 product of d terms of size 1e6 is off by about 1e6 · d · 6e-8 where they cancel
+        Case("large components (1e3)", (q * 1e3, rng.normal(size=(4, d)) * 1e3), show_inputs=False, tol=(1e-5, 1.0)),
+    ]
+
+
+SCALED_SCORES = Task(
+    "4.2", "scaled_scores", reference=_scores_reference, cases=_scores_cases, mistakes=_SCORES_MISTAKES,
+    returns=ArrayOf("f"), ranks={"q": (2,), "k": (2,)},
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {".dot", ".matmul"}, matmul=True, methods=None,
+                  says="NumPy or tensors, @ included; nothing from dotlab"),
+    forbidden=present(tuple(Forbidden(t, "the course's reference implementation is not your answer")
+                            for t in ("dotlab.scaling.scaled_scores", "dotlab.attention.attention_weights"))),
+    # written down: entries within 1e-5 relative or 1e-5 absolute (a float32 product of
+    # d_k terms loses about 6e-8 · d_k where they cancel)
+    edges=_scores_edges, variants=("int", "float32", "strided"), rtol=1e-5, atol=1e-5,
+    doc="the score table Q Kᵀ / sqrt(d_k).",
+)
 
 
 # -- 4.3: entropy -----------------------------------------------------------------------
@@ -275,15 +345,55 @@ def _entropy_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_entropy(fn, hidden: bool = False) -> None:
-    """Task 4.3: Shannon entropy in nats along an axis, with 0 log 0 = 0."""
-    forbidden = (
+def _entropy_reference(p, axis=-1):
+    """Independent of dotlab.softmax: -Σ p log p slice by slice, an exact sum, zeros left out."""
+    p = np.moveaxis(np.asarray(p, dtype=np.float64), axis, -1)
+    flat = p.reshape(-1, p.shape[-1]) if p.ndim else p.reshape(1, 1)
+    out = np.array([-math.fsum(x * math.log(x) for x in row if x > 0) for row in flat.tolist()])
+    return float(out[0]) if p.ndim <= 1 else out.reshape(p.shape[:-1])
+
+
+@dataclass(frozen=True)
+class _NumberOrArray(Returns):
+    """One number for a 1-D input, an array of floats for a table (as the task says)."""
+
+    def problem(self, value):
+        if isinstance(value, np.ndarray):
+            return ArrayOf("f").problem(value)
+        return Number().problem(value)
+
+    def describe(self):
+        return "a number for a 1-D p, a NumPy array of floats for a table"
+
+
+def _entropy_edges(rng: np.random.Generator) -> list[Case]:
+    n = int(rng.integers(3, 9))
+    one_hot = np.zeros(n)
+    one_hot[rng.integers(n)] = 1.0
+    p = rng.dirichlet(np.ones(n))
+    tiny = np.r_[1 - 1e-300 * (n - 1), np.full(n - 1, 1e-300)]
+    return [
+        Case("one-hot", (one_hot,)),
+        Case("uniform: log n", (np.full(n, 1.0 / n),)),
+        Case("probabilities of 1e-300 beside one near 1", (tiny,), show_inputs=False),
+        Case("rows with zeros, along axis 0", (np.stack([p, one_hot]).T,), {"axis": 0}),
+        Case("a 3-D table of distributions", (rng.dirichlet(np.ones(n), size=(2, 3)),), show_inputs=False),
+    ]
+
+
+ENTROPY = Task(
+    "4.3", "entropy", reference=_entropy_reference, cases=_entropy_cases, mistakes=_ENTROPY_MISTAKES,
+    returns=_NumberOrArray(), array_params_=("p",),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {"scipy.special.xlogy", "!.entropy"},
+                  matmul=True, methods=None, says="-Σ p log p written with NumPy or math: no library entropy"),
+    forbidden=present((
         Forbidden("scipy.stats.entropy", "write -Σ p log p yourself"),
         Forbidden("scipy.special.entr", "write -Σ p log p yourself"),
         Forbidden("dotlab.softmax.entropy", "the course's reference implementation is not your answer"),
-    )
-    run(fn, fn_name="entropy", reference=_entropy, cases=_entropy_cases(hidden),
-        mistakes=_ENTROPY_MISTAKES, forbidden=forbidden)
+    )),
+    edges=_entropy_edges, variants=("float32", "strided"), rtol=1e-5, atol=1e-7,
+    doc="Shannon entropy in nats along an axis, with 0 log 0 = 0.",
+)
 
 
 # -- 4.4: the variance experiment ----------------------------------------------------------
@@ -359,24 +469,26 @@ def _same_seed_same_answer(fn) -> None:
         )
 
 
-def check_dot_product_variance(fn, hidden: bool = False) -> None:
-    """Task 4.4: the variance of ``q·k`` measured by simulation, against theory (within 10%)."""
-    forbidden = tuple(Forbidden(t, "the course's reference implementation is not your answer")
-                      for t in ("dotlab.scaling.dot_product_variance", "dotlab.scaling.dot_product_samples"))
-    cases = _variance_cases(hidden)
-    hints = (("could not be broadcast", "divide each row by its own length: np.linalg.norm(q, axis=1, keepdims=True) "
-              "keeps the lengths as a column that lines up with the rows"),)
-    run(fn, fn_name="dot_product_variance", reference=_theory, cases=cases, mistakes=_VARIANCE_MISTAKES,
-        forbidden=forbidden, rtol=_VARIANCE_RTOL, atol=0.0, quiet=True, error_hints=hints)
-    if hidden:
-        _same_seed_same_answer(fn)
-    n_checks = len(cases) + (1 if hidden else 0)
-    print(f"\u2714 dot_product_variance: all {n_checks} checks passed")
+def _seed_check(fn, hidden: bool) -> int:
+    if not hidden:
+        return 0
+    _same_seed_same_answer(fn)
+    return 1
 
 
-CHECKS = {
-    "4.1": check_softmax,
-    "4.2": check_scaled_scores,
-    "4.3": check_entropy,
-    "4.4": check_dot_product_variance,
-}
+DOT_PRODUCT_VARIANCE = Task(
+    "4.4", "dot_product_variance", reference=_theory, cases=_variance_cases, mistakes=_VARIANCE_MISTAKES,
+    returns=PythonFloat(),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {".dot", ".matmul"}, matmul=True, methods=None,
+                  says="NumPy's random generator and arithmetic; nothing from dotlab"),
+    forbidden=present(tuple(Forbidden(t, "the course's reference implementation is not your answer")
+                            for t in ("dotlab.scaling.dot_product_variance", "dotlab.scaling.dot_product_samples"))),
+    rtol=_VARIANCE_RTOL, atol=0.0, after=_seed_check,
+    error_hints=(("could not be broadcast", "divide each row by its own length: np.linalg.norm(q, axis=1, "
+                  "keepdims=True) keeps the lengths as a column that lines up with the rows"),),
+    doc="the variance of q·k measured by simulation, against theory (within 10%).",
+)
+
+TASKS = {task.id: task for task in (SOFTMAX, SCALED_SCORES, ENTROPY, DOT_PRODUCT_VARIANCE)}
+CHECKS = tasks_table(*TASKS.values())
+check_softmax, check_scaled_scores, check_entropy, check_dot_product_variance = CHECKS.values()
