@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from catalogue.ch08 import WRONG
+from catalogue.ch08 import RIGHT, WRONG
 from check_contract import contract_tests, solution_functions
 from dotlab import forward
 from dotlab.checks import CheckFailure, ch08
@@ -30,7 +30,7 @@ def _block(x, w, n_heads):
 # function runs.
 REFERENCES = {"gpt2_attention": causal_self_attention, "gpt2_block": _block}
 
-globals().update(contract_tests(ch08, WRONG, REFERENCES, min_wrong=7))
+globals().update(contract_tests(ch08, WRONG, RIGHT, min_wrong=7))
 
 
 def test_the_written_out_block_is_dotlabs():
@@ -93,11 +93,3 @@ def test_a_non_function_is_refused():
     for check in CHECKS.values():
         with pytest.raises(CheckFailure, match="should be a function"):
             check(42)
-
-
-def test_checks_restore_what_they_disarm():
-    before = (forward.causal_self_attention, forward.block, forward.forward, forward.mlp)
-    for wrong in WRONG.entries:
-        with pytest.raises(CheckFailure):
-            CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert (forward.causal_self_attention, forward.block, forward.forward, forward.mlp) == before

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from dotlab.checks._core import Case, Forbidden, Mistake
-from dotlab.checks.ch04 import run
+from dotlab.checks.contract import MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf, Task, allow, tasks_table
 from dotlab.forward import BlockWeights
 from dotlab.forward import block as _block
 from dotlab.forward import causal_self_attention as _attention
@@ -156,27 +156,28 @@ def _attention_cases(hidden: bool) -> list[Case]:
         Case("tinygpt's first layer on a real sentence", (ln, b.w_qkv, b.b_qkv, b.w_o, b.b_o, w.n_heads), show_inputs=False),
         Case("tinygpt's first layer in float32", tuple(np.float32(a) for a in (ln, b.w_qkv, b.b_qkv, b.w_o, b.b_o))
              + (w.n_heads,), show_inputs=False),
-        _attention_case("a strided view of x (not contiguous)", rng, 4, 6, 3, strided=True),
-        _attention_case("tokens that are all the same: equal scores", rng, 4, 6, 2, same_tokens=True),
-        Case("int x", (np.array([[1, 0, 2, -1], [0, 1, 1, 0], [2, 2, 0, 1]]), *_weights(rng, 4), np.int64(2)),
-             show_inputs=False),
         _attention_case("5 heads do not divide d_model=8", rng, 2, 8, 5, raises=ValueError, must_mention=("5", "8"),
                         hint=_HEADS_HINT),
     ]
 
 
+def _attention_edges(rng) -> list[Case]:
+    H, d_head, T = (int(n) for n in rng.integers(1, 5, size=3))
+    d_model = H * d_head
+    return [
+        _attention_case("one token", rng, 1, d_model, H),
+        _attention_case("one head", rng, T + 1, d_head, 1),
+        _attention_case("heads of width 1", rng, T + 1, H, H),
+        _attention_case("tokens that are all the same: equal scores", rng, T + 1, d_model, H, same_tokens=True),
+        _attention_case("scores in the hundreds", rng, T + 2, d_model, H, scale=50.0),
+        _attention_case("a strided view of x (not contiguous)", rng, T + 1, d_model, H, strided=True),
+        Case("int x and a NumPy integer n_heads", (rng.integers(-2, 3, size=(T + 1, d_model)), *_weights(rng, d_model),
+                                                    np.int64(H)), show_inputs=False),
+    ]
+
+
 def _attention_reference(x, w_qkv, b_qkv, w_o, b_o, n_heads):
     return _attention(*(_f64(a) for a in (x, w_qkv, b_qkv, w_o, b_o)), int(n_heads))
-
-
-def check_gpt2_attention(fn, hidden: bool = False) -> None:
-    """Task 8.1: multi-head causal self-attention from GPT-2's fused Q/K/V weights."""
-    forbidden = _no_reference("dotlab.forward.causal_self_attention", "dotlab.forward.block", "dotlab.forward.forward",
-                              "dotlab.attention.multi_head_attention", "dotlab.attention.scaled_dot_product_attention",
-                              "dotlab.scaled_dot_product_attention")
-    hints = (("cannot reshape", _HEADS_HINT),)
-    run(fn, fn_name="gpt2_attention", reference=_attention_reference, cases=_attention_cases(hidden),
-        mistakes=_ATTENTION_MISTAKES, forbidden=forbidden, error_hints=hints, rtol=_RTOL, atol=_ATOL)
 
 
 # -- 8.2: one pre-norm block -------------------------------------------------------------------
@@ -280,10 +281,24 @@ def _block_cases(hidden: bool) -> list[Case]:
         _block_case("a wide MLP: d_ff = 8·d_model", rng, 5, 4, 2, 32),
         Case("tinygpt's first block in float32", (np.float32(x), {k: np.float32(v) for k, v in w.blocks[0].as_dict().items()},
                                                   w.n_heads), show_inputs=False),
-        Case("a strided view of x (not contiguous)", (rng.normal(size=(4, 12))[:, ::2], _random_block(rng, 6, 12), 3),
+    ]
+
+
+def _block_edges(rng) -> list[Case]:
+    H, d_head = (int(n) for n in rng.integers(1, 4, size=2))
+    d_model = H * d_head
+    d_ff = int(rng.integers(1, 4 * d_model + 1))
+    return [
+        _block_case("one token", rng, 1, d_model, H, d_ff),
+        _block_case("an MLP of width 1", rng, 3, d_model, H, 1),
+        Case("a strided view of x (not contiguous)", (rng.normal(size=(4, 2 * d_model))[:, ::2],
+                                                       _random_block(rng, d_model, d_ff), H), show_inputs=False),
+        Case("a large residual stream (layer norm rescales it)", (rng.normal(scale=300, size=(3, d_model)),
+                                                                   _random_block(rng, d_model, d_ff), H),
              show_inputs=False),
-        Case("a large residual stream (layer norm rescales it)", (rng.normal(scale=300, size=(3, 8)),
-                                                                   _random_block(rng, 8, 16), 2), show_inputs=False),
+        Case("float32 weights and stream", (rng.normal(size=(3, d_model)).astype(np.float32),
+                                            {k: v.astype(np.float32) for k, v in _random_block(rng, d_model, d_ff).items()},
+                                            H), show_inputs=False),
     ]
 
 
@@ -291,14 +306,40 @@ def _block_reference(x, w, n_heads):
     return _block(_f64(x), BlockWeights(**_f64(w)), int(n_heads))
 
 
-def check_gpt2_block(fn, hidden: bool = False) -> None:
-    """Task 8.2: one pre-norm GPT-2 block, from layer norm, attention and the MLP."""
-    forbidden = _no_reference("dotlab.forward.block", "dotlab.forward.forward", "dotlab.forward.mlp")
-    run(fn, fn_name="gpt2_block", reference=_block_reference, cases=_block_cases(hidden),
-        mistakes=_BLOCK_MISTAKES, forbidden=forbidden, rtol=_RTOL, atol=_ATOL)
+# -- the tasks ------------------------------------------------------------------------------
 
+_BY_HAND = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "!torch.softmax", "!torch.special.*",
+                                                       "!torch.log_softmax", ".dot", ".matmul", ".mm", ".bmm"},
+                 matmul=True, methods=None,
+                 says="attention written yourself with NumPy: no library attention or softmax, nothing from dotlab "
+                      "(the helpers the imports cell gives are for task 8.2)")
+_WITH_HELPERS = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH,
+                      {"dotlab.forward.layer_norm", "dotlab.forward.gelu", "dotlab.forward.causal_self_attention",
+                       ".dot", ".matmul", ".mm"},
+                      matmul=True, methods=None,
+                      says="the helpers the imports cell gives (layer_norm, gelu, causal_self_attention) and NumPy; "
+                           "not the course's block, mlp or forward")
 
-CHECKS = {
-    "8.1": check_gpt2_attention,
-    "8.2": check_gpt2_block,
-}
+GPT2_ATTENTION = Task(
+    "8.1", "gpt2_attention", reference=_attention_reference, cases=_attention_cases, mistakes=_ATTENTION_MISTAKES,
+    returns=ArrayOf("f"), allowed=_BY_HAND,
+    forbidden=_no_reference("dotlab.forward.causal_self_attention", "dotlab.forward.block", "dotlab.forward.forward",
+                            "dotlab.attention.multi_head_attention", "dotlab.attention.scaled_dot_product_attention",
+                            "dotlab.scaled_dot_product_attention"),
+    edges=_attention_edges, variants=("int", "float32", "strided"),
+    params_=("x", "w_qkv", "b_qkv", "w_o", "b_o", "n_heads"), array_params_=("x", "w_qkv", "b_qkv", "w_o", "b_o"),
+    rtol=_RTOL, atol=_ATOL, float32_rtol=_RTOL, float32_atol=_ATOL, error_hints=(("cannot reshape", _HEADS_HINT),),
+    doc="multi-head causal self-attention from GPT-2's fused Q/K/V weights.",
+)
+GPT2_BLOCK = Task(
+    "8.2", "gpt2_block", reference=_block_reference, cases=_block_cases, mistakes=_BLOCK_MISTAKES,
+    returns=ArrayOf("f"), allowed=_WITH_HELPERS,
+    forbidden=_no_reference("dotlab.forward.block", "dotlab.forward.forward", "dotlab.forward.mlp"),
+    edges=_block_edges, variants=("float32", "strided"), params_=("x", "w", "n_heads"), array_params_=("x",),
+    rtol=_RTOL, atol=_ATOL, float32_rtol=_RTOL, float32_atol=_ATOL,
+    doc="one pre-norm GPT-2 block, from layer norm, attention and the MLP.",
+)
+
+TASKS = {task.id: task for task in (GPT2_ATTENTION, GPT2_BLOCK)}
+CHECKS = tasks_table(*TASKS.values())
+check_gpt2_attention, check_gpt2_block = CHECKS.values()
