@@ -8,7 +8,7 @@ built from dotlab.cost and dotlab.roofline; the instructor's solutions must pass
 import numpy as np
 import pytest
 
-from catalogue.ch07 import WRONG
+from catalogue.ch07 import RIGHT, WRONG
 from check_contract import contract_tests
 from dotlab import cost, roofline
 from dotlab.checks import CheckFailure, ch07
@@ -37,7 +37,7 @@ REFERENCES = {
     "matmul_intensity": matmul_intensity,
 }
 
-globals().update(contract_tests(ch07, WRONG, REFERENCES, min_wrong=7))
+globals().update(contract_tests(ch07, WRONG, RIGHT, min_wrong=7))
 
 
 def test_every_mistake_the_checks_know_has_a_catalogue_entry():
@@ -74,16 +74,6 @@ def test_a_non_function_is_refused():
     for check in CHECKS.values():
         with pytest.raises(CheckFailure, match="should be a function"):
             check(42)
-
-
-def test_checks_restore_what_they_disarm():
-    before = (cost.matmul_count, cost.prefill_cost, cost.decode_cost, cost.kv_cache_bytes,
-              cost.attention_mlp_crossover, roofline.matmul_intensity)
-    for wrong in WRONG.entries:
-        with pytest.raises(CheckFailure):
-            CHECKS[wrong.target](wrong.fn, hidden=True)
-    assert (cost.matmul_count, cost.prefill_cost, cost.decode_cost, cost.kv_cache_bytes,
-            cost.attention_mlp_crossover, roofline.matmul_intensity) == before
 
 
 def test_a_mistake_in_one_stage_is_reported_with_that_stage():

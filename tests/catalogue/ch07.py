@@ -1,4 +1,4 @@
-"""Wrong versions of chapter 7's functions (tasks 7.1 to 7.6).
+"""Learners' versions of chapter 7's functions (tasks 7.1 to 7.6): wrong ones, then right ones.
 
 Each function redefines the exercise's name on purpose: its source is pasted into a
 notebook cell exactly as a learner would have written it. Only ``math`` and ``np`` are
@@ -13,6 +13,7 @@ import numpy as np
 from catalogue import Catalogue
 
 WRONG = Catalogue()
+RIGHT = Catalogue()
 
 # -- 7.1 matmul_count ------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def matmul_count(m, k, n):
     return {"dot_products": m * n, "length": k, "macs": m * n * k, "flops": 2 * m * n * k}
 
 
-@WRONG.add("matmul_count", expect="called dotlab.cost.matmul_count")
+@WRONG.add("matmul_count", expect="dotlab.cost", kind="allowlist")
 def matmul_count(m, k, n):
     from dotlab import cost
 
@@ -320,11 +321,11 @@ def prefill_count(shape, T, stage):
     return counts[stage]
 
 
-@WRONG.add("prefill_count", expect="called dotlab.cost.prefill_cost")
+@WRONG.add("prefill_count", expect="dotlab.cost.prefill_cost", kind="allowlist")
 def prefill_count(shape, T, stage):
-    import dotlab
+    from dotlab.cost import prefill_cost
 
-    row = dotlab.cost.prefill_cost(shape, T)[stage]
+    row = prefill_cost(shape, T)[stage]
     return row.dot_products, row.length
 
 
@@ -657,8 +658,239 @@ def matmul_intensity(m, k, n, bytes_per_value=2):
     return 2 * m * k * n / (bytes_per_value * (m * k + k * n + m * n))
 
 
-@WRONG.add("matmul_intensity", expect="called dotlab.roofline.matmul_intensity")
+@WRONG.add("matmul_intensity", expect="dotlab.roofline.matmul_intensity", kind="allowlist")
 def matmul_intensity(m, k, n, bytes_per_value=2):
     from dotlab.roofline import matmul_intensity as reference
 
     return reference(m, k, n, bytes_per_value)
+
+
+# -- classes by design: contract, edges, allowlist ---------------------------------------------
+
+
+@WRONG.add("matmul_count", expect="the task asks for a tuple", kind="contract", mentioned=True)
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be at least 1")
+    return [m * n, k, m * n * k, 2 * m * n * k]  # a list, not the tuple the task asks for
+
+
+@WRONG.add("matmul_count", expect="a whole number (int)", kind="contract", mentioned=True)
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be at least 1")
+    macs = m * n * k / 1  # a float count
+    return m * n, k, macs, 2 * macs
+
+
+@WRONG.add("matmul_count", expect="2 of 4 entries differ; the first at element 2 of the tuple", kind="edge",
+           hidden_only=True)
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be at least 1")
+    sizes = np.array([m, k, n], dtype=np.int32)  # "sizes are small numbers"
+    dot_products = sizes[0] * sizes[2]
+    macs = dot_products * sizes[1]  # wraps around past 2**31
+    return int(dot_products), int(k), int(macs), int(2 * macs)
+
+
+@WRONG.add("prefill_count", expect="the task asks for a tuple", kind="contract", mentioned=True)
+def prefill_count(shape, T, stage):
+    L, H, d_head, C = shape.n_layers, shape.n_heads, shape.d_head, shape.d_model
+    d_attn = H * d_head
+    counts = {
+        "qkv": [L * T * 3 * d_attn, C], "scores": [L * H * T * T, d_head], "mixing": [L * H * T * d_head, T],
+        "out_proj": [L * T * C, d_attn], "mlp_up": [L * T * shape.d_ff, C], "mlp_down": [L * T * C, shape.d_ff],
+        "unembed": [T * shape.vocab_size, C],
+    }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}")
+    return counts[stage]  # a list [count, length]
+
+
+@WRONG.add("prefill_count", expect="a long context", kind="edge", hidden_only=True)
+def prefill_count(shape, T, stage):
+    L, H, d_head, C = shape.n_layers, shape.n_heads, shape.d_head, shape.d_model
+    d_attn = H * d_head
+    T32 = np.float32(T)  # "a float is big enough": 24 bits of mantissa
+    counts = {
+        "qkv": (L * T * 3 * d_attn, C), "scores": (int(L * H * T32 * T32), d_head),
+        "mixing": (L * H * T * d_head, T), "out_proj": (L * T * C, d_attn), "mlp_up": (L * T * shape.d_ff, C),
+        "mlp_down": (L * T * C, shape.d_ff), "unembed": (T * shape.vocab_size, C),
+    }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}")
+    return counts[stage]
+
+
+@WRONG.add("decode_count", expect="dotlab.cost", kind="allowlist")
+def decode_count(shape, T, stage):
+    from dotlab.cost import STAGES, decode_cost
+
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    row = decode_cost(shape, T)[stage]
+    return row.dot_products, row.length
+
+
+@WRONG.add("kv_cache_bytes", expect="a long context", kind="edge", hidden_only=True)
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    tokens = np.int32(T)  # "a token count fits in 32 bits": the product does not
+    return 2 * shape.n_layers * shape.n_heads * shape.d_head * tokens * bytes_per_value
+
+
+@WRONG.add("kv_cache_bytes", expect="dotlab.cost", kind="allowlist")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    import dotlab.cost as cost
+
+    return cost.kv_cache_bytes(shape, T, bytes_per_value)
+
+
+@WRONG.add("crossover_length", expect="the task asks for a whole number", kind="contract", mentioned=True)
+def crossover_length(shape):
+    return math.ceil(shape.d_model * shape.d_ff / (shape.n_heads * shape.d_head)) * 1.0  # a float length
+
+
+@WRONG.add("crossover_length", expect="(>=, not >)", kind="edge")
+def crossover_length(shape):
+    ratio = shape.d_model * shape.d_ff / (shape.n_heads * shape.d_head)
+    return int(ratio) + 1  # "round up" by adding one: one too many when the ratio is whole
+
+
+@WRONG.add("matmul_intensity", expect="should have shape ()", kind="contract")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    flops = 2 * m * k * n
+    return np.array([flops / (bytes_per_value * (m * k + k * n + m * n))])  # a one-element array
+
+
+# -- right answers, written unusually ----------------------------------------------------------
+
+
+@RIGHT.add("matmul_count", how="plain arithmetic")
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1:
+            raise ValueError(f"{name}={size} must be at least 1")
+    return m * n, k, m * n * k, 2 * m * n * k
+
+
+@RIGHT.add("matmul_count", how="math.prod and NumPy integers")
+def matmul_count(m, k, n):
+    if min(m, k, n) < 1:
+        raise ValueError(f"every size must be at least 1, got m={m}, k={k}, n={n}")
+    macs = math.prod((m, k, n))
+    return np.int64(m * n), int(k), macs, 2 * macs
+
+
+@RIGHT.add("prefill_count", how="a dict of per-layer products")
+def prefill_count(shape, T, stage):
+    L, H, d_head = shape.n_layers, shape.n_heads, shape.d_head
+    C, d_attn = shape.d_model, shape.n_heads * shape.d_head
+    counts = {
+        "qkv": (L * T * 3 * d_attn, C), "scores": (L * H * T * T, d_head), "mixing": (L * H * T * d_head, T),
+        "out_proj": (L * T * C, d_attn), "mlp_up": (L * T * shape.d_ff, C), "mlp_down": (L * T * C, shape.d_ff),
+        "unembed": (T * shape.vocab_size, C),
+    }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}")
+    return counts[stage]
+
+
+@RIGHT.add("prefill_count", how="if/elif over (rows, cols, length) of each product")
+def prefill_count(shape, T, stage):
+    s = shape
+    if stage == "qkv":
+        rows, cols, length, times = T, 3 * s.n_heads * s.d_head, s.d_model, s.n_layers
+    elif stage == "scores":
+        rows, cols, length, times = T, T, s.d_head, s.n_layers * s.n_heads
+    elif stage == "mixing":
+        rows, cols, length, times = T, s.d_head, T, s.n_layers * s.n_heads
+    elif stage == "out_proj":
+        rows, cols, length, times = T, s.d_model, s.n_heads * s.d_head, s.n_layers
+    elif stage == "mlp_up":
+        rows, cols, length, times = T, s.d_ff, s.d_model, s.n_layers
+    elif stage == "mlp_down":
+        rows, cols, length, times = T, s.d_model, s.d_ff, s.n_layers
+    elif stage == "unembed":
+        rows, cols, length, times = T, s.vocab_size, s.d_model, 1
+    else:
+        raise ValueError(f"{stage!r} is not a stage")
+    return int(rows * cols * times), int(length)
+
+
+@RIGHT.add("decode_count", how="a dict of per-layer products")
+def decode_count(shape, T, stage):
+    L, H, d_head = shape.n_layers, shape.n_heads, shape.d_head
+    C, d_attn = shape.d_model, shape.n_heads * shape.d_head
+    counts = {
+        "qkv": (L * 3 * d_attn, C), "scores": (L * H * T, d_head), "mixing": (L * H * d_head, T),
+        "out_proj": (L * C, d_attn), "mlp_up": (L * shape.d_ff, C), "mlp_down": (L * C, shape.d_ff),
+        "unembed": (shape.vocab_size, C),
+    }
+    if stage not in counts:
+        raise ValueError(f"unknown stage {stage!r}")
+    return counts[stage]
+
+
+@RIGHT.add("decode_count", how="a prefill of one token, with T keys")
+def decode_count(shape, T, stage):
+    s = shape
+    per_layer = {"qkv": (3 * s.d_attn, s.d_model), "scores": (s.n_heads * T, s.d_head),
+                 "mixing": (s.n_heads * s.d_head, T), "out_proj": (s.d_model, s.d_attn),
+                 "mlp_up": (s.d_ff, s.d_model), "mlp_down": (s.d_model, s.d_ff)}
+    if stage == "unembed":
+        return s.vocab_size, s.d_model
+    if stage not in per_layer:
+        raise ValueError(f"no stage called {stage!r}")
+    count, length = per_layer[stage]
+    return s.n_layers * count, length
+
+
+@RIGHT.add("kv_cache_bytes", how="per token, per layer")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * shape.n_layers * shape.n_heads * shape.d_head * T * bytes_per_value
+
+
+@RIGHT.add("kv_cache_bytes", how="a float product")
+def kv_cache_bytes(shape, T, bytes_per_value=2):
+    if not bytes_per_value > 0:
+        raise ValueError(f"bytes_per_value must be positive, got {bytes_per_value}")
+    return float(np.prod([2.0, shape.n_layers, T, shape.d_attn, bytes_per_value]))
+
+
+@RIGHT.add("crossover_length", how="integer ceiling division")
+def crossover_length(shape):
+    return max(1, -(-shape.d_model * shape.d_ff // (shape.n_heads * shape.d_head)))
+
+
+@RIGHT.add("crossover_length", how="a search, T by T")
+def crossover_length(shape):
+    T = 1
+    while 2 * shape.n_heads * shape.d_head * T * T < 2 * T * shape.d_model * shape.d_ff:
+        T += 1
+    return T
+
+
+@RIGHT.add("matmul_intensity", how="FLOPs over bytes")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0")
+    return 2 * m * k * n / (bytes_per_value * (m * k + k * n + m * n))
+
+
+@RIGHT.add("matmul_intensity", how="NumPy float64 scalars")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be > 0, not {bytes_per_value}")
+    sizes = np.array([m, k, n], dtype=np.float64)
+    moved = bytes_per_value * (sizes[0] * sizes[1] + sizes[1] * sizes[2] + sizes[0] * sizes[2])
+    return 2 * np.prod(sizes) / moved

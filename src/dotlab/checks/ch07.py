@@ -17,7 +17,8 @@ import math
 import numpy as np
 
 from dotlab import cost, roofline
-from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+from dotlab.checks._core import Case, Forbidden, Mistake
+from dotlab.checks.contract import MATH, METHODS, NUMPY, PYTHON, STDLIB, Number, Task, TupleOf, allow, tasks_table
 from dotlab.cost import STAGES, TransformerShape
 
 # Counts are whole numbers: an answer must be exact (up to float64's 2^53, far beyond
@@ -38,8 +39,9 @@ def _describe(shape: TransformerShape) -> str:
     return f"L={s.n_layers}, d_model={s.d_model}, H={s.n_heads}, d_head={s.d_head}, d_ff={s.d_ff}, V={s.vocab_size}"
 
 
-def _random_shapes(seed: int, count: int) -> list[TransformerShape]:
-    rng = np.random.default_rng(seed)
+def _random_shapes(seed, count: int) -> list[TransformerShape]:
+    """``count`` small random shapes, from a seed or a Generator (the instructor's, for edges)."""
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return [
         TransformerShape(
             n_layers=int(rng.integers(2, 7)), d_model=int(rng.integers(8, 65)), n_heads=int(rng.integers(2, 9)),
@@ -102,12 +104,6 @@ def _matmul_cases(hidden: bool) -> list[Case]:
         Case("a negative size", (2, -1, 4), raises=ValueError, must_mention=("-1",), hint=_SIZE_HINT),
         Case("a zero last size", (2, 3, 0), raises=ValueError, must_mention=("0",), hint=_SIZE_HINT),
     ]
-
-
-def check_matmul_count(fn, hidden: bool = False) -> None:
-    """Task 7.1: ``(dot_products, length, macs, flops)`` for ``(M×K) @ (K×N)``."""
-    run_checks(fn, fn_name="matmul_count", reference=_matmul_reference, cases=_matmul_cases(hidden),
-               mistakes=_MATMUL_MISTAKES, forbidden=_no_reference("dotlab.cost.matmul_count"), **_EXACT)
 
 
 # -- 7.2 and 7.3: stage by stage -------------------------------------------------------
@@ -225,14 +221,6 @@ def _prefill_cases(hidden: bool) -> list[Case]:
     return cases + extra
 
 
-def check_prefill_count(fn, hidden: bool = False) -> None:
-    """Task 7.2: ``(dot_products, length)`` of one stage of a prefill of ``T`` tokens."""
-    run_checks(fn, fn_name="prefill_count",
-               reference=_table_reference(cost.prefill_cost), cases=_prefill_cases(hidden),
-               mistakes=_PREFILL_MISTAKES,
-               forbidden=_no_reference("dotlab.cost.prefill_cost", "dotlab.cost.decode_cost"), **_EXACT)
-
-
 def _decode_layer(s, T, stage):
     """Per layer (unembed: once) dot products and length of one decode step with T keys."""
     return {
@@ -296,14 +284,6 @@ def _decode_cases(hidden: bool) -> list[Case]:
     return cases + extra
 
 
-def check_decode_count(fn, hidden: bool = False) -> None:
-    """Task 7.3: ``(dot_products, length)`` of one stage of a decode step with ``T`` tokens of context."""
-    run_checks(fn, fn_name="decode_count",
-               reference=_table_reference(cost.decode_cost), cases=_decode_cases(hidden),
-               mistakes=_DECODE_MISTAKES,
-               forbidden=_no_reference("dotlab.cost.prefill_cost", "dotlab.cost.decode_cost"), **_EXACT)
-
-
 # -- 7.4: the KV cache in bytes --------------------------------------------------------
 
 
@@ -362,12 +342,6 @@ def _kv_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_kv_cache_bytes(fn, hidden: bool = False) -> None:
-    """Task 7.4: bytes held by the key and value cache for ``T`` tokens."""
-    run_checks(fn, fn_name="kv_cache_bytes", reference=cost.kv_cache_bytes, cases=_kv_cases(hidden),
-               mistakes=_KV_MISTAKES, forbidden=_no_reference("dotlab.cost.kv_cache_bytes"), **_EXACT)
-
-
 # -- 7.5: where attention overtakes the MLP ---------------------------------------------
 
 
@@ -401,7 +375,7 @@ _CROSSOVER_MISTAKES = (
             _ratio),
     Mistake("last MLP-ahead length", "you returned the last length at which the MLP is still ahead; the question "
                                      "asks for the first at which attention has caught up (one more)",
-            lambda s: math.ceil(_ratio(s)) - 1),
+            lambda s: max(1, math.ceil(_ratio(s)) - 1)),  # a search from T = 1 returns at least 1
     Mistake("d_model for H·d_head", "attention's work per layer is 2·H·d_head·T² MACs (scores and mixing); you "
                                     "used d_model in place of H·d_head",
             lambda s: math.ceil(s.d_ff)),
@@ -421,10 +395,10 @@ _CROSSOVER_MISTAKES = (
 
 
 def _crossover_cases(hidden: bool) -> list[Case]:
-    cases = [
+    cases = [  # the uneven ratio first: a length that is not whole is then named as such
+        Case(f"a shape whose ratio is not whole ({_describe(UNEVEN)})", (UNEVEN,), show_inputs=False),
         Case(f"the worked example ({_describe(WORKED)})", (WORKED,), show_inputs=False),
         Case(f"a small shape ({_describe(TINY)})", (TINY,), show_inputs=False),
-        Case(f"a shape whose ratio is not whole ({_describe(UNEVEN)})", (UNEVEN,), show_inputs=False),
     ]
     if not hidden:
         return cases
@@ -436,13 +410,6 @@ def _crossover_cases(hidden: bool) -> list[Case]:
         Case(f"attention ahead from the first token ({_describe(early)})", (early,), show_inputs=False),
     ] + [Case(f"random shape {i + 1} ({_describe(s)})", (s,), show_inputs=False)
          for i, s in enumerate(_random_shapes(705, 3))]
-
-
-def check_crossover_length(fn, hidden: bool = False) -> None:
-    """Task 7.5: the shortest prompt at which attention's MACs reach the MLP's."""
-    run_checks(fn, fn_name="crossover_length", reference=cost.attention_mlp_crossover,
-               cases=_crossover_cases(hidden), mistakes=_CROSSOVER_MISTAKES,
-               forbidden=_no_reference("dotlab.cost.attention_mlp_crossover"), **_EXACT)
 
 
 # -- 7.6: arithmetic intensity ---------------------------------------------------------
@@ -494,18 +461,107 @@ def _intensity_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_matmul_intensity(fn, hidden: bool = False) -> None:
-    """Task 7.6: FLOPs per byte of ``(M×K) @ (K×N)``, each operand read or written once."""
-    run_checks(fn, fn_name="matmul_intensity", reference=roofline.matmul_intensity, cases=_intensity_cases(hidden),
-               mistakes=_INTENSITY_MISTAKES, forbidden=_no_reference("dotlab.roofline.matmul_intensity"),
-               rtol=1e-9, atol=0.0)
+# -- hidden edges, drawn from the instructor's seed ----------------------------------------------
 
 
-CHECKS = {
-    "7.1": check_matmul_count,
-    "7.2": check_prefill_count,
-    "7.3": check_decode_count,
-    "7.4": check_kv_cache_bytes,
-    "7.5": check_crossover_length,
-    "7.6": check_matmul_intensity,
-}
+def _matmul_edges(rng) -> list[Case]:
+    m, k, n = (int(x) for x in rng.integers(1, 5000, size=3))
+    return [
+        Case("a single dot product: (1×k) @ (k×1)", (1, k, 1)),
+        Case("an outer product: (m×1) @ (1×n)", (m, 1, n)),
+        Case("sizes as NumPy integers", (np.int64(m), np.int64(k), np.int64(n))),
+        # counts past 2**31: an int32 (or a float32) running total goes wrong here
+        Case("a product of 10^13 MACs", (100_000, 16_384, 8_192)),
+    ]
+
+
+def _stage_edges(rng) -> list[Case]:
+    shape = _random_shapes(rng, 1)[0]
+    long = int(rng.integers(50_000, 200_000))
+    return (_stage_cases(shape, 1, "one token (T=1)") + _stage_cases(WORKED, long, f"a long context (T={long})")
+            + _stage_cases(shape, np.int64(int(rng.integers(2, 50))), "T as a NumPy integer"))
+
+
+def _kv_edges(rng) -> list[Case]:
+    shape = _random_shapes(rng, 1)[0]
+    return [
+        Case(f"one token ({_describe(shape)})", (shape, 1), show_inputs=False),
+        Case(f"bytes_per_value=1 ({_describe(shape)})", (shape, int(rng.integers(2, 99))), {"bytes_per_value": 1},
+             show_inputs=False),
+        Case("a million tokens of the worked example, float32", (WORKED, 1_000_000), {"bytes_per_value": 4},
+             show_inputs=False),
+        Case("bytes_per_value given as an int 4", (shape, 7), {"bytes_per_value": int(4)}, show_inputs=False),
+    ]
+
+
+def _crossover_edges(rng) -> list[Case]:
+    shapes = _random_shapes(rng, 2)
+    exact = TransformerShape(n_layers=1, d_model=6, n_heads=2, d_head=3, d_ff=4, vocab_size=5)  # ratio exactly 4
+    return [Case(f"random shape ({_describe(s)})", (s,), show_inputs=False) for s in shapes] + [
+        Case(f"a ratio that is a whole number ({_describe(exact)})", (exact,), show_inputs=False),
+    ]
+
+
+def _intensity_edges(rng) -> list[Case]:
+    m, k, n = (int(x) for x in rng.integers(1, 3000, size=3))
+    return [
+        Case("one dot product (1×k) @ (k×1)", (1, k, 1)),
+        Case("sizes as NumPy integers", (np.int64(m), np.int64(k), np.int64(n))),
+        Case("bytes_per_value as an int", (m, k, n), {"bytes_per_value": 1}),
+        Case("a product of 10^13 MACs", (100_000, 16_384, 8_192)),
+    ]
+
+
+# -- the tasks ------------------------------------------------------------------------------
+
+_COUNT = Number(integer=True)
+# Counting is arithmetic: Python, math and NumPy's routines; the shape's fields, not the
+# course's cost model (nothing from dotlab).
+_ARITHMETIC = allow(PYTHON, MATH, STDLIB, NUMPY,
+                    methods=METHODS | {"n_layers", "d_model", "n_heads", "d_head", "d_ff", "vocab_size", "d_attn",
+                                       "n_kv_heads", "d_kv", "window"},
+                    says="arithmetic on the shape's fields (shape.n_layers, shape.d_model, ...), nothing from dotlab")
+_STAGE_PARAMS = ("shape", "T", "stage")
+
+MATMUL_COUNT = Task(
+    "7.1", "matmul_count", reference=_matmul_reference, cases=_matmul_cases, mistakes=_MATMUL_MISTAKES,
+    returns=TupleOf((_COUNT,) * 4, ("dot_products", "length", "macs", "flops")), allowed=_ARITHMETIC,
+    forbidden=_no_reference("dotlab.cost.matmul_count"), edges=_matmul_edges, params_=("m", "k", "n"), **_EXACT,
+    doc="(dot_products, length, macs, flops) for (M×K) @ (K×N).",
+)
+PREFILL_COUNT = Task(
+    "7.2", "prefill_count", reference=_table_reference(cost.prefill_cost), cases=_prefill_cases,
+    mistakes=_PREFILL_MISTAKES, returns=TupleOf((_COUNT, _COUNT), ("dot_products", "length")), allowed=_ARITHMETIC,
+    forbidden=_no_reference("dotlab.cost.prefill_cost", "dotlab.cost.decode_cost"), edges=_stage_edges,
+    params_=_STAGE_PARAMS, **_EXACT, doc="(dot_products, length) of one stage of a prefill of T tokens.",
+)
+DECODE_COUNT = Task(
+    "7.3", "decode_count", reference=_table_reference(cost.decode_cost), cases=_decode_cases,
+    mistakes=_DECODE_MISTAKES, returns=TupleOf((_COUNT, _COUNT), ("dot_products", "length")), allowed=_ARITHMETIC,
+    forbidden=_no_reference("dotlab.cost.prefill_cost", "dotlab.cost.decode_cost"), edges=_stage_edges,
+    params_=_STAGE_PARAMS, **_EXACT, doc="(dot_products, length) of one stage of a decode step with T tokens.",
+)
+KV_CACHE_BYTES = Task(
+    "7.4", "kv_cache_bytes", reference=cost.kv_cache_bytes, cases=_kv_cases, mistakes=_KV_MISTAKES,
+    returns=Number(), allowed=_ARITHMETIC, forbidden=_no_reference("dotlab.cost.kv_cache_bytes"), edges=_kv_edges,
+    params_=("shape", "T", "bytes_per_value"), **_EXACT, doc="bytes held by the key and value cache for T tokens.",
+)
+CROSSOVER_LENGTH = Task(
+    "7.5", "crossover_length", reference=cost.attention_mlp_crossover, cases=_crossover_cases,
+    mistakes=_CROSSOVER_MISTAKES, returns=_COUNT, allowed=_ARITHMETIC,
+    forbidden=_no_reference("dotlab.cost.attention_mlp_crossover"), edges=_crossover_edges, params_=("shape",),
+    **_EXACT, doc="the shortest prompt at which attention's MACs reach the MLP's.",
+)
+MATMUL_INTENSITY = Task(
+    "7.6", "matmul_intensity", reference=roofline.matmul_intensity, cases=_intensity_cases,
+    mistakes=_INTENSITY_MISTAKES, returns=Number(), allowed=_ARITHMETIC,
+    forbidden=_no_reference("dotlab.roofline.matmul_intensity"), edges=_intensity_edges,
+    params_=("m", "k", "n", "bytes_per_value"), rtol=1e-9, atol=0.0,
+    doc="FLOPs per byte of (M×K) @ (K×N), each operand read or written once.",
+)
+
+TASKS = {task.id: task for task in (MATMUL_COUNT, PREFILL_COUNT, DECODE_COUNT, KV_CACHE_BYTES, CROSSOVER_LENGTH,
+                                    MATMUL_INTENSITY)}
+CHECKS = tasks_table(*TASKS.values())
+(check_matmul_count, check_prefill_count, check_decode_count, check_kv_cache_bytes, check_crossover_length,
+ check_matmul_intensity) = CHECKS.values()
