@@ -70,6 +70,10 @@ ASSIGNMENTS = [
                "gpt2_attention",
                "def gpt2_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads):\n    while True:\n        x = x + 0\n",
                ("test_gpt2_block", 5.0), edited="gpt2_block", deleted="gpt2_attention"),
+    Assignment("ch09", ("rope", "grouped_query_attention", "sliding_window_mask", "kv_cache_bytes", "ivf_search"),
+               10, "sliding_window_mask",
+               "def sliding_window_mask(n_queries, n_keys, window):\n    while True:\n        pass\n",
+               ("test_kv_cache_bytes", 2.0), edited="rope", deleted="ivf_search", timeout=15),
 ]
 
 
