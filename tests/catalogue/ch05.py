@@ -495,6 +495,31 @@ def tiled_attention(q, k, v, block_size=64):
     return (torch.softmax(s, dim=-1) @ torch.as_tensor(np.asarray(v, float))).numpy()
 
 
+@WRONG.add("attention", expect="dotlab.attention._masked_exp", kind="allowlist", mentioned=True)
+def attention(q, k, v, mask=None):
+    from dotlab.attention import _masked_exp  # private, still the course's own attention
+
+    e, total = _masked_exp(np.asarray(q, float), np.asarray(k, float), mask, None)
+    return (e @ np.asarray(v, float)) / np.where(total == 0, 1.0, total)
+
+
+@WRONG.add("tiled_attention", expect="dotlab.tiled", kind="allowlist", mentioned=True)
+def tiled_attention(q, k, v, block_size=64):
+    import dotlab.tiled
+
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    out = np.empty((len(q), v.shape[1]))
+    dotlab.tiled._tiles(q / math.sqrt(q.shape[-1]), k.T, v, None, False, 0, block_size, out)
+    return out
+
+
+@WRONG.add("split_heads", expect="dotlab.checks.ch05", kind="allowlist")
+def split_heads(x, n_heads):
+    from dotlab.checks.ch05 import TASKS
+
+    return TASKS["5.3"].reference(x, n_heads)
+
+
 # -- right answers, written unusually ----------------------------------------------------------
 
 

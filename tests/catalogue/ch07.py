@@ -770,6 +770,25 @@ def matmul_intensity(m, k, n, bytes_per_value=2):
     return np.array([flops / (bytes_per_value * (m * k + k * n + m * n))])  # a one-element array
 
 
+@WRONG.add("prefill_count", expect="dotlab.cost._stages", kind="allowlist", mentioned=True)
+def prefill_count(shape, T, stage):
+    from dotlab.cost import _stages  # a private helper is the course's answer all the same
+
+    rows = {row.name: row for row in _stages(shape, T, T, T)}
+    if stage not in rows:
+        raise ValueError(f"unknown stage {stage!r}")
+    return rows[stage].dot_products, rows[stage].length
+
+
+@WRONG.add("decode_count", expect="dotlab.checks", kind="allowlist")
+def decode_count(shape, T, stage):
+    from dotlab.checks import ch07
+
+    if stage not in ch07.STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    return ch07.TASKS["7.3"].reference(shape, T, stage)
+
+
 # -- right answers, written unusually ----------------------------------------------------------
 
 
