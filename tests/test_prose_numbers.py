@@ -90,7 +90,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         "16,384": "a long context, an input",
     },
     "claims.md": {
-        "51": QUOTE, "64": QUOTE, "4,096": QUOTE, "2.3": QUOTE, "0.01": QUOTE, "12": QUOTE,
+        "51": QUOTE, "64": "the quoted 64 MB, and GPT-2's head width (an input)", "4,096": QUOTE,
+        "768": GPT2, "2.3": QUOTE, "0.01": QUOTE, "12": QUOTE,
         "128": QUOTE, "32": EXAMPLE, "48": EXAMPLE, "1,000": EXAMPLE,
         "1,024": "GPT-2 small's context, an input", "8,192": "GPT-4's published context (OpenAI 2023), cited",
         "32,768": "GPT-4's published context (OpenAI 2023), cited",
