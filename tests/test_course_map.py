@@ -17,15 +17,11 @@ import pytest
 from dotlab import course_map
 from dotlab.course_map import ROOT, concept_modules, graded_tasks, map_rows, section_id, sources, task_markers
 
-#: Modules the rules below do not hold yet, each with the reason. dotlab.sphinxext is a
+#: Modules the rules below do not hold, each with the reason. dotlab.sphinxext is a
 #: Sphinx extension: Sphinx calls its setup(), nothing imports names from it, and the
-#: browser suite (tests/test_browser.py) tests what it does to the built pages. The others
-#: were being written by other engineers when these rules were; take a module off the list
-#: when it declares __all__ and has its mirror test.
+#: browser suite (tests/test_browser.py) tests what it does to the built pages.
 NOT_YET = {
     "dotlab.sphinxext": "a Sphinx extension, tested through the built book",
-    "dotlab.figures": "the house figure style, in progress (issue 14)",
-    "dotlab.outputs": "in progress",
 }
 
 

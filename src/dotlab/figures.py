@@ -59,6 +59,12 @@ import io
 import re
 from typing import Literal
 
+__all__ = [
+    "COLUMN_WIDTH_IN", "CSS_PX_PER_IN", "DARK_OF", "FONT_PT", "GRID", "INK", "MUTED", "PALETTE", "PAPER",
+    "RASTER_DPI", "SMALL_PT", "SVG_ID", "TITLE_PT", "Theme", "check", "colours", "dark_svg", "house",
+    "is_house_svg", "palette", "png", "rotate_ticks", "show", "style", "subplots", "svg", "svg_width_px", "use",
+]
+
 # -- sizes -----------------------------------------------------------------------------
 
 #: CSS pixels per inch: matplotlib's SVG gives its size in points (72 per inch), which a

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import numbers
 
+__all__ = ["DIGITS", "engineering", "plain", "plain_numbers"]
+
 #: Significant digits of a float shown as a cell's value.
 DIGITS = 4
 
