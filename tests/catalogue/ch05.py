@@ -325,7 +325,7 @@ def tiled_attention(q, k, v, block_size=64):
     return out.numpy()
 
 
-@WRONG.add("tiled_attention", expect="must start at -inf, not 0", kind="edge", hidden_only=True)
+@WRONG.add("tiled_attention", expect="must start at -inf, not 0", kind="edge", mentioned=True)
 def tiled_attention(q, k, v, block_size=64):
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     q = q / math.sqrt(q.shape[-1])
@@ -518,6 +518,16 @@ def split_heads(x, n_heads):
     from dotlab.checks.ch05 import TASKS
 
     return TASKS["5.3"].reference(x, n_heads)
+
+
+@WRONG.add("attention", expect="exp() of large scores overflows to inf", mentioned=True)
+def attention(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    e = np.exp(q @ k.T / math.sqrt(q.shape[-1]))  # no maximum subtracted
+    if mask is not None:
+        e = np.where(mask, e, 0.0)
+    total = e.sum(axis=-1, keepdims=True)
+    return (e @ v) / np.where(total == 0, 1.0, total)
 
 
 # -- right answers, written unusually ----------------------------------------------------------

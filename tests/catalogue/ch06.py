@@ -52,7 +52,7 @@ def vocab_logits(h, W_U):
     return int(np.argmax(W_U @ h))
 
 
-@WRONG.add("vocab_logits", expect="h @ W_U.T, which works for both", hidden_only=True)
+@WRONG.add("vocab_logits", expect="h @ W_U.T, which works for both", mentioned=True)
 def vocab_logits(h, W_U):
     h, W_U = np.asarray(h, float), np.asarray(W_U, float)
     if h.shape[-1] != W_U.shape[1]:

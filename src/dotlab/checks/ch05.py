@@ -123,11 +123,11 @@ def _attention(q, k, v, mask=None):
     return _sdpa(*_f64(q, k, v), mask=mask)
 
 
-def _weights(scores, mask=None, fill=-np.inf, nan_rows=False, axis=-1):
+def _weights(scores, mask=None, fill=-np.inf, nan_rows=False, axis=-1, stable=True):
     s = np.asarray(scores, float)
     if mask is not None:
         s = np.where(mask, s, fill)
-    top = s.max(axis=axis, keepdims=True)
+    top = s.max(axis=axis, keepdims=True) if stable else np.zeros(s.shape[:-1] + (1,))
     if not nan_rows:
         top = np.where(np.isneginf(top), 0.0, top)
     e = np.exp(s - top)
@@ -169,6 +169,9 @@ _ATTENTION_MISTAKES = (
             "must still sum to 1 over the keys that take part",
             lambda q, k, v, mask=None: (_weights(_scores(q, k)) * (1 if mask is None else np.asarray(mask, float)))
             @ np.asarray(v, float)),
+    Mistake("overflow", "exp() of large scores overflows to inf, and inf/inf = nan: subtract each row's largest "
+                        "score before exp (the weights do not change), as in assignment 4",
+            lambda q, k, v, mask=None: _weights(_scores(q, k), mask, stable=False) @ np.asarray(v, float)),
     Mistake("weights", "you returned the attention weights; multiply them by v to get each query's output",
             lambda q, k, v, mask=None: _weights(_scores(q, k), mask)),
 )
@@ -416,6 +419,8 @@ def _tiled_cases(hidden: bool) -> list[Case]:
         Case("one block bigger than everything", (q, k, v), {"block_size": 64}, show_inputs=False),
         Case("scores that rise block after block (the running max must move)",
              (np.full((2, 2), 2.0), rising_k, np.arange(12.0)[:, None]), {"block_size": 3}, show_inputs=False),
+        Case("every score below -1000 (the running max must start at -inf)",
+             (np.full((2, 2), -600.0), rising_k + 1, np.arange(12.0)[:, None]), {"block_size": 5}, show_inputs=False),
     ]
     if not hidden:
         return cases

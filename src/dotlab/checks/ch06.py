@@ -101,6 +101,7 @@ def _logit_cases(hidden: bool) -> list[Case]:
         Case("V = 3 tokens, d_model = 3", ([1.0, 2.0, -1.0], W3)),
         Case("h of length 3 against rows of length 4", ([1.0, 2.0, 3.0], np.ones((5, 4))), raises=ValueError,
              must_mention=("3", "4"), hint="Compare len(h) with W_U.shape[1] and raise a ValueError naming both."),
+        Case("two positions stacked as rows: h is (2, 3)", ([[1.0, 2.0, -1.0], [0.5, 0.0, 1.0]], W3)),
     ]
     if not hidden:
         return cases
