@@ -91,3 +91,15 @@ def test_a_function_that_stops_the_tracer_is_refused():
 
     with pytest.raises(CheckFailure, match="stopped Python's memory tracer"):
         ch05._check_memory(sneaky)
+
+
+def test_a_slip_no_catalogued_mistake_explains_is_located():
+    """Tiled attention whose last key is dropped by an off-by-one: located, entry by entry."""
+    def tiled_attention(q, k, v, block_size=64):
+        q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+        return RIGHT.for_target("tiled_attention")[0].fn(q, k[:-1], v[:-1], block_size)
+
+    with pytest.raises(CheckFailure) as failure:
+        ch05.check_tiled_attention(tiled_attention)
+    message = str(failure.value)
+    assert "entries differ; the first at [" in message and "the largest at [" in message, message

@@ -93,3 +93,18 @@ def test_a_non_function_is_refused():
     for check in CHECKS.values():
         with pytest.raises(CheckFailure, match="should be a function"):
             check(42)
+
+
+def test_a_slip_no_catalogued_mistake_explains_is_located():
+    """A wrong block no mistake predicts (layer norm's epsilon of 1e-2) is told where its
+    output differs, entry and value, not only the shape both arrays share."""
+    def gpt2_block(x, w, n_heads):
+        x = x + causal_self_attention(layer_norm(x, w["ln1_g"], w["ln1_b"], 1e-2), w["w_qkv"], w["b_qkv"], w["w_o"],
+                                      w["b_o"], n_heads)
+        m = layer_norm(x, w["ln2_g"], w["ln2_b"], 1e-2)
+        return x + gelu(m @ w["w_up"] + w["b_up"]) @ w["w_down"] + w["b_down"]
+
+    with pytest.raises(CheckFailure) as failure:
+        ch08.check_gpt2_block(gpt2_block)
+    message = str(failure.value)
+    assert "entries differ; the first at [" in message and "yours " in message and "expected " in message, message
