@@ -5,11 +5,15 @@ notebook cell exactly as a learner would have written it.
 """
 # ruff: noqa: F811  (every entry reuses the exercise's function name)
 
+import math
+
 import numpy as np
+import torch
 
 from catalogue import Catalogue
 
 WRONG = Catalogue()
+RIGHT = Catalogue()
 
 # -- 3.1 linear ------------------------------------------------------------------------
 
@@ -267,3 +271,244 @@ def embedding_lookup(token_ids, embedding):
     one_hot = np.zeros((len(ids), len(E)))
     one_hot[np.arange(len(ids)), ids] = 1.0
     return one_hot @ E
+
+
+# -- the classes the checks catch by design (issue 13) ------------------------------------
+
+
+@WRONG.add("linear", expect="changed its input `x`", kind="mutation", mentioned=True)
+def linear(x, weight, bias=None):
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    if weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x.shape={x.shape} does not fit weight.shape={weight.shape}")
+    if bias is not None:
+        bias = np.asarray(bias, dtype=float)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"bias.shape={bias.shape}")
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    x[...] = 0.0  # "free" the input
+    return out
+
+
+@WRONG.add("linear", expect="uses torch.nn.functional.linear", kind="allowlist")
+def linear(x, weight, bias=None):
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    if weight.ndim != 2 or x.ndim not in (1, 2) or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x.shape={x.shape} does not fit weight.shape={weight.shape}")
+    if bias is not None and np.shape(bias) != (weight.shape[0],):
+        raise ValueError(f"bias.shape={np.shape(bias)}")
+    b = None if bias is None else torch.as_tensor(np.asarray(bias, dtype=float))
+    return torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(weight), b).numpy()
+
+
+@WRONG.add("linear", expect="must be refused", kind="contract", hidden_only=True)
+def linear(x, weight, bias=None):
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    if x.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"x.shape={x.shape} does not fit weight.shape={weight.shape}")
+    out = x @ np.swapaxes(weight, -1, -2)
+    if bias is not None:
+        bias = np.asarray(bias, dtype=float)
+        if bias.shape != (weight.shape[-2],):
+            raise ValueError(f"bias.shape={bias.shape}")
+        out = out + bias
+    return out
+
+
+@WRONG.add("matmul_from_dots", expect="uses the @ operator", kind="allowlist", mentioned=True)
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape} and B.shape={B.shape} do not fit")
+    C = np.zeros((A.shape[0], B.shape[1]))
+    for i in range(A.shape[0]):
+        C[i] = A[i] @ B  # a whole row at once
+    return C
+
+
+@WRONG.add("matmul_from_dots", expect="uses the attribute .dot", kind="allowlist", mentioned=True)
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape} and B.shape={B.shape} do not fit")
+    return A.dot(B)
+
+
+@WRONG.add("matmul_from_dots", expect="uses numpy.outer", kind="allowlist")
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape} and B.shape={B.shape} do not fit")
+    return sum(np.outer(A[:, k], B[k, :]) for k in range(A.shape[1]))
+
+
+@WRONG.add("matmul_from_dots", expect="the task asks for a NumPy array", kind="contract")
+def matmul_from_dots(A, B):
+    if len(A[0]) != len(B):
+        raise ValueError(f"A has {len(A[0])} columns but B has {len(B)} rows")
+    return [[sum(a * b for a, b in zip(row, col)) for col in zip(*B)] for row in A]
+
+
+@WRONG.add("matmul_count", expect="a size of 3.0", kind="edge", hidden_only=True)
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if size < 1 or size != int(size):
+            raise ValueError(f"{name}={size!r} must be a whole number >= 1")
+    return m * n, k, m * n * k, 2 * m * n * k
+
+
+@WRONG.add("matmul_count", expect="returned a list", kind="contract", mentioned=True)
+def matmul_count(m, k, n):
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"{name}={size!r} must be a whole number >= 1")
+    return [m * n, k, m * n * k, 2 * m * n * k]
+
+
+@WRONG.add("matmul_count", expect="dotlab.cost.matmul_count, which this exercise asks you not to use", kind="allowlist")
+def matmul_count(m, k, n):
+    from dotlab import cost
+
+    c = cost.matmul_count(m, k, n)
+    return c.dot_products, c.length, c.macs, c.flops
+
+
+@WRONG.add("embedding_lookup", expect="looks rows up in the table directly", kind="allowlist", mentioned=True)
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding, dtype=float)
+    if ids.ndim != 1 or E.ndim != 2:
+        raise ValueError(f"token_ids.shape={ids.shape}, embedding.shape={E.shape}")
+    if np.any(ids < 0) or np.any(ids >= len(E)):
+        raise ValueError(f"ids {ids.tolist()} outside 0..{len(E) - 1}")
+    return E[ids]
+
+
+@WRONG.add("embedding_lookup", expect="looks rows up in the table directly", kind="allowlist")
+def embedding_lookup(token_ids, embedding):
+    if np.ndim(token_ids) != 1:
+        raise ValueError(f"token_ids must be 1-D, got shape {np.shape(token_ids)}")
+    ids, table = list(token_ids), np.asarray(embedding, dtype=float)
+    if table.ndim != 2 or any(i < 0 or i >= len(table) for i in ids):
+        raise ValueError(f"ids {ids} outside 0..{len(table) - 1}")
+    rows = []
+    for t in ids:
+        rows.append(table[t])  # one row at a time
+    return np.array(rows)
+
+
+@WRONG.add("embedding_lookup", expect="uses numpy.take", kind="allowlist")
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding, dtype=float)
+    if ids.ndim != 1 or E.ndim != 2:
+        raise ValueError(f"token_ids.shape={ids.shape}, embedding.shape={E.shape}")
+    if np.any(ids < 0) or np.any(ids >= len(E)):
+        raise ValueError(f"ids {ids.tolist()} outside 0..{len(E) - 1}")
+    return np.take(E, ids, axis=0)
+
+
+@WRONG.add("embedding_lookup", expect="must be refused", kind="contract", hidden_only=True)
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.atleast_1d(np.asarray(token_ids)), np.asarray(embedding, dtype=float)
+    if np.any(ids < 0) or np.any(ids >= len(E)):
+        raise ValueError(f"ids {ids.tolist()} outside 0..{len(E) - 1}")
+    one_hot = (ids.reshape(-1, 1) == np.arange(len(E))).astype(float)
+    return one_hot @ E.reshape(len(E), -1)
+
+
+# -- right answers, written unusually: every one must pass -----------------------------------
+
+
+@RIGHT.add("linear", how="einsum")
+def linear(x, weight, bias=None):
+    x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
+    if weight.ndim != 2 or x.ndim not in (1, 2) or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x.shape={x.shape} does not fit weight.shape={weight.shape}")
+    out = np.einsum("...i,oi->...o", x, weight)
+    if bias is None:
+        return out
+    bias = np.asarray(bias, dtype=float)
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(f"bias.shape={bias.shape} should be ({weight.shape[0]},)")
+    return out + bias
+
+
+@RIGHT.add("linear", how="torch tensors in float32, by hand")
+def linear(x, weight, bias=None):
+    tx, tw = torch.as_tensor(np.asarray(x), dtype=torch.float32), torch.as_tensor(np.asarray(weight), dtype=torch.float32)
+    if tw.dim() != 2 or tx.dim() not in (1, 2) or tx.shape[-1] != tw.shape[1]:
+        raise ValueError(f"x.shape={tuple(tx.shape)} does not fit weight.shape={tuple(tw.shape)}")
+    out = tx @ tw.T
+    if bias is not None:
+        tb = torch.as_tensor(np.asarray(bias), dtype=torch.float32)
+        if tuple(tb.shape) != (tw.shape[0],):
+            raise ValueError(f"bias.shape={tuple(tb.shape)}")
+        out = out + tb
+    return out.numpy()
+
+
+@RIGHT.add("matmul_from_dots", how="plain Python lists inside, an array out")
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=float).tolist(), np.asarray(B, dtype=float)
+    if B.ndim != 2 or np.ndim(A) != 2 or len(A[0]) != B.shape[0]:
+        raise ValueError(f"A.shape={np.shape(A)} and B.shape={B.shape} do not fit")
+    columns = B.T.tolist()
+    return np.array([[math.fsum(a * b for a, b in zip(row, col)) for col in columns] for row in A])
+
+
+@RIGHT.add("matmul_from_dots", how="np.multiply and np.sum per entry, in float32")
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=np.float32), np.asarray(B, dtype=np.float32)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape} and B.shape={B.shape} do not fit")
+    C = np.empty((A.shape[0], B.shape[1]), dtype=np.float32)
+    for i, row in enumerate(A):
+        for j, col in enumerate(B.T):
+            C[i, j] = np.sum(np.multiply(row, col))
+    return C
+
+
+@RIGHT.add("matmul_count", how="NumPy integers")
+def matmul_count(m, k, n):
+    for name, size in zip("mkn", (m, k, n)):
+        if type(size) is not int or size < 1:
+            raise ValueError(f"{name}={size!r} is not a whole number >= 1")
+    macs = np.int64(m) * k * n
+    return np.int64(m * n), np.int64(k), macs, 2 * macs
+
+
+@RIGHT.add("matmul_count", how="a dict's values, as a tuple")
+def matmul_count(m, k, n):
+    sizes = {"m": m, "k": k, "n": n}
+    bad = {name: v for name, v in sizes.items() if isinstance(v, bool) or not isinstance(v, int) or v < 1}
+    if bad:
+        raise ValueError(f"sizes must be whole numbers >= 1: {bad}")
+    counts = {"dot_products": m * n, "length": k}
+    counts["macs"] = counts["dot_products"] * counts["length"]
+    counts["flops"] = 2 * counts["macs"]
+    return tuple(counts.values())
+
+
+@RIGHT.add("embedding_lookup", how="one-hot from comparing ids with arange")
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding, dtype=float)
+    if ids.ndim != 1 or E.ndim != 2:
+        raise ValueError(f"token_ids.shape={ids.shape}, embedding.shape={E.shape}")
+    bad = ids[(ids < 0) | (ids >= len(E))]
+    if bad.size:
+        raise ValueError(f"ids {bad.tolist()} are outside 0..{len(E) - 1}")
+    return (ids[:, None] == np.arange(len(E))[None, :]).astype(float) @ E
+
+
+@RIGHT.add("embedding_lookup", how="rows of the identity, then torch in float32")
+def embedding_lookup(token_ids, embedding):
+    ids = np.asarray(token_ids)
+    E = torch.as_tensor(np.asarray(embedding), dtype=torch.float32)
+    if ids.ndim != 1 or E.dim() != 2:
+        raise ValueError(f"token_ids.shape={ids.shape}, embedding.shape={tuple(E.shape)}")
+    for i in ids.tolist():
+        if not 0 <= i < E.shape[0]:
+            raise ValueError(f"id {i} is outside 0..{E.shape[0] - 1}")
+    one_hot = torch.as_tensor(np.eye(E.shape[0])[ids], dtype=torch.float32)
+    return (one_hot @ E).numpy()

@@ -312,6 +312,7 @@ def scaled_scores(q, k):
     q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q.shape={q.shape} and k.shape={k.shape} differ in d_k")
+    q, k = q.reshape(-1, q.shape[-1]), k.reshape(-1, k.shape[-1])  # any batch of vectors
     return q @ k.T / math.sqrt(q.shape[-1])
 
 

@@ -369,16 +369,13 @@ class _Walker:
 
     def is_table(self, node: ast.AST, local: dict) -> bool:
         """Whether ``node`` is one of the tables, or a plain rename/conversion of one."""
-        while True:
+        for _ in range(20):
             if isinstance(node, ast.Name):
                 return node.id in self.derived
-            if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
-                node = node.value
-                continue
-            if isinstance(node, ast.Call) and node.args:
-                node = node.args[0]  # np.asarray(E), torch.tensor(E)
-                continue
-            return False
+            node = _converted(node)  # np.asarray(E), torch.tensor(E), E.T
+            if node is None:
+                return False
+        return False
 
     def check_name(self, node: ast.Name, root: ast.AST, where: str, local: dict) -> None:
         name = node.id
@@ -439,6 +436,29 @@ class _Walker:
                 local[alias.asname or alias.name] = ("ref", dotted)
 
 
+#: Calls that convert a table without changing what it is: E stays E through them.
+CONVERSIONS = frozenset({"asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "copy", "tensor",
+                         "as_tensor", "from_numpy", "float", "double", "astype", "to", "clone", "detach", "numpy",
+                         "contiguous", "atleast_2d"})
+
+
+def _converted(node: ast.AST) -> ast.AST | None:
+    """``x`` for ``np.asarray(x, ...)``, ``torch.tensor(x)``, ``x.astype(...)``, ``x.T``; else None."""
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+        return node.value
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name in CONVERSIONS:
+            if node.args and not (isinstance(func, ast.Attribute) and name in ("astype", "to", "clone", "detach",
+                                                                                "numpy", "contiguous", "double",
+                                                                                "float", "copy")):
+                return node.args[0]
+            if isinstance(func, ast.Attribute):
+                return func.value  # E.astype(float), E.copy()
+    return None
+
+
 def _constant_index(node: ast.AST) -> bool:
     """An index made of constants, slices of constants, None and ``...`` only."""
     if isinstance(node, ast.Tuple):
@@ -455,24 +475,27 @@ def _derived_tables(root: ast.AST, positions: tuple[int, ...]) -> set[str]:
     args = getattr(root, "args", None)
     params = [a.arg for a in (args.posonlyargs + args.args)] if args is not None else []
     derived = {params[i] for i in positions if i < len(params)}
+    pairs = []  # (target name, value) of every plain assignment, tuples unpacked pairwise
+    for node in ast.walk(root):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(target, ast.Name):
+                pairs.append((target.id, value))
+            elif (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                  and len(target.elts) == len(value.elts)):
+                pairs += [(t.id, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]
     changed = True
     while changed:
         changed = False
-        for node in ast.walk(root):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = node.value
-                while isinstance(value, (ast.Call, ast.Attribute)):
-                    if isinstance(value, ast.Call):
-                        if not value.args:
-                            break
-                        value = value.args[0]
-                    elif value.attr in ("T", "mT"):
-                        value = value.value
-                    else:
-                        break
-                if isinstance(value, ast.Name) and value.id in derived and node.targets[0].id not in derived:
-                    derived.add(node.targets[0].id)
-                    changed = True
+        for name, value in pairs:
+            for _ in range(20):
+                inner = _converted(value)
+                if inner is None:
+                    break
+                value = inner
+            if isinstance(value, ast.Name) and value.id in derived and name not in derived:
+                derived.add(name)
+                changed = True
     return derived
 
 

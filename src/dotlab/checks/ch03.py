@@ -4,15 +4,20 @@ Task ids match the chapter, the exercise notebook and the pytest markers:
 3.1 ``linear``, 3.2 ``matmul_from_dots``, 3.3 ``matmul_count``, 3.4 ``embedding_lookup``.
 Each ``check_*`` function runs the visible cases, or with ``hidden=True`` the fuller set
 the grader uses, and raises :class:`~dotlab.checks.CheckFailure` naming the likely
-mistake.
+mistake. Each task is declared once as a :class:`~dotlab.checks.contract.Task`; the
+references are written apart from :mod:`dotlab.layers` and :mod:`dotlab.cost`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import math
+
 from dotlab import cost, layers
-from dotlab.checks._core import Case, Forbidden, Mistake, run_checks
+from dotlab.checks._core import Case, Forbidden, Mistake
+from dotlab.checks.contract import (MATH, NUMPY, NUMPY_BASICS, PYTHON, STDLIB, TORCH, ArrayOf, Number, Task, TupleOf,
+                                    allow, tasks_table)
 
 
 def _f(x) -> np.ndarray:
@@ -56,7 +61,9 @@ def _linear_cases(hidden: bool) -> list[Case]:
     W = [[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]]
     cases = [
         Case("one input, two neurons with biases", ([1.0, 2.0, 3.0], W, [0.5, -1.0])),
-        Case("a batch of two inputs: X Wᵀ + b", ([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]], W, [0.5, -1.0])),
+        # arrays, not lists: a layer that works in place on its input changes them
+        Case("a batch of two inputs: X Wᵀ + b", (np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]]), np.array(W),
+                                                 np.array([0.5, -1.0]))),
         Case("a square weight matrix", ([1.0, 2.0], [[0.0, 1.0], [3.0, -1.0]], [0.0, 0.25])),
         Case("an input of length 3 for a layer with d_in = 4", ([1.0, 2.0, 3.0], np.ones((2, 4)), [0.0, 0.0]),
              raises=ValueError, must_mention=("3", "4"), hint=_SHAPE_HINT),
@@ -77,12 +84,45 @@ def _linear_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_linear(fn, hidden: bool = False) -> None:
-    """Task 3.1: a fully connected layer ``x @ weight.T + bias`` (nn.Linear's layout)."""
-    hints = (("mismatch in its core dimension", "weight has nn.Linear's layout (d_out, d_in), one row per output neuron: "
-              "the layer is x @ weight.T, not x @ weight"),)
-    run_checks(fn, fn_name="linear", reference=layers.linear, cases=_linear_cases(hidden), mistakes=_LINEAR_MISTAKES,
-               forbidden=_not_yours("dotlab.layers.linear"), error_hints=hints, rtol=1e-9, atol=1e-9)
+def _linear_reference(x, weight, bias=None):
+    x, weight = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    if weight.ndim != 2 or x.ndim not in (1, 2) or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x.shape={x.shape} does not fit weight.shape={weight.shape}")
+    out = np.einsum("...i,oi->...o", x, weight)
+    if bias is not None:
+        bias = np.asarray(bias, dtype=np.float64)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"bias.shape={bias.shape}")
+        out = out + bias
+    return out
+
+
+def _linear_edges(rng: np.random.Generator) -> list[Case]:
+    d_in, d_out = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    W, b = rng.normal(size=(d_out, d_in)), rng.normal(size=d_out)
+    return [
+        Case("a batch of one: shape (1, d_in)", (rng.normal(size=(1, d_in)), W, b)),
+        Case("d_in = 1", (rng.normal(size=(3, 1)), rng.normal(size=(d_out, 1)), b)),
+        Case("no bias, one input", (rng.normal(size=d_in), W, None)),
+        Case("whole numbers", (rng.integers(-3, 4, size=(2, d_in)), rng.integers(-3, 4, size=(d_out, d_in)),
+                               rng.integers(-3, 4, size=d_out))),
+        Case("a zero weight matrix: the outputs are the bias", (rng.normal(size=(2, d_in)), np.zeros((d_out, d_in)), b)),
+    ]
+
+
+_NO_LAYERS = {"!torch.nn.*", "!torch.linalg.*", "!scipy.*"}
+
+LINEAR = Task(
+    "3.1", "linear", reference=_linear_reference, cases=_linear_cases, mistakes=_LINEAR_MISTAKES,
+    returns=ArrayOf("f"), ranks={"x": (1, 2), "weight": (2,)}, array_params_=("x", "weight", "bias"),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LAYERS, {".dot", ".matmul"}, matmul=True, methods=None,
+                  says="x @ weight.T + bias with NumPy or tensors; no library layer, nothing from dotlab"),
+    forbidden=_not_yours("dotlab.layers.linear"), edges=_linear_edges, variants=("int", "float32", "strided"),
+    error_hints=(("mismatch in its core dimension", "weight has nn.Linear's layout (d_out, d_in), one row per output "
+                  "neuron: the layer is x @ weight.T, not x @ weight"),),
+    rtol=1e-5, atol=1e-5,  # written down: float32 passes (a product of d_in terms loses about 6e-8 · d_in)
+    doc="a fully connected layer x @ weight.T + bias (nn.Linear's layout).",
+)
 
 
 # -- 3.2: a matrix product from dot products ------------------------------------------------
@@ -130,17 +170,47 @@ def _matmul_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_matmul_from_dots(fn, hidden: bool = False) -> None:
-    """Task 3.2: ``A @ B`` built entry by entry from dot products."""
-    run_checks(fn, fn_name="matmul_from_dots", reference=layers.matmul_from_dots, cases=_matmul_cases(hidden),
-               mistakes=_MATMUL_MISTAKES, forbidden=_NO_LIBRARY_MATMUL, rtol=1e-9, atol=1e-9)
+def _matmul_reference(A, B):
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape} and B.shape={B.shape} do not fit")
+    return np.array([[math.fsum(A[i] * B[:, j]) for j in range(B.shape[1])] for i in range(A.shape[0])])
+
+
+def _matmul_edges(rng: np.random.Generator) -> list[Case]:
+    m, k, n = (int(v) for v in rng.integers(2, 6, size=3))
+    return [
+        Case("a row times a column: (1, K) @ (K, 1)", (rng.normal(size=(1, k)), rng.normal(size=(k, 1)))),
+        Case("a column times a row: K = 1", (rng.normal(size=(m, 1)), rng.normal(size=(1, n)))),
+        Case("a zero matrix", (np.zeros((m, k)), rng.normal(size=(k, n)))),
+        Case("whole numbers", (rng.integers(-5, 6, size=(m, k)), rng.integers(-5, 6, size=(k, n)))),
+        Case("a tall times a wide matrix", (rng.normal(size=(7, 2)), rng.normal(size=(2, 6))), show_inputs=False),
+    ]
+
+
+_NO_PRODUCT = {"!numpy.dot", "!numpy.matmul", "!numpy.einsum", "!numpy.tensordot", "!numpy.inner", "!numpy.vdot",
+               "!numpy.outer", "!numpy.kron", "!numpy.linalg.*", "!torch.*", "!scipy.*"}
+
+MATMUL_FROM_DOTS = Task(
+    "3.2", "matmul_from_dots", reference=_matmul_reference, cases=_matmul_cases, mistakes=_MATMUL_MISTAKES,
+    returns=ArrayOf("f"), ranks={"A": (2,), "B": (2,)},
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY_BASICS, NUMPY, _NO_PRODUCT, methods=None,
+                  says="one dot product per entry, from * and a sum (np.sum or a loop): no @, np.dot, np.matmul, "
+                       "np.einsum or other library product"),
+    forbidden=_NO_LIBRARY_MATMUL, edges=_matmul_edges, variants=("int", "float32", "strided"),
+    rtol=1e-5, atol=1e-5,
+    doc="A @ B built entry by entry from dot products.",
+)
 
 
 # -- 3.3: counting a matrix product --------------------------------------------------------
 
 def _count(m, k, n) -> tuple[int, int, int, int]:
-    c = cost.matmul_count(m, k, n)
-    return c.dot_products, c.length, c.macs, c.flops
+    """Counted apart from dotlab.cost: m·n dot products of length k, two FLOPs per MAC."""
+    for name, size in (("m", m), ("k", k), ("n", n)):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"{name}={size!r} must be a whole number >= 1")
+    return m * n, k, m * n * k, 2 * m * n * k
 
 
 _COUNT_MISTAKES = (
@@ -179,10 +249,23 @@ def _count_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_matmul_count(fn, hidden: bool = False) -> None:
-    """Task 3.3: ``(dot_products, length, macs, flops)`` for ``(m, k) @ (k, n)``."""
-    run_checks(fn, fn_name="matmul_count", reference=_count, cases=_count_cases(hidden), mistakes=_COUNT_MISTAKES,
-               forbidden=_not_yours("dotlab.cost.matmul_count"), rtol=0, atol=0)
+def _count_edges(rng: np.random.Generator) -> list[Case]:
+    m, k, n = (int(v) for v in rng.integers(1, 50, size=3))
+    return [
+        Case("sizes from the instructor's draw", (m, k, n)),
+        Case("a huge product: (100000, 100000) @ (100000, 100000)", (100_000, 100_000, 100_000)),
+        Case("a size of 3.0: a float, even a whole one", (m, 3.0, n), raises=ValueError,
+             hint="Sizes count rows and columns: check isinstance(m, int); 3.0 is a float."),
+    ]
+
+
+MATMUL_COUNT = Task(
+    "3.3", "matmul_count", reference=_count, cases=_count_cases, mistakes=_COUNT_MISTAKES,
+    returns=TupleOf((Number(integer=True),) * 4, ("dot_products", "length", "macs", "flops")),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, says="arithmetic on the sizes; nothing from dotlab"),
+    forbidden=_not_yours("dotlab.cost.matmul_count"), edges=_count_edges, rtol=0, atol=0,
+    doc="(dot_products, length, macs, flops) for (m, k) @ (k, n).",
+)
 
 
 # -- 3.4: embedding lookup as a one-hot product --------------------------------------------
@@ -228,16 +311,43 @@ def _embed_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_embedding_lookup(fn, hidden: bool = False) -> None:
-    """Task 3.4: token vectors as ``one_hot(ids) @ E``."""
-    run_checks(fn, fn_name="embedding_lookup", reference=layers.embedding_lookup, cases=_embed_cases(hidden),
-               mistakes=_EMBED_MISTAKES,
-               forbidden=_not_yours("dotlab.layers.embedding_lookup", "dotlab.layers.one_hot"), rtol=1e-12, atol=0)
+def _embedding_reference(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding, dtype=np.float64)
+    if ids.ndim != 1 or E.ndim != 2 or ids.dtype.kind not in "iu":
+        raise ValueError(f"token_ids.shape={ids.shape}, embedding.shape={E.shape}")
+    if np.any(ids < 0) or np.any(ids >= len(E)):
+        raise ValueError(f"ids outside 0..{len(E) - 1}")
+    return E[ids]  # the reference may index the table; the learner's answer may not
 
 
-CHECKS = {
-    "3.1": check_linear,
-    "3.2": check_matmul_from_dots,
-    "3.3": check_matmul_count,
-    "3.4": check_embedding_lookup,
-}
+def _embedding_edges(rng: np.random.Generator) -> list[Case]:
+    V, d = int(rng.integers(3, 9)), int(rng.integers(2, 5))
+    E = rng.normal(size=(V, d))
+    return [
+        Case("a vocabulary of one token", ([0, 0], rng.normal(size=(1, d)))),
+        Case("the last id, V - 1", ([V - 1], E)),
+        Case("every id once, shuffled", (rng.permutation(V).tolist(), E)),
+        Case("ids as a NumPy int32 array", (rng.integers(0, V, size=5).astype(np.int32), E)),
+        Case("a whole-number embedding", (rng.integers(0, V, size=4).tolist(), rng.integers(-9, 10, size=(V, d)))),
+        Case(f"id {V} in a vocabulary of V = {V}", ([0, V], E), raises=ValueError, must_mention=(str(V),),
+             hint=_RANGE_HINT),
+    ]
+
+
+EMBEDDING_LOOKUP = Task(
+    "3.4", "embedding_lookup", reference=_embedding_reference, cases=_embed_cases, mistakes=_EMBED_MISTAKES,
+    returns=ArrayOf("f"), ranks={"token_ids": (1,), "embedding": (2,)}, array_params_=("embedding",),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "!numpy.take", "!numpy.take_along_axis",
+                                                       "!numpy.choose", "!torch.index_select", "!torch.gather",
+                                                       "!torch.take", "!.take", "!.index_select", "!.gather",
+                                                       "!.dot", "!scipy.*"},
+                  matmul=True, methods=None, tables=(1,),
+                  says="build the one-hot matrix and multiply it by the embedding; do not index the embedding"),
+    forbidden=_not_yours("dotlab.layers.embedding_lookup", "dotlab.layers.one_hot"), edges=_embedding_edges,
+    variants=("float32", "strided"), rtol=1e-5, atol=1e-7,
+    doc="token vectors as one_hot(ids) @ E.",
+)
+
+TASKS = {task.id: task for task in (LINEAR, MATMUL_FROM_DOTS, MATMUL_COUNT, EMBEDDING_LOOKUP)}
+CHECKS = tasks_table(*TASKS.values())
+check_linear, check_matmul_from_dots, check_matmul_count, check_embedding_lookup = CHECKS.values()

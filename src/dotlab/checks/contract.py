@@ -212,43 +212,47 @@ def _as_kind(template: Any, arr: np.ndarray) -> Any:
 
 
 def _rank_cases(task: "Task", cases: list[Case]) -> list[Case]:
-    """Inputs of a rank the task refuses, from its first value case: each must raise ValueError."""
+    """Inputs of a rank the task refuses, from its first value case: each must raise ValueError.
+
+    Only the rank changes (a trailing axis added by stacking an input with itself, or
+    dropped by taking its first entry), so the values stay as valid as they were: all the
+    declared inputs together (``dot`` of two 2-D arrays of one shape), and each alone.
+    """
     if not task.ranks:
         return []
     base = next((c for c in cases if c.raises is None), None)
     if base is None:
         return []
     params = task.params
+    declared = [n for n in task.ranks if n in params and params.index(n) < len(base.args)
+                and base.args[params.index(n)] is not None]
+    groups = [declared] + ([[n] for n in declared] if len(declared) > 1 else [])
     out = []
     for direction in ("more", "fewer"):
-        args = list(base.args)
-        changed = []
-        for name, allowed in task.ranks.items():
-            if name not in params or params.index(name) >= len(args):
-                continue
-            i = params.index(name)
-            x = np.asarray(args[i])
-            if direction == "more":
-                new = np.stack([x, x])
-                if new.ndim in allowed:
-                    new = np.stack([new, new])
-            else:
-                if x.ndim == 0:
+        for group in groups:
+            args = list(base.args)
+            changed = []
+            for name in group:
+                i = params.index(name)
+                x = np.asarray(args[i])
+                allowed = task.ranks[name]
+                for _ in range(3):
+                    if direction == "fewer" and x.ndim == 0:
+                        x = None
+                        break
+                    x = np.stack([x, x], axis=-1) if direction == "more" else x[..., 0]
+                    if x.ndim not in allowed:
+                        break
+                if x is None or x.ndim in allowed:
                     continue
-                new = x[0]
-                if new.ndim in allowed:
-                    if new.ndim == 0:
-                        continue
-                    new = new[0]
-            if new.ndim in allowed:
-                continue
-            args[i] = _as_kind(args[i], new)
-            changed.append(f"{name} of shape {new.shape}")
-        if changed:
-            label = f"the contract: {' and '.join(changed)} must be refused"
-            out.append(Case(label, tuple(args), dict(base.kwargs), raises=ValueError,
-                            hint="Check the number of dimensions (x.ndim) yourself and raise ValueError naming "
-                                 "the shape you got."))
+                args[i] = _as_kind(args[i], x)
+                changed.append(f"{name} of shape {x.shape}")
+            if changed:
+                label = f"the contract: {' and '.join(changed)} must be refused"
+                if label not in (c.label for c in out):
+                    out.append(Case(label, tuple(args), dict(base.kwargs), raises=ValueError,
+                                    hint="Check the number of dimensions (x.ndim) yourself and raise ValueError "
+                                         "naming the shape you got."))
     return out
 
 
