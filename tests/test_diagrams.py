@@ -194,6 +194,12 @@ EVERY_DIAGRAM = {
     "transformer_block": lambda: diagrams.transformer_block(),
     "transformer_block with ends": lambda: diagrams.transformer_block(vocab_size=125),
     "prefill_stage_boxes": lambda: diagrams.prefill_stage_boxes(GPT_SHAPE, 1000),
+    # the sizes the chapters draw them at
+    "neuron_bank, chapter 3": lambda: diagrams.neuron_bank(n_in=4, n_out=3, highlight=1),
+    "qkv_projection, chapter 5": lambda: diagrams.qkv_projection(T=4, d_model=4, d_k=2, d_v=4),
+    "heads_split_merge, chapter 5": lambda: diagrams.heads_split_merge(T=5, d_model=12, n_heads=3),
+    "transformer_block, chapter 8": lambda: diagrams.transformer_block(T=48, d_model=96, n_heads=4, d_ff=384,
+                                                                       vocab_size=125),
 }
 
 
