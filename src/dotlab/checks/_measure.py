@@ -11,6 +11,11 @@ and sends the number back (``measured_outcome`` of
 Comparing a function's answers with each other (the same seed, the same token) needs
 nothing of this module: a proxy answers direct calls from one worker that keeps its
 state between them, as a notebook's function would.
+
+What the measure sees: allocations Python's :mod:`tracemalloc` traces, which include
+NumPy's arrays (NumPy reports them to it) but not PyTorch's tensors or other C
+libraries' buffers. A learner who builds the whole score table as a torch tensor is
+not caught by the number: a known limit of this measure, in the grader as in a notebook.
 """
 
 from __future__ import annotations
