@@ -46,6 +46,7 @@ class TimeBudget:
             raise ValueError(f"a notebook's time budget must be a positive number of seconds, not {seconds!r}")
         self.seconds = float(seconds)
         self.spent = 0.0
+        self.started = time.monotonic()  # when the notebook's grading began (its first step made the budget)
 
     @classmethod
     def unlimited(cls) -> "TimeBudget":
@@ -57,6 +58,10 @@ class TimeBudget:
     @property
     def exhausted(self) -> bool:
         return self.spent >= self.seconds
+
+    def elapsed(self) -> float:
+        """Wall-clock seconds since the notebook's grading began: the grader's time as well as the learner's."""
+        return time.monotonic() - self.started
 
     def limit(self, timeout: float) -> float:
         """The longest a wait with its own ``timeout`` may last now."""

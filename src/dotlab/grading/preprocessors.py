@@ -33,6 +33,7 @@ from traitlets import DottedObjectName, Float, Int, Type
 from traitlets.config import Configurable
 
 from dotlab.grading import confine
+from dotlab.grading import gradelog
 from dotlab.grading.budget import BUDGET_ENAME, TimeBudget
 from dotlab.grading.plan import instructor_plan
 from dotlab.grading.release import COURSE_ROOT
@@ -351,14 +352,56 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
             steps.append(Step(index, source=cell.source))
         if not test_cells:
             return nb, resources
-        verdicts, skipped = grade_notebook(steps, self._settings(resources))
+        events: list = []
+        verdicts, skipped = grade_notebook(steps, self._settings(resources), events)
         for index, reason in skipped.items():
             self.log.warning("cell %d %s: the sandbox graded without it", index, reason)
         for index, cell in test_cells.items():
             cell.outputs = [nbformat.from_dict(o) for o in verdicts.get(index, [])]
             # scored as the instructor made it, whatever the learner did to its metadata
             cell.metadata.nbgrader.update(grade=True, solution=False, points=plan[_grade_id(cell)].points)
+        self._record(nb, resources, plan, _flags(nb, events, skipped))
         return nb, resources
+
+    def _record(self, nb, resources: dict, plan: dict, flags: list) -> None:
+        """Write the learner's grading record (:mod:`dotlab.grading.gradelog`): each graded cell, and every flag.
+
+        A flag never changes a score; it is how a suspect construct the sandbox saw, a cell
+        it had to skip or the time budget running out reaches the instructor (the class
+        report lists them), so nothing that might hide a walked-around tripwire is silent.
+        """
+        budget = self._notebook_budget(resources)
+        self.log.info("learner code ran %.1f s of this notebook's %g s budget", budget.spent, budget.seconds)
+        for flag in flags:
+            self.log.warning("flagged for the instructor: %s in %s: %s", flag.what, flag.cell, flag.detail)
+        resources["dotlab_flags"] = flags
+        nbg = resources.get("nbgrader", {})
+        if not nbg.get("student") or not nbg.get("assignment"):
+            return  # not run by nbgrader's autograde: no learner to record
+        coursedir = CourseDirectory(config=self.config)
+        cells = [gradelog.CellRecord(cell=_grade_id(cell), passed=not any(o.output_type == "error" for o in cell.outputs))
+                 for cell in nb.cells if cell.cell_type == "code" and _grade_id(cell) in plan and plan[_grade_id(cell)].calls]
+        record = gradelog.LearnerRecord(student=nbg["student"], assignment=nbg["assignment"], course_id=coursedir.course_id,
+                                        seconds=round(budget.elapsed(), 1), cells=cells, flags=flags)
+        gradelog.write(Path(coursedir.root or os.getcwd()), record)
+
+
+def _flags(nb, events: list, skipped: dict[int, str]) -> list:
+    """What the sandbox saw, as the grading record's flags, each naming its cell (grade id, or position)."""
+    def name(index: int) -> str:
+        cell = nb.cells[index] if 0 <= index < len(nb.cells) else None
+        return (_grade_id(cell) if cell is not None else None) or f"cell {index}"
+
+    flags, seen = [], set()
+    for event in events:
+        detail = event.detail + (" (it failed the call)" if event.held else " (the instructor decides)")
+        key = (event.what, detail, name(event.cell))
+        if key not in seen:  # a cell replayed twice reports the same thing twice
+            seen.add(key)
+            flags.append(gradelog.Flag(what=event.what, detail=detail, cell=name(event.cell)))
+    for index, reason in skipped.items():
+        flags.append(gradelog.Flag(what="sandbox", detail=f"skipped: it {reason}", cell=name(index)))
+    return flags
 
 
 # -- before anything else: the instructor's cell metadata --------------------------------

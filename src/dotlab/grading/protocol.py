@@ -33,7 +33,8 @@ from typing import Any
 __all__ = [
     "MAX_ITEMS", "MAX_TEXT", "STOPS_A_PROGRAM", "Call", "CellDone", "End", "Fork", "NameInfo", "Opaque",
     "ProtocolError", "Ready", "Result", "RunCell", "Setup", "WorkerExit", "WorkerReady", "decode_answer",
-    "encode_answer", "encode_error", "parse_reply", "rebuild_error", "stops_a_program",
+    "encode_answer", "encode_error", "parse_reply", "rebuild_error", "stops_a_program", "suspect", "TAMPERED", "TAMPERING",
+    "is_tampering",
 ]
 
 MAX_ITEMS = 1_000_000  # numbers per answer sent back; larger answers are reported as too large
@@ -47,6 +48,54 @@ STOPS_A_PROGRAM = ("BaseException", "SystemExit", "KeyboardInterrupt", "Generato
 
 class ProtocolError(ValueError):
     """A message from the sandbox that is not one the protocol defines (tampering, or a bug)."""
+
+
+# -- constructs that can switch the tripwires off ----------------------------------------------
+
+# Audit events (PEP 578) that no graded function of this course needs: seen during a call of a
+# function whose check forbids routines, each fails that call; seen anywhere, each is reported.
+_ALWAYS = {"sys.setprofile": "sys.setprofile", "sys.settrace": "sys.settrace", "gc.get_objects": "gc.get_objects",
+           "gc.get_referrers": "gc.get_referrers", "gc.get_referents": "gc.get_referents",
+           "sys._current_frames": "sys._current_frames", "code.__new__": "making code objects (code.replace)",
+           "function.__new__": "making functions from code objects (types.FunctionType)"}
+# Frame walking: IPython's magics and warnings read frames too, so only inside a call.
+_IN_CALL = {"sys._getframe": "sys._getframe"}
+_FRAME_ATTRIBUTES = ("tb_frame", "gi_frame", "cr_frame", "ag_frame")
+#: What fails a call whose check forbids routines, as the sandbox names it (see :func:`suspect`),
+#: besides the sandbox's own finding that its tripwires were tampered with.
+TAMPERING = frozenset({*_ALWAYS.values(), *_IN_CALL.values(), "ctypes", "reading frames (tb_frame, gi_frame)"})
+
+
+#: How the sandbox names its own finding that its tripwires were tampered with.
+TAMPERED = "tampered with the tripwires: "
+
+
+def is_tampering(construct: str) -> bool:
+    """Whether a suspect construct fails a call whose check forbids routines."""
+    return construct in TAMPERING or construct.startswith(TAMPERED)
+
+
+def suspect(event: str, args: tuple, in_call: bool) -> str | None:
+    """The construct an audit event reveals, if it is one that can switch tripwires off; else None.
+
+    Examples
+    --------
+    >>> suspect("gc.get_objects", (None,), in_call=False)
+    'gc.get_objects'
+    >>> suspect("sys._getframe", (None,), in_call=False) is None  # IPython's magics read frames
+    True
+    >>> suspect("open", ("data.csv", "r", 0), in_call=True) is None
+    True
+    """
+    if event in _ALWAYS:
+        return _ALWAYS[event]
+    if in_call and event in _IN_CALL:
+        return _IN_CALL[event]
+    if event.startswith("ctypes."):
+        return "ctypes"
+    if in_call and event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES:
+        return "reading frames (tb_frame, gi_frame)"
+    return None
 
 
 # -- the grader asks ---------------------------------------------------------------------

@@ -42,6 +42,7 @@ from dotlab.checks._core import (Case, CheckFailure, Forbidden, LearnerProxy, _c
                                  armed_tripwires)
 from dotlab.grading import confine, protocol
 from dotlab.grading.budget import BUDGET_ENAME, TimeBudget
+from dotlab.grading.suspects import scan
 from dotlab.grading.protocol import Opaque, decode_answer, rebuild_error
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,7 @@ class LearnerProcess:
             self.close()
             return "garbled the grader's channel"
         self.ran.append(index)
+        self.suspects = reply.suspects  # constructs that can switch tripwires off, seen while it ran
         return None
 
     def _death(self, exc: BaseException) -> str:
@@ -272,6 +274,8 @@ class Worker:
     def __init__(self, process: LearnerProcess, names: dict[str, protocol.NameInfo]):
         self.process, self.names = process, names
         self.finished = False
+        self.suspects: list[str] = []  # constructs seen during its calls (see protocol.suspect)
+        self.held: set[str] = set()  # those that failed a call
 
     def call(self, name: str, args: tuple, kwargs: dict, forbidden: list[str],
              measure: str | None = None) -> protocol.Result:
@@ -387,6 +391,16 @@ class RemoteFunction(LearnerProxy):
         except LearnerCrash as crash:
             failure = CellTimeoutError if isinstance(crash, LearnerTimeout) else CheckFailure
             raise failure(f"{call} {crash} ({case.label}).") from None
+        self.worker.suspects += [s for s in reply.suspects if s not in self.worker.suspects]
+        tampering = [s for s in reply.suspects if protocol.is_tampering(s)]
+        if tampering and forbidden and not reply.tripped and reply.outcome.get("k") == "value":
+            # its tripwires cannot be trusted, and it answered as if nothing happened: held, not guessed
+            self.worker.held.add(tampering[0])
+            what = tampering[0] if tampering[0].startswith(protocol.TAMPERED) else f"used {tampering[0]}"
+            raise CheckFailure(
+                f"{call} {what} while it ran ({case.label}). That can switch off the grader's watch on the routines "
+                f"this exercise forbids ({', '.join(f.target for f in forbidden)}), so the answer cannot be "
+                "accepted: write the function without it.")
         tripped = set(reply.tripped)
         wires = []
         for item in forbidden:
@@ -489,6 +503,20 @@ def error_output(ename: str, evalue: str) -> dict:
 
 # -- a whole notebook ----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Event:
+    """Something the instructor should see about one cell: it changes no score by itself.
+
+    ``what`` is ``"suspect construct"`` (``detail`` names it, e.g. ``gc.get_objects``;
+    ``held``: it failed a call whose check forbids routines) or ``"budget"``.
+    """
+
+    cell: int
+    what: str
+    detail: str
+    held: bool = False
+
+
 @dataclass
 class Step:
     """A code cell of the notebook, in order: learner code to replay, or a graded cell's checks."""
@@ -499,7 +527,7 @@ class Step:
 
 
 def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad: dict[int, str],
-              settings: Settings, forbidden: list[str]) -> LearnerProcess | None:
+              settings: Settings, forbidden: list[str], events: list | None = None) -> LearnerProcess | None:
     """A process that has replayed every learner cell before ``upto`` except the bad ones.
 
     A cell that hangs or ends its process is remembered as bad, and the notebook is
@@ -520,6 +548,8 @@ def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad:
             if step.calls is not None or step.index in bad or step.index in process.ran:
                 continue
             problem = process.run_cell(step.index, step.source)
+            if events is not None:
+                events += [Event(step.index, "suspect construct", what) for what in getattr(process, "suspects", ())]
             if problem is not None:
                 log.warning("cell %d %s; grading goes on without it", step.index, problem)
                 bad[step.index] = problem
@@ -529,8 +559,12 @@ def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad:
             return process
 
 
-def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = None) -> list[dict]:
-    """Run a graded cell's checks in the grader against the learner's functions in a worker."""
+def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = None, index: int = -1,
+           events: list | None = None) -> list[dict]:
+    """Run a graded cell's checks in the grader against the learner's functions in a worker.
+
+    What the worker saw that could switch tripwires off goes to ``events`` (for cell ``index``).
+    """
     names = list(dict.fromkeys(call.learner_name for call in calls))
     try:
         worker = process.worker(names)
@@ -562,31 +596,41 @@ def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = Non
                 break
     finally:
         worker.end()
+        if events is not None:
+            events += [Event(index, "suspect construct", what, held=what in worker.held) for what in worker.suspects]
     return outputs
 
 
-def grade_notebook(steps: list[Step], settings: Settings) -> tuple[dict[int, list[dict]], dict[int, str]]:
+def grade_notebook(steps: list[Step], settings: Settings,
+                   events: list | None = None) -> tuple[dict[int, list[dict]], dict[int, str]]:
     """Judge every graded cell of a notebook in the sandbox.
 
     Returns the outputs each graded cell should show (what SaveAutoGrades then scores),
-    and the learner cells that had to be skipped, with the reason.
+    and the learner cells that had to be skipped, with the reason. What the instructor
+    should look at (:class:`Event`: suspect constructs, the budget running out) is added
+    to ``events``.
     """
     forbidden = sorted({target for step in steps if step.calls for call in step.calls for target in call.forbidden})
     verdicts: dict[int, list[dict]] = {}
     bad: dict[int, str] = {}
     process = None
+    if events is not None:  # what the learner's cells say, read here: flagged even if nothing visible ran
+        events += [Event(step.index, "suspect construct", f"{what} (in its source)")
+                   for step in steps if step.calls is None for what in scan(step.source)]
     try:
         for step in steps:
             if step.calls is None:
                 continue
             if not settings.budget.exhausted:
-                process = _replayed(process, steps, step.index, bad, settings, forbidden)
+                process = _replayed(process, steps, step.index, bad, settings, forbidden, events)
             if settings.budget.exhausted or process is None:  # no more of this learner's code runs
                 verdicts[step.index] = [error_output(BUDGET_ENAME, settings.budget.message())]
+                if events is not None:
+                    events.append(Event(step.index, "budget", settings.budget.message()))
                 continue
             # the learner's cells before this one, as written: what the checks' allowlists read
             sources = [s.source for s in steps if s.calls is None and s.index < step.index]
-            verdicts[step.index] = _judge(process, step.calls, sources)
+            verdicts[step.index] = _judge(process, step.calls, sources, step.index, events)
     finally:
         if process is not None:
             process.close()

@@ -18,12 +18,15 @@ messages are :mod:`dotlab.grading.protocol`'s, shared with the grader.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import pickle
 import struct
 import sys
+import threading
 import tracemalloc
+import types
 
 from dotlab.grading import protocol
 
@@ -32,7 +35,8 @@ _HEADER = struct.Struct(">I")
 # cell does not silence the channel or the tripwires (a determined learner can still reach
 # this module: see the instructor's guide on what is best-effort).
 _read, _write, _exit, _fork, _waitpid = os.read, os.write, os._exit, os.fork, os.waitpid
-_dumps, _loads, _setprofile = json.dumps, pickle.loads, sys.setprofile
+_dumps, _loads, _setprofile, _getprofile = json.dumps, pickle.loads, sys.setprofile, sys.getprofile
+_start_thread = _thread.start_new_thread
 _to_wire, _encode_answer, _encode_error = protocol.to_wire, protocol.encode_answer, protocol.encode_error
 # The same for the allocation tracer a check may ask to measure a call with (see _measured).
 _trace_start, _trace_stop, _tracing = tracemalloc.start, tracemalloc.stop, tracemalloc.is_tracing
@@ -87,6 +91,15 @@ class Tripwires:
         self.names: dict[int, set[str]] = {}  # id of an original or of its wrapper -> target names
         self.keep: list = []  # the originals and wrappers, so their ids stay theirs
         self.code_keys: dict[tuple, set[str]] = {}
+        # what each Python-level routine's code does, wherever and under whatever name it was
+        # compiled: the reference's source executed again under another file name matches
+        self.prints: dict[tuple, set[str]] = {}
+        self._seen: dict[int, tuple] = {}  # id(code) -> its fingerprint, with the code kept in _codes
+        self._codes: list = []
+        self.placed: list[tuple] = []  # (module, attribute, wrapper): where each wrapper was put
+        self.frozen: dict[int, frozenset] = {}  # id of each names set -> what it held when made
+        self.problems: list[str] = []  # tampering found by check(): each one fails an armed call
+        self._hook = self._profile  # one bound method, so that sys.getprofile() can be compared with it
 
     def install(self, targets) -> None:
         import importlib
@@ -102,6 +115,7 @@ class Tripwires:
                 continue  # nothing to forbid on this machine
             if id(found) in self.names:  # already wrapped under another name
                 self.names[id(found)].add(target)
+                self.frozen[id(self.names[id(found)])] = frozenset(self.names[id(found)])
                 continue
             originals = [found]
             inner = getattr(found, "_implementation", None)  # numpy's C routine behind its dispatcher
@@ -117,10 +131,13 @@ class Tripwires:
                 code = getattr(original, "__code__", None)
                 if code is not None:
                     self.code_keys[(code.co_filename, code.co_name, code.co_firstlineno)] = names
-            self._replace_everywhere(module_name.split(".")[0], originals, wrappers)
+                    self.prints[fingerprint(code)] = names
+            self.frozen[id(names)] = frozenset(names)
+            self.keep.append(names)
+            self._replace_everywhere(module_name.split(".")[0], originals, wrappers, self.placed)
 
     @staticmethod
-    def _replace_everywhere(package: str, originals: list, wrappers: dict) -> None:
+    def _replace_everywhere(package: str, originals: list, wrappers: dict, placed: list) -> None:
         for name, module in list(sys.modules.items()):
             if module is None or not (name == package or name.startswith(package + ".")):
                 continue
@@ -132,6 +149,7 @@ class Tripwires:
                 if id(value) in wrappers and any(value is o for o in originals):
                     try:
                         setattr(module, key, wrappers[id(value)])
+                        placed.append((module, key, wrappers[id(value)]))
                     except (AttributeError, TypeError):
                         pass
 
@@ -155,20 +173,108 @@ class Tripwires:
     def _profile(self, frame, event, arg):
         if event == "call":
             code = frame.f_code
-            names = self.code_keys.get((code.co_filename, code.co_name, code.co_firstlineno))
+            names = self.code_keys.get((code.co_filename, code.co_name, code.co_firstlineno)) or self._printed(code)
             if names:
                 self.tripped |= names & self.armed
 
+    def _printed(self, code) -> set[str] | None:
+        key = self._seen.get(id(code))
+        if key is None:
+            key = self._seen[id(code)] = fingerprint(code)
+            self._codes.append(code)  # so that its id is not reused by another code object
+        return self.prints.get(key)
+
+    def start_thread(self, function, args=(), kwargs=None):
+        """``_thread.start_new_thread`` for learner code: a thread started during an armed call is profiled too."""
+        profile = _getprofile()
+
+        def run(*a, **k):
+            if profile is not None:
+                WATCH.own.setting = True  # the grader's own setprofile: not the learner's
+                _setprofile(profile)
+                WATCH.own.setting = False
+            return function(*a, **k)
+
+        return _start_thread(run, tuple(args), dict(kwargs or {}))
+
     def arm(self, targets) -> None:
         self.install(targets)
-        self.armed, self.tripped = set(targets), set()
-        if any(names & self.armed for names in self.code_keys.values()):
-            _setprofile(self._profile)
+        self.armed, self.tripped, self.problems = set(targets), set(), []
+        self._armed_set, self._armed_copy = self.armed, frozenset(targets)
+        self.profiled = any(names & self.armed for names in (*self.code_keys.values(), *self.prints.values()))
+        if self.profiled:
+            _setprofile(self._hook)  # threads started during the call get it too: see start_thread
+        self.check()
 
-    def disarm(self) -> list[str]:
+    def check(self) -> None:
+        """Tampering with the tripwires themselves (emptied, unwrapped, profile switched off) is a problem."""
+        if self.armed is not self._armed_set or type(self.armed) is not set or self.armed != self._armed_copy:
+            self.problems.append(protocol.TAMPERED + "the list of forbidden routines was replaced")
+        for names in self.keep:
+            if type(names) is set and id(names) in self.frozen and names != self.frozen[id(names)]:
+                self.problems.append(protocol.TAMPERED + "they were emptied")
+                break
+        for module, key, wrapper in self.placed:
+            if self.armed & self.names.get(id(wrapper), set()) and getattr(module, key, None) is not wrapper:
+                self.problems.append(protocol.TAMPERED + f"{module.__name__}.{key} was unwrapped")
+        if self.profiled and _getprofile() is not self._hook:
+            self.problems.append(protocol.TAMPERED + "the call profile was switched off (sys.setprofile)")
+
+    def disarm(self) -> tuple[list[str], list[str]]:
+        """The forbidden routines the call reached, and any tampering found."""
+        self.check()
         _setprofile(None)
         self.armed = set()
-        return sorted(self.tripped)
+        return sorted(self.tripped), list(dict.fromkeys(self.problems))
+
+
+def fingerprint(code) -> tuple:
+    """What a function's code does, without its file, line or names: its bytecode, names and constants.
+
+    The reference's source compiled again under another file name, or pasted into a cell
+    with its name, variables and docstring changed, has the same fingerprint.
+    """
+    consts = list(code.co_consts)
+    if consts and isinstance(consts[0], str):
+        consts[0] = None  # the docstring (Python keeps it first), which a copy may drop
+    parts = tuple(fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in consts)
+    return (code.co_code, code.co_names, code.co_argcount, code.co_kwonlyargcount, parts)
+
+
+# -- what learner code does that could switch the tripwires off ----------------------------------
+
+class Watch:
+    """Constructs seen while learner code runs that can switch the tripwires off: an audit hook (PEP 578).
+
+    An audit hook cannot be removed from Python code, and CPython raises its events for
+    exactly the tools such tampering needs: ``sys.setprofile``/``settrace``, walking objects
+    with ``gc``, reading frames, making code or functions at run time, loading C code with
+    ``ctypes``. What it saw is reported with the cell or the call (see
+    :data:`dotlab.grading.protocol.TAMPERING` for those that fail a call). It is best-effort
+    by nature: a learner who rewrites this module itself is not seen here, which is why the
+    grader also refuses these constructs in the learner's source before running it.
+    """
+
+    def __init__(self):
+        self.active, self.in_call, self.seen = False, False, []
+        self.own = threading.local()  # set while the grader's own code raises an event in a learner's thread
+
+    def hook(self, event, args):
+        if not self.active or getattr(self.own, "setting", False):
+            return
+        what = protocol.suspect(event, args, self.in_call)
+        if what is not None and what not in self.seen and len(self.seen) < protocol.MAX_SUSPECTS:
+            self.seen.append(what)
+
+    def start(self, in_call: bool) -> None:
+        self.seen, self.in_call, self.active = [], in_call, True
+
+    def stop(self) -> tuple[str, ...]:
+        self.active = False
+        return tuple(self.seen)
+
+
+WATCH = Watch()
 
 
 # -- what the graded cell's names are -----------------------------------------------------
@@ -226,12 +332,15 @@ def _call(channel: Channel, namespace: dict, wires: Tripwires, request: protocol
     fn = namespace.get(request.name)
     measured = _Measured(request.measure)
     wires.arm(request.forbidden)
+    WATCH.start(in_call=True)
+    recursed = False
     try:
         try:
             with measured:
                 value = fn(*request.args, **request.kwargs)
         except BaseException as exc:  # noqa: BLE001 - every kind, SystemExit included: the grader judges it
             outcome = _encode_error(exc)
+            recursed = isinstance(exc, RecursionError)
         else:
             # read the answer while the tripwires are still armed: its __array__ is learner code too.
             # encode_answer catches whatever reading it raises (SystemExit from __float__...): the
@@ -240,8 +349,12 @@ def _call(channel: Channel, namespace: dict, wires: Tripwires, request: protocol
             del value  # its __del__ runs here, under the tripwires, not after the reply
         after = _inputs_after(request)
     finally:
-        tripped = wires.disarm()
-    channel.send(protocol.Result(outcome, tuple(tripped), measured.report, after=after))
+        suspects = WATCH.stop()
+        tripped, problems = wires.disarm()
+    if recursed:  # CPython unsets a profile that hits the recursion limit itself: not the learner's doing
+        suspects = tuple(s for s in suspects if s != "sys.setprofile")
+        problems = [p for p in problems if "sys.setprofile" not in p]
+    channel.send(protocol.Result(outcome, tuple(tripped), measured.report, suspects=(*problems, *suspects), after=after))
 
 
 def _serve_worker(channel: Channel, namespace: dict, wires: Tripwires, names: tuple[str, ...]) -> None:
@@ -323,12 +436,18 @@ def main() -> None:
     cells = Cells()
     wires = Tripwires()
     wires.install(setup.forbidden)
+    sys.addaudithook(WATCH.hook)  # before any learner code: it cannot be removed
+    _thread.start_new_thread = threading._start_new_thread = wires.start_thread
     channel.send(protocol.Ready())
     while True:
         request = channel.receive()
         if isinstance(request, protocol.RunCell):
-            cells.run(request.source, request.index)
-            channel.send(protocol.CellDone(request.index))
+            WATCH.start(in_call=False)
+            try:
+                cells.run(request.source, request.index)
+            finally:
+                suspects = WATCH.stop()
+            channel.send(protocol.CellDone(request.index, suspects))
         elif isinstance(request, protocol.Fork):
             _fork_worker(channel, cells.namespace, wires, request.names)
 
