@@ -143,3 +143,30 @@ def test_every_exception_from_a_returned_object_costs_its_own_cell_only():
         assert errors and errors[0]["ename"] == "CheckFailure", (name, method, exc, verdicts[first + j])
     last = verdicts[first + len(names)]
     assert not any(o["output_type"] == "error" for o in last) and "✔ one" in last[0]["text"]
+
+
+# -- probing a check for the routines it forbids ------------------------------------------------------
+
+def test_a_probe_that_fails_says_so_instead_of_forbidding_nothing_silently(caplog):
+    from dotlab.grading.sandbox import forbidden_targets
+
+    def broken_check(fn, hidden=False):
+        raise RuntimeError("the check itself is broken")
+
+    with caplog.at_level("WARNING", logger="dotlab.grading.sandbox"):
+        assert forbidden_targets(broken_check) == []
+    assert "broken_check" in caplog.text and "the check itself is broken" in caplog.text
+
+
+def test_a_probe_finds_what_a_check_forbids_when_its_own_helper_calls_the_function():
+    from dotlab.checks import Forbidden
+    from dotlab.grading.sandbox import forbidden_targets
+
+    def helper_check(fn, hidden=False):
+        def twice(x):
+            return 2 * fn(x)  # the learner's function, called from the check's own helper
+
+        run_checks(twice, fn_name="twice", reference=lambda x: 2.0 * x, cases=[Case("one", (1.0,))],
+                   forbidden=(Forbidden("math.sqrt", "no roots"),), quiet=True)
+
+    assert forbidden_targets(helper_check) == ["math.sqrt"]
