@@ -372,6 +372,8 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
         """
         budget = self._notebook_budget(resources)
         self.log.info("learner code ran %.1f s of this notebook's %g s budget", budget.spent, budget.seconds)
+        if budget.exhausted and not any(flag.what == "budget" for flag in flags):  # it ran out in the last cell
+            flags.append(gradelog.Flag(what="budget", detail=f"its code ran for the whole budget ({budget.seconds:g} s)"))
         for flag in flags:
             self.log.warning("flagged for the instructor: %s in %s: %s", flag.what, flag.cell, flag.detail)
         resources["dotlab_flags"] = flags
