@@ -11,8 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
+import math
+
 from dotlab import quantisation, search
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, _run_learner, _show, run_checks
+from dotlab.checks.contract import (MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf, Number, OneOf, PythonFloat, Task,
+                                    TupleOf, allow, judge_allowlist, judge_contract, tasks_table)
+
+# What every task of this chapter may use: NumPy or tensors written out, no library
+# cosine, normalisation, top-k or quantiser, nothing from dotlab.
+_NO_LIBRARY = {"!scipy.*", "!torch.nn.*", "!torch.topk", "!.topk", "!torch.kthvalue", "!torch.ao.*",
+               "!torch.quantization.*", "!.dot", "!torch.cosine_similarity"}
+
+
+def _allowed(says: str, *extra: str):
+    return allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, set(extra), matmul=True, methods=None, says=says)
 
 _ZERO_HINT = "A zero vector has no direction: check each length and raise ValueError saying which vector is zero."
 
@@ -104,10 +117,45 @@ def _cosine_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_cosine_similarity(fn, hidden: bool = False) -> None:
-    """Task 2.1: cosine of two vectors, or the table of cosines of two matrices' rows."""
-    run_checks(fn, fn_name="cosine_similarity", reference=search.cosine_similarity, cases=_cosine_cases(hidden),
-               mistakes=_COSINE_MISTAKES, forbidden=_no_reference("cosine_similarity", "normalise"))
+def _cosine_reference(a, b):
+    """Apart from dotlab.search: every pair's cosine from exact sums."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim not in (1, 2) or b.ndim not in (1, 2) or a.ndim != b.ndim or a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"a.shape={a.shape}, b.shape={b.shape}")
+    rows_a, rows_b = np.atleast_2d(a), np.atleast_2d(b)
+    lengths_a = [math.sqrt(math.fsum(x * x)) for x in rows_a]
+    lengths_b = [math.sqrt(math.fsum(y * y)) for y in rows_b]
+    if 0.0 in lengths_a or 0.0 in lengths_b:
+        raise ValueError("a zero vector has no direction")
+    table = np.array([[math.fsum(x * y) / (la * lb) for y, lb in zip(rows_b, lengths_b)]
+                      for x, la in zip(rows_a, lengths_a)])
+    return float(table[0, 0]) if a.ndim == 1 else table
+
+
+def _cosine_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(2, 8))
+    v = rng.normal(size=d)
+    return [
+        Case("parallel vectors: 1", (v, float(rng.uniform(0.5, 5)) * v)),
+        Case("anti-parallel vectors: -1", (v, -float(rng.uniform(0.5, 5)) * v)),
+        Case("one component each", ([float(rng.uniform(1, 3))], [-float(rng.uniform(1, 3))])),
+        Case("whole numbers", (rng.integers(1, 9, size=(2, d)), rng.integers(-9, 0, size=(3, d)))),
+        Case("rows from 1e-3 to 1e3 long", (rng.normal(size=(3, d)) * np.array([[1e-3], [1.0], [1e3]]),
+                                           rng.normal(size=(2, d))), show_inputs=False),
+        Case("a zero row in the second matrix", (rng.normal(size=(2, d)), np.r_[rng.normal(size=(1, d)), np.zeros((1, d))]),
+             raises=ValueError, hint=_ZERO_HINT),
+    ]
+
+
+COSINE_SIMILARITY = Task(
+    "2.1", "cosine_similarity", reference=_cosine_reference, cases=_cosine_cases, mistakes=_COSINE_MISTAKES,
+    returns=OneOf((PythonFloat(), ArrayOf("f"))), ranks={"a": (1, 2), "b": (1, 2)},
+    allowed=_allowed("the dot product divided by both lengths, with NumPy or tensors; no library cosine, "
+                     "nothing from dotlab"),
+    forbidden=_no_reference("cosine_similarity", "normalise"), edges=_cosine_edges,
+    variants=("int", "float32", "strided"), rtol=1e-5, atol=1e-6,
+    doc="cosine of two vectors, or the table of cosines of two matrices' rows.",
+)
 
 
 # -- 2.2: normalise -----------------------------------------------------------------------
@@ -134,7 +182,8 @@ _NORMALISE_MISTAKES = (
 def _normalise_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("a 3-4-5 triangle", ([3, 4],)),
-        Case("each row of a matrix on its own", ([[3, 4], [0, -2], [1, 1]],)),
+        # an array, not a list: a normalise that divides in place changes it
+        Case("each row of a matrix on its own", (np.array([[3.0, 4.0], [0.0, -2.0], [1.0, 1.0]]),)),
         Case("the zero vector", ([0, 0, 0],), raises=ValueError, hint=_ZERO_HINT),
     ]
     if not hidden:
@@ -150,10 +199,38 @@ def _normalise_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_normalise(fn, hidden: bool = False) -> None:
-    """Task 2.2: scale a vector, or each row of a matrix, to length 1."""
-    run_checks(fn, fn_name="normalise", reference=search.normalise, cases=_normalise_cases(hidden),
-               mistakes=_NORMALISE_MISTAKES, forbidden=_no_reference("normalise"))
+def _normalise_reference(x):
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"x.shape={x.shape}")
+    rows = np.atleast_2d(x)
+    lengths = np.array([math.sqrt(math.fsum(r * r)) for r in rows])
+    if np.any(lengths == 0):
+        raise ValueError("a zero vector has no direction")
+    out = rows / lengths[:, None]
+    return out[0] if x.ndim == 1 else out
+
+
+def _normalise_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(2, 8))
+    return [
+        Case("a very short vector (length about 1e-8): still a direction", (rng.normal(size=d) * 1e-8,),
+             show_inputs=False),
+        Case("one negative component", ([-float(rng.uniform(1, 9))],)),
+        Case("whole numbers", (rng.integers(1, 9, size=(3, d)),)),
+        Case("rows from 1e-3 to 1e3 long", (rng.normal(size=(3, d)) * np.array([[1e-3], [1.0], [1e3]]),),
+             show_inputs=False),
+    ]
+
+
+NORMALISE = Task(
+    "2.2", "normalise", reference=_normalise_reference, cases=_normalise_cases, mistakes=_NORMALISE_MISTAKES,
+    returns=ArrayOf("f"), ranks={"x": (1, 2)},
+    allowed=_allowed("each vector divided by its own length, with NumPy or tensors; nothing from dotlab"),
+    forbidden=_no_reference("normalise"), edges=_normalise_edges, variants=("int", "float32", "strided"),
+    rtol=1e-5, atol=1e-7,
+    doc="scale a vector, or each row of a matrix, to length 1.",
+)
 
 
 # -- 2.3: top-k ---------------------------------------------------------------------------
@@ -207,6 +284,7 @@ def _top_k_cases(hidden: bool) -> list[Case]:
     corpus = [[1.0, 0.0], [0.0, 1.0], [3.0, 2.5], [-1.0, 0.0], [0.5, 0.6]]
     cases = [
         Case("five stored vectors, two queries, k=2", (corpus, [[1.0, 0.2], [-1.0, 0.5]], 2)),
+        _UNSORTED,
         Case("k = N: every row, ranked", (corpus, [[0.3, 1.0]], 5)),
         Case("k larger than the corpus", (corpus, [[1.0, 0.0]], 6), raises=ValueError, must_mention=("6", "5"), hint=_K_HINT),
     ]
@@ -227,10 +305,58 @@ def _top_k_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_top_k(fn, hidden: bool = False) -> None:
-    """Task 2.3: the k best rows of the corpus for each query, by dot product, best first."""
-    run_checks(fn, fn_name="top_k", reference=lambda c, q, k: _pack(*search.top_k(c, q, k)), cases=_top_k_cases(hidden),
-               mistakes=_TOP_K_MISTAKES, forbidden=_no_reference("top_k"), rtol=1e-6, atol=1e-9)
+def _top_k_reference(corpus, queries, k):
+    corpus, queries = np.asarray(corpus, dtype=np.float64), np.asarray(queries, dtype=np.float64)
+    if corpus.ndim != 2 or queries.ndim != 2 or corpus.shape[1] != queries.shape[1] or not 1 <= k <= len(corpus):
+        raise ValueError(f"corpus.shape={corpus.shape}, queries.shape={queries.shape}, k={k}")
+    scores = [[math.fsum(q * c) for c in corpus] for q in queries]
+    order = [sorted(range(len(row)), key=lambda j: -row[j])[:k] for row in scores]
+    return (np.array([[row[j] for j in best] for row, best in zip(scores, order)]), np.array(order))
+
+
+def _unsorted_partition_case() -> Case:
+    """A corpus whose k best ``np.argpartition(-scores, k - 1)[:, :k]`` returns out of order.
+
+    NumPy's selection leaves small selections sorted by accident; on 300 rows with k = 150
+    it does not. Found by search, so the visible check shows the unsorted answer the page
+    warns about, whatever NumPy's selection does on this machine.
+    """
+    rng = np.random.default_rng(2003)
+    for _ in range(200):
+        corpus, query, k = rng.normal(size=(300, 4)), rng.normal(size=(1, 4)), 150
+        scores = query @ corpus.T
+        first = np.take_along_axis(scores, np.argpartition(-scores, k - 1, axis=1)[:, :k], axis=1)
+        if np.any(np.diff(first) > 0) and len(np.unique(scores)) == scores.size:
+            return Case("300 stored vectors, k = 150: the best first, in order", (corpus, query, k), show_inputs=False)
+    raise RuntimeError("no case found where np.argpartition leaves the k best unsorted")
+
+
+_UNSORTED = _unsorted_partition_case()
+
+
+def _top_k_edges(rng: np.random.Generator) -> list[Case]:
+    N, d = int(rng.integers(5, 30)), int(rng.integers(2, 6))
+    corpus = rng.normal(size=(N, d))
+    return [
+        Case("one stored vector, k = 1", (rng.normal(size=(1, d)), rng.normal(size=(2, d)), 1)),
+        Case("k = N", (corpus, rng.normal(size=(2, d)), N), show_inputs=False),
+        Case("k = 1 over a random corpus", (corpus, rng.normal(size=(3, d)), 1), show_inputs=False),
+        Case("whole-number vectors", (rng.permutation(np.arange(-N, N))[:N, None] * np.ones((1, d)),
+                                      np.arange(1, d + 1)[None, :] * 1.0, 3), show_inputs=False),
+        Case("k = N + 1", (corpus, rng.normal(size=(1, d)), N + 1), raises=ValueError, must_mention=(str(N + 1),),
+             hint=_K_HINT),
+    ]
+
+
+TOP_K = Task(
+    "2.3", "top_k", reference=_top_k_reference, cases=_top_k_cases, mistakes=_TOP_K_MISTAKES,
+    returns=TupleOf((ArrayOf("f"), ArrayOf("iu")), ("scores", "indices")), ranks={"corpus": (2,), "queries": (2,)},
+    array_params_=("corpus", "queries"),
+    allowed=_allowed("one matrix product, then np.argpartition/np.argsort; no library top-k (torch.topk), "
+                     "nothing from dotlab"),
+    forbidden=_no_reference("top_k"), edges=_top_k_edges, variants=("strided",), rtol=1e-6, atol=1e-9,
+    doc="the k best rows of the corpus for each query, by dot product, best first.",
+)
 
 
 # -- 2.4: int8 quantisation ----------------------------------------------------------------
@@ -347,22 +473,61 @@ def _check_two_results(runs: list) -> None:
                                "component, so convert the rounded values with .astype(np.int8)")
 
 
-def check_quantise_int8(fn, hidden: bool = False) -> None:
-    """Task 2.4: symmetric int8 codes and one scale per vector, ``x ≈ codes * scale``."""
+def _quantise_reference(x):
+    """Apart from dotlab.quantisation: per row, scale = max|x| / 127 and codes rounded half to even."""
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x holds NaN or infinity")
+    rows = np.atleast_2d(x)
+    scales = np.array([max(abs(v) for v in row) / 127 for row in rows.tolist()])
+    codes = np.array([[round(v / s) if s else 0 for v in row] for row, s in zip(rows.tolist(), scales)], dtype=np.int8)
+    return (codes[0], float(scales[0])) if x.ndim == 1 else (codes, scales)
+
+
+def _quantise_edges(rng: np.random.Generator) -> list[Case]:
+    d = int(rng.integers(3, 9))
+    v = rng.normal(size=d)
+    return [
+        Case("the largest |component| twice, once negative", (np.r_[v, np.abs(v).max() * np.array([1.0, -1.0]) * 2],)),
+        Case("tiny components (1e-30)", (v * 1e-30,), show_inputs=False),
+        Case("huge components (1e30)", (v * 1e30,), show_inputs=False),
+        Case("one row", (v[None, :],)),
+        Case("a single negative component", ([-float(rng.uniform(1, 9))],)),
+        Case("an infinite component", (np.r_[v, -np.inf],), raises=ValueError),
+    ]
+
+
+def _check_quantise(task: Task, fn, hidden: bool) -> int:
+    """quantise_int8's answer is two things, each judged with its own mistakes."""
+    __tracebackhide__ = True
     if not callable(fn):
         raise CheckFailure(f"quantise_int8 should be a function, but it is {_show(fn)} of type {type(fn).__name__}")
-    cases = _quantise_cases(hidden)
-    runs = _learner_runs(fn, cases, _no_reference("quantise_int8"))
+    cases = task.all_cases(hidden)
+    runs = _learner_runs(fn, cases, task.forbidden)
     _check_two_results(runs)
-    run_checks(_replay(runs, 0), fn_name="quantise_int8", reference=lambda x: quantisation.quantise_int8(x)[0],
+    for case, run in zip(cases, runs):
+        judge_contract(task, fn, case, run)
+    run_checks(_replay(runs, 0), fn_name="quantise_int8", reference=lambda x: task.reference(x)[0],
                cases=[Case(f"{c.label}: the codes", c.args, raises=c.raises, must_mention=c.must_mention,
                            show_inputs=c.show_inputs, hint=c.hint) for c in cases],
-               mistakes=_CODES_MISTAKES, rtol=0, atol=0, quiet=True)
+               mistakes=_CODES_MISTAKES, rtol=0, atol=0, quiet=True, params=())
     answered = [run for case, run in zip(cases, runs) if case.raises is None]
-    run_checks(_replay(answered, 1), fn_name="quantise_int8", reference=lambda x: quantisation.quantise_int8(x)[1],
+    run_checks(_replay(answered, 1), fn_name="quantise_int8", reference=lambda x: task.reference(x)[1],
                cases=[Case(f"{c.label}: the scale", c.args, show_inputs=c.show_inputs) for c in cases if c.raises is None],
-               mistakes=_SCALE_MISTAKES, rtol=1e-6, atol=0, quiet=True)
-    print(f"\u2714 quantise_int8: all {len(cases)} checks passed")
+               mistakes=_SCALE_MISTAKES, rtol=1e-6, atol=0, quiet=True, params=())
+    judge_allowlist(task, fn)
+    return len(cases)
+
+
+QUANTISE_INT8 = Task(
+    "2.4", "quantise_int8", reference=_quantise_reference, cases=_quantise_cases, mistakes=_CODES_MISTAKES,
+    returns=TupleOf((ArrayOf(dtype="int8"), OneOf((Number(), ArrayOf("f")))), ("codes", "scale")),
+    array_params_=("x",),
+    allowed=_allowed("max|x| / 127, np.round and .astype(np.int8); no library quantiser, nothing from dotlab"),
+    forbidden=_no_reference("quantise_int8"), edges=_quantise_edges, variants=("strided",),
+    check_with=_check_quantise,
+    doc="symmetric int8 codes and one scale per vector, x ≈ codes * scale.",
+)
 
 
 # -- 2.5: the int8 dot product -------------------------------------------------------------
@@ -419,10 +584,34 @@ def _int8_dot_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_int8_dot(fn, hidden: bool = False) -> None:
-    """Task 2.5: the dot product of two int8-quantised vectors, accumulated in int32."""
-    run_checks(fn, fn_name="int8_dot", reference=quantisation.int8_dot, cases=_int8_dot_cases(hidden),
-               mistakes=_INT8_DOT_MISTAKES, forbidden=_no_reference("int8_dot", "int8_scores"))
+def _int8_dot_reference(qa, scale_a, qb, scale_b):
+    qa, qb = np.asarray(qa), np.asarray(qb)
+    if qa.ndim != 1 or qb.ndim != 1 or len(qa) != len(qb):
+        raise ValueError(f"qa.shape={qa.shape}, qb.shape={qb.shape}")
+    return sum(int(x) * int(y) for x, y in zip(qa.tolist(), qb.tolist())) * scale_a * scale_b  # exact integers
+
+
+def _int8_dot_edges(rng: np.random.Generator) -> list[Case]:
+    n = int(rng.integers(1000, 3000))
+    return [
+        Case(f"{n} components all at 127: a sum past int16 and float32's exact range",
+             (_i8(np.full(n, 127)), 0.01, _i8(np.full(n, 127)), 0.02), show_inputs=False),
+        Case("-128 against -128: the one code past 127", (_i8([-128, -128, 5]), 0.5, _i8([-128, -128, -7]), 0.25)),
+        Case("codes of zero", (_i8(np.zeros(5)), 1.0, _i8(rng.integers(-127, 128, size=5)), 1.0)),
+        Case("random codes with small scales", (_i8(rng.integers(-127, 128, size=64)), float(rng.uniform(1e-4, 1e-2)),
+                                               _i8(rng.integers(-127, 128, size=64)), float(rng.uniform(1e-4, 1e-2))),
+             show_inputs=False),
+    ]
+
+
+INT8_DOT = Task(
+    "2.5", "int8_dot", reference=_int8_dot_reference, cases=_int8_dot_cases, mistakes=_INT8_DOT_MISTAKES,
+    returns=Number(), ranks={"qa": (1,), "qb": (1,)},
+    allowed=_allowed("the codes' products summed in int32 (or wider), times both scales; nothing from dotlab"),
+    forbidden=_no_reference("int8_dot", "int8_scores"), edges=_int8_dot_edges, variants=("strided",),
+    rtol=1e-6, atol=1e-12,
+    doc="the dot product of two int8-quantised vectors, accumulated in int32.",
+)
 
 
 # -- 2.6: recall@k -------------------------------------------------------------------------
@@ -432,6 +621,9 @@ def _hits(found, exact):
 
 
 _RECALL_MISTAKES = (
+    Mistake("integer division", "hits // k is integer division: it rounds each query's share down to 0 or 1. "
+            "Divide with / (true division)",
+            lambda found, exact: float(np.mean(_hits(found, exact).astype(int) // np.asarray(exact).shape[1]))),
     Mistake("positional", "you compared position by position; recall counts how many true neighbours appear *anywhere* "
             "in the found list (order does not matter)",
             lambda found, exact: float(np.mean(np.asarray(found) == np.asarray(exact)))),
@@ -472,17 +664,34 @@ def _recall_cases(hidden: bool) -> list[Case]:
     ]
 
 
-def check_recall_at_k(fn, hidden: bool = False) -> None:
-    """Task 2.6: the share of the exact top-k that the approximate top-k kept."""
-    run_checks(fn, fn_name="recall_at_k", reference=quantisation.recall_at_k, cases=_recall_cases(hidden),
-               mistakes=_RECALL_MISTAKES, forbidden=_no_reference("recall_at_k"))
+def _recall_reference(found, exact):
+    found, exact = np.asarray(found), np.asarray(exact)
+    if found.shape != exact.shape or found.ndim != 2:
+        raise ValueError(f"found.shape={found.shape}, exact.shape={exact.shape}")
+    n, k = exact.shape
+    return sum(len(set(f) & set(e)) for f, e in zip(found.tolist(), exact.tolist())) / (n * k)
 
 
-CHECKS = {
-    "2.1": check_cosine_similarity,
-    "2.2": check_normalise,
-    "2.3": check_top_k,
-    "2.4": check_quantise_int8,
-    "2.5": check_int8_dot,
-    "2.6": check_recall_at_k,
-}
+def _recall_edges(rng: np.random.Generator) -> list[Case]:
+    n, k = int(rng.integers(2, 6)), int(rng.integers(2, 6))
+    exact = np.array([rng.permutation(50)[:k] for _ in range(n)])
+    return [
+        Case("every neighbour found, in reverse order", (exact[:, ::-1].copy(), exact)),
+        Case("none found", (exact + 100, exact)),
+        Case("k = 1, one query", ([[int(exact[0, 0])]], [[int(exact[0, 0])]])),
+        Case("ids as lists", ((exact[:, ::-1] + np.arange(k) % 2 * 100).tolist(), exact.tolist())),
+    ]
+
+
+RECALL_AT_K = Task(
+    "2.6", "recall_at_k", reference=_recall_reference, cases=_recall_cases, mistakes=_RECALL_MISTAKES,
+    returns=Number(), ranks={"found": (2,), "exact": (2,)}, array_params_=(),
+    allowed=_allowed("sets or comparisons of the ids, averaged; nothing from dotlab"),
+    forbidden=_no_reference("recall_at_k"), edges=_recall_edges, rtol=1e-9, atol=1e-12,
+    doc="the share of the exact top-k that the approximate top-k kept.",
+)
+
+TASKS = {task.id: task for task in (COSINE_SIMILARITY, NORMALISE, TOP_K, QUANTISE_INT8, INT8_DOT, RECALL_AT_K)}
+CHECKS = tasks_table(*TASKS.values())
+(check_cosine_similarity, check_normalise, check_top_k, check_quantise_int8, check_int8_dot,
+ check_recall_at_k) = CHECKS.values()

@@ -54,7 +54,7 @@ import numpy as np
 from dotlab.checks._allow import MATH, METHODS, NUMPY_BASICS, PYTHON, STDLIB, Allow, allow  # noqa: F401 (re-exported)
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, _show, run_checks
 
-__all__ = ["Allow", "ArrayOf", "Number", "PythonFloat", "Returns", "Task", "TupleOf", "allow", "configure",
+__all__ = ["Allow", "ArrayOf", "Number", "OneOf", "PythonFloat", "Returns", "Task", "TupleOf", "judge_contract", "allow", "configure",
            "hidden_rng", "tasks_table", "MATH", "METHODS", "NUMPY_BASICS", "PYTHON", "STDLIB", "NUMPY", "TORCH"]
 
 #: Every public NumPy routine (a task carves out what it forbids with "!numpy.dot").
@@ -181,6 +181,20 @@ class ArrayOf(Returns):
         if self.dtype is not None:
             what = f"dtype {self.dtype}"
         return f"a NumPy array of {what}" + (" (a list is fine too)" if self.lists else "")
+
+
+@dataclass(frozen=True)
+class OneOf(Returns):
+    """Any of several forms, where the text allows them (a float for vectors, an array for tables)."""
+
+    options: tuple[Returns, ...]
+
+    def problem(self, value):
+        problems = [option.problem(value) for option in self.options]
+        return None if any(p is None for p in problems) else problems[0]
+
+    def describe(self):
+        return " or ".join(option.describe() for option in self.options)
 
 
 @dataclass(frozen=True)
@@ -330,7 +344,11 @@ class Task:
     ``params``: the function's parameter names, in order (default: the reference's).
     ``array_params``: which take arrays (default: those in ``ranks``). ``after(fn,
     hidden)``: a task's own extra judgement (the same seed gives the same draws...),
-    run after the cases; it returns how many checks it made.
+    run after the cases; it returns how many checks it made. ``check_with(task, fn,
+    hidden)``: for a function whose answer is judged in parts (``(codes, scale)``), a
+    check of its own that replaces :func:`run_checks` and returns how many checks it
+    made; it should still use the task's cases, contract and allowlist (see
+    :func:`judge_contract`).
     """
 
     id: str
@@ -353,6 +371,7 @@ class Task:
     params_: tuple[str, ...] | None = None
     array_params_: tuple[str, ...] | None = None
     after: Callable[[Any, bool], int] | None = None
+    check_with: Callable[["Task", Any, bool], int] | None = None
     doc: str = ""
 
     @property
@@ -379,12 +398,16 @@ class Task:
     def run(self, fn, hidden: bool = False) -> None:
         """Judge ``fn``; raise :class:`CheckFailure` naming what is wrong, or print the ✔ line."""
         __tracebackhide__ = True
-        cases = self.all_cases(hidden)
-        run_checks(fn, fn_name=self.name, reference=self.reference, cases=cases, mistakes=self.mistakes,
-                   forbidden=self.forbidden, error_hints=self.error_hints, rtol=self.rtol, atol=self.atol,
-                   quiet=True, returns=self.returns, params=self.params, allowed=self.allowed)
+        if self.check_with is not None:
+            checked = self.check_with(self, fn, hidden)
+        else:
+            cases = self.all_cases(hidden)
+            run_checks(fn, fn_name=self.name, reference=self.reference, cases=cases, mistakes=self.mistakes,
+                       forbidden=self.forbidden, error_hints=self.error_hints, rtol=self.rtol, atol=self.atol,
+                       quiet=True, returns=self.returns, params=self.params, allowed=self.allowed)
+            checked = len(cases)
         extra = self.after(fn, hidden) if self.after is not None else 0
-        print(f"\u2714 {self.name}: all {len(cases) + extra} checks passed")
+        print(f"\u2714 {self.name}: all {checked + extra} checks passed")
 
     def make_check(self, module: str) -> Callable:
         task = self
@@ -414,8 +437,30 @@ def tasks_table(*tasks: Task, module: str | None = None) -> dict[str, Callable]:
     return {task.id: task.make_check(module) for task in tasks}
 
 
-def describe_refusal(value: Any) -> str:  # used by chapters' own helpers
-    return _show(value)
+def judge_contract(task: Task, fn, case: Case, outcome) -> None:
+    """For a task's own ``check_with``: the return contract and the inputs' state, for one run."""
+    __tracebackhide__ = True
+    from dotlab.checks._core import _call_text, _mutated
+
+    if outcome.error is None and task.returns is not None:
+        problem = task.returns.problem(outcome.value)
+        if problem:
+            raise CheckFailure(f"{_call_text(task.name, case)} returned {problem} ({case.label}): the task asks for "
+                               f"{task.returns.describe()}.")
+    changed = _mutated(case, outcome, task.params)
+    if changed is not None:
+        raise CheckFailure(f"{_call_text(task.name, case)} changed its input `{changed}` ({case.label}): a function "
+                           "must leave the arrays it is given as they were. Work on a copy, or build a new array.")
+
+
+def judge_allowlist(task: Task, fn) -> None:
+    """For a task's own ``check_with``: what the function's source may use."""
+    __tracebackhide__ = True
+    from dotlab.checks._allow import learner_refusal
+
+    refused = learner_refusal(fn, task.name, task.allowed)
+    if refused:
+        raise CheckFailure(refused)
 
 
 __all__ += ["CheckFailure", "Case", "Mistake", "Forbidden"]
