@@ -54,11 +54,14 @@ def test_the_grader_sees_the_contract_and_the_allowlist_as_pytest_does():
             onto *= float(a @ onto) / length_sq
             return onto
         ''')]
+    cells.append(RIGHT.for_target("angle_between")[0].source)  # unusual, and right
     namespace = checks_namespace([imports])
     steps = [Step(i, source) for i, source in enumerate(cells)]
-    steps += [Step(3, calls=parse_test_cell("ch01.check_dot_loop(dot_loop, hidden=True)", namespace)),
-              Step(4, calls=parse_test_cell("ch01.check_project(project, hidden=True)", namespace))]
+    steps += [Step(4, calls=parse_test_cell("ch01.check_dot_loop(dot_loop, hidden=True)", namespace)),
+              Step(5, calls=parse_test_cell("ch01.check_project(project, hidden=True)", namespace)),
+              Step(6, calls=parse_test_cell("ch01.check_angle_between(angle_between, hidden=True)", namespace))]
     verdicts, _ = grade_notebook(steps, Settings(timeout=10, secret=[COURSE_ROOT / "solutions"]))
-    loop, project = (" ".join(o.get("evalue", "") for o in verdicts[i]) for i in (3, 4))
+    loop, project, angle = (" ".join(o.get("evalue", "") for o in verdicts[i]) for i in (4, 5, 6))
     assert "your helper `total`, line 2: `np.sum` uses numpy.sum" in loop
     assert "changed its input `onto`" in project
+    assert not angle and "\u2714 angle_between" in verdicts[6][0]["text"]

@@ -223,3 +223,24 @@ def test_hidden_cases_follow_the_instructors_seed(monkeypatch):
     assert repr(first) != repr(other)  # and not knowable without it
     visible = [c.label for c in ch01.TASKS["1.4"].all_cases(hidden=False)]
     assert len(visible) == len(set(visible))
+
+
+def test_the_catalogues_hold_every_class_of_mistake_and_of_right_answer():
+    """Issue 13's classes, several entries each across chapters 1-4: the contract ignored, an
+    input mutated, a construct outside the allowlist, an edge of the domain; mistakes the page
+    warns about (the visible check must catch them) and mistakes only the hidden cases catch."""
+    import importlib
+    from collections import Counter
+
+    wrong, right = [], []
+    for chapter in ("ch01", "ch02", "ch03", "ch04"):
+        catalogue = importlib.import_module(f"catalogue.{chapter}")
+        wrong += catalogue.WRONG.entries
+        right += catalogue.RIGHT.entries
+    kinds = Counter(w.kind for w in wrong)
+    for kind in ("contract", "mutation", "allowlist", "edge"):
+        assert kinds[kind] >= 5, (kind, kinds)
+    assert sum(w.mentioned for w in wrong) >= 5 and sum(w.hidden_only for w in wrong) >= 5
+    how = " ".join(r.how for r in right)
+    for style in ("float32", "torch", "einsum", "loop", "list"):
+        assert style in how, style

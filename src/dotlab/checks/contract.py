@@ -5,7 +5,7 @@ How to declare a task
 A chapter's check module declares one :class:`Task` per graded function and derives its
 ``check_*`` functions and its ``CHECKS`` table from them::
 
-    from dotlab.checks.contract import PYTHON, Task, ArrayOf, allow, tasks_table
+    from dotlab.checks.contract import MATH, NUMPY, PYTHON, STDLIB, ArrayOf, Task, allow, tasks_table
 
     PROJECT = Task(
         "1.5", "project", reference=_project,            # an independent reference
@@ -13,13 +13,35 @@ A chapter's check module declares one :class:`Task` per graded function and deri
         mistakes=_PROJECT_MISTAKES,                       # catalogued wrong answers
         returns=ArrayOf("f"),                             # an ndarray of floats
         ranks={"a": (1,), "onto": (1,)},                  # 1-D only: other ranks raise ValueError
-        allowed=allow(PYTHON, MATH, NUMPY, says="NumPy, but not the course's dotlab.project"),
+        allowed=allow(PYTHON, MATH, STDLIB, NUMPY, {"!numpy.linalg.*"}, matmul=True, methods=None,
+                      says="NumPy, but not np.linalg or the course's dotlab.project"),
+        forbidden=(Forbidden("dotlab.project", "..."),),  # runtime tripwires, the second layer
         edges=_project_edges,                             # (rng) -> list[Case], hidden only
         variants=("int", "float32", "strided"),           # the same cases in other dtypes/layouts
         rtol=1e-5, atol=1e-8,                             # written down: float32 passes
     )
-    CHECKS = tasks_table(DOT_LOOP, DOT, NORM, ANGLE, PROJECT)   # {"1.5": check_project, ...}
+    TASKS = {t.id: t for t in (DOT_LOOP, DOT, NORM, ANGLE, PROJECT)}
+    CHECKS = tasks_table(*TASKS.values())                 # {"1.5": check_project, ...}
     check_project = CHECKS["1.5"]
+
+Checklist for a task (tests/check_contract.py enforces most of it):
+
+- ``returns`` and ``allowed`` are declared (``PythonFloat``, ``Number``, ``ArrayOf("b")``
+  for a mask, ``TupleOf``, ``OneOf``); ``allow`` groups: ``PYTHON`` builtins, ``MATH``,
+  ``STDLIB``, ``NUMPY_BASICS`` (containers and scalar types only) or ``NUMPY`` /
+  ``TORCH`` (everything public), carve-outs as ``"!numpy.dot"``/``"!torch.nn.*"``,
+  method carve-outs as ``"!.topk"``; ``matmul=`` for ``@``; ``tables=(1,)`` for a
+  parameter that must not be indexed by a computed index.
+- ``ranks`` only for what the task text says; a visible case with an *array* input
+  when the page warns about changing inputs (lists are copied by ``np.asarray``).
+- the reference is written apart from the package (exact sums, loops, log-sum-exp), and
+  must raise ValueError for every input the contract refuses.
+- a check that compares calls with each other (a seed) goes in ``after(fn, hidden) ->
+  int``; an answer judged in parts in ``check_with(task, fn, hidden) -> int`` using
+  :func:`judge_contract` and :func:`judge_allowlist`.
+- the catalogue (tests/catalogue/chNN.py): ``WRONG.add(name, expect=..., kind=...,
+  mentioned=..., hidden_only=...)`` and ``RIGHT.add(name, how=...)``; the test module is
+  ``globals().update(contract_tests(chNN, WRONG, RIGHT))``.
 
 What every check then does, for every task, without anyone writing it again:
 
