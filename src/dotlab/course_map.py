@@ -299,46 +299,53 @@ def _mirror(module: str, root: Path) -> tuple[str, ...]:
     return (path.relative_to(root).as_posix(),) if path.is_file() else ()
 
 
+def _relative(path: Path | None, root: Path, suffix: str = "") -> str | None:
+    return None if path is None else path.relative_to(root).with_suffix(suffix).as_posix()
+
+
+def _owners(task: GradedTask, modules: dict[str, ModuleInfo], marked: tuple[str, ...]) -> tuple[str, ...]:
+    """The package modules behind a task: by name in ``__all__``, else through the task's
+    markers (the modules their test modules mirror), else a module named after the task."""
+    named = [m.name for m in modules.values() if task.function in m.names]
+    found = named or [f"dotlab.{Path(t).stem.removeprefix('test_')}" for t in marked] or [f"dotlab.{task.function}"]
+    return tuple(m for m in dict.fromkeys(found) if m in modules)
+
+
+def _task_row(task: GradedTask, owners: tuple[str, ...], marked: tuple[str, ...], page: Path | None,
+              prose: list, counts: dict[str, Counter], root: Path) -> MapRow:
+    title, anchor = _section(prose, task.task, task.function)
+    checks_tests = root / "tests" / f"test_checks_ch{task.chapter:02d}.py"
+    tests = [m for owner in owners for m in _mirror(owner, root)] + list(marked)
+    tests += [_relative(checks_tests, root, ".py")] if checks_tests.is_file() else []
+    catalogue = root / "tests" / "catalogue" / f"ch{task.chapter:02d}.py"
+    answers = counts.get(task.function, Counter())
+    return MapRow(task.chapter, title or f"task {task.task}", _relative(page, root), anchor, task.task, task.function,
+                  owners, task.check, answers["wrong"], answers["right"],
+                  _relative(catalogue, root, ".py") if catalogue.is_file() else None, tuple(dict.fromkeys(tests)))
+
+
+def _module_row(info: ModuleInfo, root: Path) -> MapRow:
+    page = _chapter_page(info.chapter, root) if info.chapter else None
+    return MapRow(info.chapter, info.summary, _relative(page, root), None, None, None, (info.name,), None, 0, 0,
+                  None, _mirror(info.name, root))
+
+
 def map_rows(root: Path = ROOT) -> list[MapRow]:
     """The whole map: a row per graded task, then a row per concept module no task grades.
 
     Rows come in chapter order; modules that name no chapter come last.
     """
-    modules = concept_modules(root)
-    markers = task_markers(root)
-    by_name: dict[str, list[str]] = {}
-    for info in modules.values():
-        for name in info.names:
-            by_name.setdefault(name, []).append(info.name)
-    rows, graded_modules, sections, catalogues = [], set(), {}, {}
-    for t in graded_tasks():
-        if t.chapter not in sections:
-            page = _chapter_page(t.chapter, root)
-            sections[t.chapter] = (page, _prose(page) if page else [])
-            catalogues[t.chapter] = catalogue_counts(t.chapter, root)
-        page, prose = sections[t.chapter]
-        marked = markers.get(t.task, ())
-        # by name in __all__, else through the task's markers, else a module named after the task
-        owners = (by_name.get(t.function) or [f"dotlab.{Path(m).stem.removeprefix('test_')}" for m in marked]
-                  or [f"dotlab.{t.function}"])
-        owners = tuple(m for m in dict.fromkeys(owners) if m in modules)
-        graded_modules.update(owners)
-        checks_tests = root / "tests" / f"test_checks_ch{t.chapter:02d}.py"
-        tests = [m for owner in owners for m in _mirror(owner, root)] + list(marked)
-        tests += [checks_tests.relative_to(root).as_posix()] if checks_tests.is_file() else []
-        title, anchor = _section(prose, t.task, t.function)
-        counts = catalogues[t.chapter].get(t.function, Counter())
-        catalogue = root / "tests" / "catalogue" / f"ch{t.chapter:02d}.py"
-        rows.append(MapRow(t.chapter, title or f"task {t.task}", page.relative_to(root).with_suffix("").as_posix()
-                           if page else None, anchor, t.task, t.function, owners, t.check, counts["wrong"],
-                           counts["right"], catalogue.relative_to(root).as_posix() if catalogue.is_file() else None,
-                           tuple(dict.fromkeys(tests))))
-    for info in modules.values():
-        if info.name in graded_modules:
-            continue
-        page = _chapter_page(info.chapter, root) if info.chapter else None
-        rows.append(MapRow(info.chapter, info.summary, page.relative_to(root).with_suffix("").as_posix() if page else None,
-                           None, None, None, (info.name,), None, 0, 0, None, _mirror(info.name, root)))
+    modules, markers = concept_modules(root), task_markers(root)
+    chapters: dict[int, tuple] = {}  # each chapter's page, its prose and its catalogue, read once
+    rows = []
+    for task in graded_tasks():
+        if task.chapter not in chapters:
+            page = _chapter_page(task.chapter, root)
+            chapters[task.chapter] = (page, _prose(page) if page else [], catalogue_counts(task.chapter, root))
+        marked = markers.get(task.task, ())
+        rows.append(_task_row(task, _owners(task, modules, marked), marked, *chapters[task.chapter], root))
+    graded = {m for row in rows for m in row.modules}
+    rows += [_module_row(info, root) for info in modules.values() if info.name not in graded]
     return sorted(rows, key=lambda r: (r.chapter is None, r.chapter or 0, r.task is None,
                                        tuple(int(p) for p in r.task.split(".")) if r.task else (), r.modules))
 
