@@ -52,6 +52,8 @@ _build/.sources: $(SOURCES)
 	mkdir -p _build && touch $@
 
 book: setup $(VENDOR)/.installed _build/.sources $(BWRAP)
+	# Screenshots from an older browser suite wrote into the site; they are not published.
+	rm -rf _build/html/_screenshots
 	$(BIN)/jupyter-book build . --builder html -n -W --keep-going
 	@echo
 	@echo "The book is built. Open $(CURDIR)/_build/html/index.html in a browser."

@@ -307,31 +307,42 @@ class CostTable:
     def to_markdown(self) -> str:
         """A Markdown table for a page: one line per stage, then the total.
 
+        Counts in engineering units (:func:`dotlab.outputs.engineering`: 2.42 T is 2.42
+        trillion), so the table fits a page's column; FLOPs are 2 × MACs in every row,
+        so the header says so once instead of a column of them.
+
         Examples
         --------
         >>> print(prefill_cost(TransformerShape(1, 4, 2, 2, 16, 10), T=3).to_markdown())
-        | stage | dot products | length | MACs | FLOPs | share of FLOPs |
-        |---|---:|---:|---:|---:|---:|
-        | qkv | 36 | 4 | 144 | 288 | 18.8% |
-        | scores | 18 | 2 | 36 | 72 | 4.7% |
-        | mixing | 12 | 3 | 36 | 72 | 4.7% |
-        | out_proj | 12 | 4 | 48 | 96 | 6.2% |
-        | mlp_up | 48 | 4 | 192 | 384 | 25.0% |
-        | mlp_down | 12 | 16 | 192 | 384 | 25.0% |
-        | unembed | 30 | 4 | 120 | 240 | 15.6% |
-        | **total** | 168 | — | 768 | 1,536 | 100.0% |
+        | stage | dot products | length | MACs (FLOPs = 2 × MACs) | share |
+        |---|---:|---:|---:|---:|
+        | qkv | 36 | 4 | 144 | 18.8% |
+        | scores | 18 | 2 | 36 | 4.7% |
+        | mixing | 12 | 3 | 36 | 4.7% |
+        | out_proj | 12 | 4 | 48 | 6.2% |
+        | mlp_up | 48 | 4 | 192 | 25.0% |
+        | mlp_down | 12 | 16 | 192 | 25.0% |
+        | unembed | 30 | 4 | 120 | 15.6% |
+        | **total** | 168 | — | 768 | 100.0% |
+        >>> print(prefill_cost(TransformerShape(48, 4096, 32, 128, 16384, 50257), T=1000).to_markdown())
+        ... # doctest: +ELLIPSIS
+        | stage | dot products | length | MACs (FLOPs = 2 × MACs) | share |
+        ...
+        | **total** | 3.55 G | — | 10.3 T | 100.0% |
         """
+        from dotlab.outputs import engineering
+
         total = self.total
         lines = [
-            "| stage | dot products | length | MACs | FLOPs | share of FLOPs |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| stage | dot products | length | MACs (FLOPs = 2 × MACs) | share |",
+            "|---|---:|---:|---:|---:|",
         ]
         for row in (*self.rows, total):
             name = f"**{row.name}**" if row is total else row.name
             length = "—" if row.length is None else f"{row.length:,}"
-            share = row.flops / total.flops
+            share = row.macs / total.macs
             lines.append(
-                f"| {name} | {row.dot_products:,} | {length} | {row.macs:,} | {row.flops:,} | {share:.1%} |"
+                f"| {name} | {engineering(row.dot_products)} | {length} | {engineering(row.macs)} | {share:.1%} |"
             )
         return "\n".join(lines)
 

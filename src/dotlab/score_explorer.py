@@ -156,11 +156,14 @@ class PanelPainter:
     [b'\\x89PNG', b'\\x89PNG']
     """
 
-    def __init__(self, *, dpi: int = 80, n_keys: int = 12, score_range: float = 100.0):
+    def __init__(self, *, dpi: int = 80, n_keys: int = 12, score_range: float = 100.0,
+                 figsize: tuple[float, float] = (8, 3)):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        self.figure = Figure(figsize=(8, 3), dpi=dpi)
+        # figsize in inches at 96 CSS px each: a page shows the PNG at figsize * 96 px,
+        # sharp on any screen when dpi is twice that (dotlab.figures.RASTER_DPI).
+        self.figure = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
         self._artists = _PanelArtists(self.figure.subplots(1, 2), n_keys, score_range)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -76,10 +77,12 @@ def _drawn_width_px(path: Path) -> float | None:
 
 
 def _figure_html(src: str, alt: str, drawn: float | None, classes: str) -> str:
+    # The theme's classes on the image too: the theme dims and boxes every image in the
+    # dark theme except one marked only-dark.
     style = f' style="--drawn: {drawn:g}px"' if drawn else ""
     return (f'<a class="reference internal image-reference dotlab-figure {classes}" href="{src}" '
             f'title="Open the figure full size">'
-            f'<img src="{src}" alt="{html.escape(alt)}"{style} /></a>')
+            f'<img src="{src}" alt="{html.escape(alt)}" class="{classes}"{style} /></a>')
 
 
 def figures_for_the_column(app, doctree, docname) -> None:
@@ -119,6 +122,53 @@ def figures_for_the_column(app, doctree, docname) -> None:
         else:
             markup = _figure_html(f"{up}/{target.name}", alt, drawn, "")
         node.replace_self(nodes.raw("", markup, format="html"))
+
+
+# -- code names in tables ----------------------------------------------------------------
+
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_PRE = re.compile(r'(<span class="pre">)([^<]*)(</span>)')
+_JOINT = re.compile(r"([._])(?=\w)")
+
+
+def break_code_names(html_text: str) -> str:
+    """Let code names in table cells wrap only after a dot or an underscore.
+
+    Examples
+    --------
+    >>> break_code_names('<table><td><code><span class="pre">torch.nn.d_model</span></code></td></table>')
+    '<table><td><code><span class="pre">torch.<wbr>nn.<wbr>d_<wbr>model</span></code></td></table>'
+    >>> break_code_names('<p><span class="pre">d_model</span></p>')
+    '<p><span class="pre">d_model</span></p>'
+    """
+    def table(m):
+        return _PRE.sub(lambda p: p[1] + _JOINT.sub(r"\1<wbr>", p[2]) + p[3], m[0])
+
+    return _TABLE.sub(table, html_text)
+
+
+def code_names_in_tables(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: :func:`break_code_names` on the page's body.
+
+    A table cell is narrow on a phone; a long name (``scaled_dot_product_attention``)
+    must wrap, and CSS alone can only wrap it anywhere ("d_mode/l"). A ``<wbr>`` after
+    each dot and underscore gives it the places a reader would choose.
+    """
+    if context.get("body"):
+        context["body"] = break_code_names(context["body"])
+
+
+# -- the search page ---------------------------------------------------------------------
+
+
+def search_page_math(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: search results quote formulas as plain text.
+
+    Each result quotes the page it found, whose formulas are TeX until MathJax runs on
+    that page; ``search-math.js`` writes them as text (``a·b``) before they are quoted.
+    """
+    if pagename == "search":
+        app.add_js_file("search-math.js", priority=600)
 
 
 # -- thebe -------------------------------------------------------------------------------
@@ -165,6 +215,8 @@ def drop_thebe_files(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.connect("html-page-context", drop_duplicate_scripts)
     app.connect("html-page-context", drop_thebe_files)
+    app.connect("html-page-context", code_names_in_tables)
+    app.connect("html-page-context", search_page_math)
     app.connect("builder-inited", thebe_for_this_course)
     # After myst-nb and the theme have made their images (priority 500 is the default).
     app.connect("doctree-resolved", figures_for_the_column, priority=900)

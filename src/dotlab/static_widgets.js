@@ -254,7 +254,21 @@
     var n = config.scores.length, W = 420, H = 220, pad = 28;
     var svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "data-role": "picture" });
     var table = el("div", { "class": "dotlab-readout", "aria-live": "polite" });
-    var tau = function (input) { return Math.pow(10, parseFloat(input.value)); };
+    // The slider moves log10 τ on a grid of about 100 steps a decade that holds t_min,
+    // the starting temperature and t_max exactly, and τ is read from the grid point: a
+    // fixed step of 0.01 from log10(t_min) held none of them (τ read "1.00" at 0.998
+    // and stopped at 19.91).
+    var lo = Math.log10(config.t_min), mid = Math.log10(config.temperature), hi = Math.log10(config.t_max);
+    var below = Math.max(1, Math.round((mid - lo) * 100)), above = Math.max(1, Math.round((hi - mid) * 100));
+    var onGrid = function (v) {
+      if (v <= mid) return lo + (mid - lo) * Math.round((v - lo) / (mid - lo || 1) * below) / below;
+      return mid + (hi - mid) * Math.round((v - mid) / (hi - mid || 1) * above) / above;
+    };
+    var tau = function (input) {
+      var v = Math.min(hi, Math.max(lo, onGrid(parseFloat(input.value))));
+      if (parseFloat(input.value) !== v) input.value = String(v);
+      return v === mid ? config.temperature : v === hi ? config.t_max : v === lo ? config.t_min : Math.pow(10, v);
+    };
     var controls = el("div", { "class": "dotlab-controls" });
     var update = function () {
       var t = tau(controls.querySelector("input"));
@@ -282,7 +296,7 @@
     };
     controls.appendChild(slider({
       name: "log10_temperature", label: "temperature τ", min: Math.log10(config.t_min), max: Math.log10(config.t_max),
-      step: 0.01, value: Math.log10(config.temperature), format: function (i) { return fixed(tau(i), 2); },
+      step: "any", value: mid, format: function (i) { return fixed(tau(i), 2); },
     }, update));
     root.appendChild(el("div", { "data-role": "display" }, [
       controls, el("div", { "class": "dotlab-picture dotlab-wide" }, [svg]), table]));
