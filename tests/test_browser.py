@@ -1,14 +1,20 @@
 """The built book, read as a reader reads it: in Chromium, served on 127.0.0.1, with no network.
 
 Every page of ``_build/html`` (or of ``$DOTLAB_BOOK_HTML``) is opened once at desktop width
-(1280 px) and once at phone width (390 px); screenshots of both go to
-``<build>/_screenshots/{desktop,phone}/`` for a person to look at. Every request that
+(1280 px), once at tablet width (800 px) and once at phone width (390 px), and read in the
+light and the dark theme at each; screenshots at 1280 and 390 px go to
+``_build/screenshots/{desktop,phone}/`` (beside the site, never in it; or
+``$DOTLAB_SCREENSHOTS``) for a person to look at. Every request that
 tries to leave 127.0.0.1 is blocked and fails the page. The book must be built first
 (``make book``); this module does not build it, and fails every page test if it is missing.
 
 Tests per page: no console error and no network; every formula typeset; every image
 loaded, with alt text; every internal link (and #anchor) resolving; nothing wider than a
-phone; every explorer responding to each of its controls; the download button.
+phone; every explorer responding to each of its controls; the download button; the menu
+and contents buttons opening the navigation at every width; nothing wider than the column
+at 1280 px; no figure shown below 60 % of its drawn size, each a link to itself; nothing
+clipped on a phone or tablet, and every box that scrolls showing that it does; the dark
+theme's figures and explorers; no NumPy repr or float noise in an output.
 Then the search page, the released exercises, chapter-to-exercise links, the launch
 buttons of an instructor's configuration (a second, small build in a temporary folder),
 and the explorers themselves: the browser's ports against the Python functions.
@@ -28,10 +34,13 @@ from urllib.parse import urljoin
 import pytest
 import yaml
 
-from browser.site import CHROMIUM, DESKTOP, Server, Site, book_pages, launch
+from browser.site import CHROMIUM, DESKTOP, SMALLEST_FIGURE, WIDTHS, Server, Site, book_pages, launch
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("DOTLAB_BOOK_HTML", ROOT / "_build" / "html"))
+# Screenshots for a person to look at: beside the site, never in it (everything under
+# the html folder is published).
+SCREENSHOTS = Path(os.environ.get("DOTLAB_SCREENSHOTS", BOOK.parent / "screenshots"))
 BUILT = (BOOK / "index.html").is_file()
 PAGES = book_pages(BOOK) if BUILT else ["(book not built)"]
 # Pages Sphinx writes itself: no source, so no download button.
@@ -66,7 +75,7 @@ def site(browser):
     if not BUILT:
         pytest.fail(f"no built book at {BOOK}: run `make book` first (or set DOTLAB_BOOK_HTML)")
     server = Server(BOOK)
-    yield Site(browser, BOOK, server, screenshots=BOOK / "_screenshots")
+    yield Site(browser, BOOK, server, screenshots=SCREENSHOTS)
     server.close()
 
 
@@ -123,6 +132,92 @@ def test_explorers_respond_without_a_kernel(site, path):
     assert not dead, f"{path}: moving these controls changed nothing on the page: {dead}"
 
 
+def _layouts(report, widths=WIDTHS, themes=("light", "dark")):
+    return {f"{w}-{t}": report.layout[f"{w}-{t}"] for w in widths for t in themes}
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_navigation_opens_from_its_visible_buttons_at_every_width(site, path):
+    nav = site.report(path).navigation
+    chapters = {site.url(p) for p in CHAPTER_PAGES}
+    for width, n in nav.items():
+        # One menu button and one contents button in the page: both themes' scripts bind
+        # the first one they find, which must be the one the reader sees.
+        assert n["primary_buttons"] == 1, f"{path} at {width}: {n['primary_buttons']} .primary-toggle buttons"
+        assert n["secondary_buttons"] <= 1, f"{path} at {width}: {n['secondary_buttons']} .secondary-toggle buttons"
+        assert n["primary_visible"], f"{path} at {width}: no visible menu button"
+        if width == "desktop":
+            assert n["primary_hides"] and n["primary_returns"], f"{path}: the menu button does not hide the sidebar: {n}"
+            assert n["search_fields"] == 1, f"{path}: {n['search_fields']} search boxes at desktop width"
+        else:
+            assert n["primary_opens"] and n["primary_closes"], f"{path} at {width}: tapping the menu does not open it: {n}"
+            missing = chapters - set(n["primary_links"])
+            assert not missing, f"{path} at {width}: the menu does not reach {sorted(missing)}"
+            if n["has_page_toc"]:
+                assert n["secondary_visible"] and n["secondary_opens"] and n["secondary_links"] > 0, (
+                    f"{path} at {width}: the contents button does not open the page's contents: {n}")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_wider_than_the_column_at_desktop_width(site, path):
+    for key, layout in _layouts(site.report(path), ["desktop"]).items():
+        assert not layout["overflow"], f"{path} ({key}) is wider than its column:\n" + "\n".join(layout["overflow"][:10])
+        assert not layout["clipped"], f"{path} ({key}) cuts content off:\n" + "\n".join(layout["clipped"][:10])
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_clipped_on_a_phone_and_every_scrolling_box_shows_it_scrolls(site, path):
+    for key, layout in _layouts(site.report(path), ["tablet", "phone"]).items():
+        assert not layout["clipped"], f"{path} ({key}) cuts content off with no way to scroll:\n" + "\n".join(
+            layout["clipped"][:10])
+        assert not layout["uncued"], f"{path} ({key}):\n" + "\n".join(layout["uncued"][:10])
+        outside = [o for o in layout["overflow"] if "ends at" in o]
+        assert not outside, f"{path} ({key}) stands out of its column:\n" + "\n".join(outside[:10])
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_figure_shown_below_its_limit_and_every_figure_opens_full_size(site, path):
+    for key, layout in _layouts(site.report(path)).items():
+        small = [f for f in layout["figures"] if f["ratio"] < SMALLEST_FIGURE - 0.005]
+        assert not small, (f"{path} ({key}) shows figures below {SMALLEST_FIGURE:.0%} of the size they were drawn "
+                           f"at (draw them for the column: dotlab.figures):\n" + "\n".join(map(str, small)))
+        assert not layout["unlinked"], f"{path} ({key}): figures that do not open full size: {layout['unlinked']}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_dark_theme_shows_dark_figures_and_no_light_boxes(site, path):
+    for key, layout in _layouts(site.report(path)).items():
+        assert not layout["wrong_theme"], f"{path} ({key}) shows the other theme's figures: {layout['wrong_theme']}"
+        if key.endswith("dark"):
+            assert not layout["light_boxes"], f"{path} ({key}): light boxes in the dark theme: {layout['light_boxes']}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_outputs_read_as_a_person_writes_numbers(site, path):
+    repr_ = site.report(path).layout["desktop-light"]["repr"]
+    assert not repr_, f"{path} prints NumPy reprs or float noise (print plain, rounded numbers):\n" + "\n".join(repr_)
+
+
+def test_screenshots_are_never_published_with_the_site():
+    assert not SCREENSHOTS.resolve().is_relative_to(BOOK.resolve()), (
+        f"screenshots go to {SCREENSHOTS}, inside the site {BOOK}: they would be published")
+
+
+def test_no_page_names_another_project_for_thebe_or_launch():
+    if not BUILT:
+        pytest.fail(f"no built book at {BOOK}: run `make book` first (or set DOTLAB_BOOK_HTML)")
+    named = {p: re.findall(r"binder-examples/[\w-]+|executablebooks/[\w-]+", (BOOK / p).read_text(encoding="utf-8"))
+             for p in PAGES}
+    named = {p: sorted(set(n)) for p, n in named.items() if n}
+    assert not named, f"pages name repositories that are not this course: {named}"
+
+
+def test_front_page_promises_only_what_the_site_has():
+    text = (ROOT / "index.md").read_text(encoding="utf-8").lower()
+    assert "rocket" not in text and "launch button" not in text, (
+        "index.md describes a launch button; the committed _config.yml shows none")
+
+
 @pytest.mark.parametrize("path", SOURCE_PAGES)
 def test_download_button(site, path):
     r = site.report(path)
@@ -140,6 +235,31 @@ def test_search_finds_a_term(site):
     results.first.wait_for(timeout=15_000)
     hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
     assert any("ch01_dot_product" in h for h in hrefs), hrefs
+
+
+def test_search_results_quote_formulas_as_text(site):
+    page = site.open("search.html?q=projection")
+    page.wait_for_function("() => /Search finished/.test(document.getElementById('search-results').innerText)",
+                           timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('#search-results p.context')].length > 0",
+                           timeout=15_000)
+    text = page.locator("#search-results").inner_text()
+    raw = re.findall(r".{0,30}(?:\\[()\[\]]|\$\$|\\(?:frac|sqrt|mathbf|cdot|text)\b).{0,30}", text)
+    assert not raw, f"search results quote raw TeX: {raw[:5]}"
+    cases = {r"\(\mathbf{a}\cdot\mathbf{b}\)": "a·b", r"\(\sqrt{d_k}\)": "√(d_k)",
+             r"\[ \frac{\mathbf{q}\cdot\mathbf{k}}{\sqrt{d_k}} \]": "(q·k)/(√(d_k))",
+             r"\(d_\text{model}\)": "d_model"}
+    got = page.evaluate("cases => cases.map(c => dotlabPlainTeX(c).trim())", list(cases))
+    assert got == list(cases.values())
+
+
+def test_bibliography_lists_authors_and_years_without_numbers(site):
+    page = site.open("chapters/bibliography.html")
+    entries = page.locator("div.citation")
+    assert entries.count() >= 5, "the bibliography page lists the works the course cites"
+    shown = page.locator("main").inner_text()
+    numbered = re.findall(r"^\s*\[\d+\]", shown, flags=re.M)
+    assert not numbered, f"the bibliography numbers its entries ({numbered[:3]}) while the text cites author-year"
 
 
 @pytest.mark.parametrize("path", EXERCISE_PAGES or ["(no exercise in the book)"])
@@ -363,15 +483,23 @@ def test_softmax_explorer_responds_to_temperature(blank_page):
     widget = page.locator(".dotlab-widget")
     bars = widget.locator("rect")
     assert bars.count() == 3
+    slider = widget.locator("input[data-control=log10_temperature]")
+    assert widget.locator("output").inner_text() == "1.00" and float(slider.input_value()) == 0.0, (
+        "the slider starts exactly at τ = 1")
     for log_t in ("1", "-1"):  # τ = 10: nearly uniform; τ = 0.1: nearly one-hot
         heights = [bars.nth(i).get_attribute("height") for i in range(3)]
-        widget.locator("input[data-control=log10_temperature]").fill(log_t)
+        slider.fill(log_t)
         assert [bars.nth(i).get_attribute("height") for i in range(3)] != heights, "the bars moved"
-        w = softmax(scores, temperature=10 ** float(log_t))
+        # τ as the slider holds it (a point of its grid near 10**log_t), as the reader reads it
+        t = 10 ** float(slider.input_value())
+        assert abs(float(log_t) - float(slider.input_value())) < 0.01
+        w = softmax(scores, temperature=t)
         shown = [float(x) for x in widget.locator("[data-quantity=weights]").inner_text().split(",")]
         assert shown == pytest.approx(w.tolist(), abs=5e-4)
         assert _close_to_shown(_shown(widget, "max_weight"), float(w.max()), 3)
         assert entropy(w) == pytest.approx(float(widget.locator("[data-quantity=entropy]").inner_text().split()[0]), abs=5e-4)
+    slider.fill("5")  # past the end: the slider stops at t_max exactly
+    assert widget.locator("output").inner_text() == "20.00"
     assert not errors
 
 

@@ -23,7 +23,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 800, "height": 1000}
 PHONE = {"width": 390, "height": 844}
+WIDTHS = {"desktop": DESKTOP, "tablet": TABLET, "phone": PHONE}
+# A figure is never shown at less than this share of the size it was drawn at.
+SMALLEST_FIGURE = 0.6
 
 # Folders of a build that hold assets, not pages.
 NOT_PAGES = ("_static", "_sources", "_images", "_screenshots", "_downloads")
@@ -141,6 +145,127 @@ MATH = r"""() => {
 LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
 
 
+# Everything about the page's layout at one width, in one theme: what is wider than the
+# column, what is clipped without a way to scroll to it, how large each figure is shown
+# against the size it was drawn at, and which explorers look like a light box.
+LAYOUT = r"""(smallest) => {
+  const article = document.querySelector('article.bd-article');
+  if (!article) return {overflow: [], clipped: [], uncued: [], figures: [], unlinked: [], light_boxes: [], repr: [], wrong_theme: []};
+  const box = article.getBoundingClientRect();
+  const cs = getComputedStyle(article);
+  const right = box.right - parseFloat(cs.paddingRight) + 1;
+  const name = e => (e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+    (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\s+/).slice(0, 3).join('.') : '') +
+    ' "' + (e.textContent || e.getAttribute('alt') || '').trim().replace(/\s+/g, ' ').slice(0, 60) + '"');
+  const visible = e => e.offsetParent !== null || getComputedStyle(e).position === 'fixed';
+  const scrolls = e => /(auto|scroll)/.test(getComputedStyle(e).overflowX);
+  const overflow = [], clipped = [], uncued = [];
+  const all = [...article.querySelectorAll('*')].filter(e => !e.closest('mjx-container') || e.matches('mjx-container'));
+  const scrollers = new Set();
+  for (const e of all) {
+    if (!visible(e)) continue;
+    const ox = getComputedStyle(e).overflowX;
+    if (ox === 'auto' || ox === 'scroll') scrollers.add(e);
+    if (e.matches('span.math')) {  // inline math: the theme clips it; is the formula cut?
+      const m = e.querySelector('mjx-math');
+      const w = m ? m.getBoundingClientRect().width : 0;
+      if (w > e.getBoundingClientRect().width + 2) clipped.push(name(e) + ` shows ${Math.round(e.getBoundingClientRect().width)} of ${Math.round(w)} px`);
+      continue;
+    }
+    if (!(e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0)) continue;
+    if (ox === 'hidden' || ox === 'clip') clipped.push(name(e) + ` shows ${e.clientWidth} of ${e.scrollWidth} px`);
+    else if (ox === 'auto' || ox === 'scroll') {
+      overflow.push(name(e) + ` scrolls: ${e.clientWidth} of ${e.scrollWidth} px shown`);
+      if (!/gradient/.test(getComputedStyle(e).backgroundImage)) uncued.push(name(e) + ': scrolls with no cue that it does');
+    }
+  }
+  // Anything standing out of the column that no scroll box holds (a heading's "#"
+  // permalink, shown on hover in the padding beside it, is not content).
+  for (const e of all) {
+    if (e.closest('.headerlink')) continue;
+    const r = e.getBoundingClientRect();
+    if (!(r.width > 0 && r.right > right)) continue;
+    let held = false;
+    for (let a = e.parentElement; a && a !== article; a = a.parentElement) if (scrollers.has(a)) { held = true; break; }
+    if (!held) overflow.push(name(e) + ` ends at ${Math.round(r.right)} px, column at ${Math.round(right)}`);
+  }
+  const figures = [], unlinked = [];
+  for (const img of article.querySelectorAll('img')) {
+    if (!visible(img) || img.closest('.dotlab-widget')) continue;
+    const drawn = parseFloat(getComputedStyle(img).getPropertyValue('--drawn')) || img.naturalWidth;
+    const shown = img.getBoundingClientRect().width;
+    figures.push({src: img.currentSrc.split('/').pop().slice(0, 24), drawn, shown: Math.round(shown),
+                  ratio: drawn ? shown / drawn : 1, alt: (img.alt || '').slice(0, 60)});
+    const link = img.closest('a[href]');
+    if (!link || !link.href.split('#')[0].endsWith(img.currentSrc.split('/').pop())) unlinked.push(img.currentSrc.split('/').pop());
+  }
+  const lum = c => { const m = c.match(/[\d.]+/g); if (!m) return null; const [r, g, b, a] = m.map(Number);
+                     return (a === 0) ? null : (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
+  // Explorers and dark renderings, and every box around them, in the page's colours.
+  const light_boxes = [];
+  for (const w of article.querySelectorAll('.dotlab-widget, img.only-dark')) {
+    if (!visible(w)) continue;
+    for (let e = w; e && e !== article; e = e.parentElement) {
+      const l = lum(getComputedStyle(e).backgroundColor);
+      if (l !== null && l > 0.6) { light_boxes.push(name(w) + ' in ' + name(e)); break; }
+    }
+  }
+  // Outputs as a reader should never see them: NumPy reprs and float noise.
+  const repr = [];
+  const bad = /\bnp\.(?:int|uint|float|complex|bool|str)\w*\(|\bnp\.(?:True_|False_)|\d\.\d*(?:0{9,}[1-9]|9{9,}\d)\b/;
+  for (const o of article.querySelectorAll('.cell_output')) {
+    const t = o.innerText || '';
+    const m = t.match(bad);
+    if (m) repr.push(`${m[0]} in "${t.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\s+/g, ' ')}"`);
+  }
+  // A figure drawn in both themes shows the rendering of the theme the reader chose.
+  const theme = document.documentElement.dataset.theme;
+  const other = theme === 'dark' ? 'only-light' : 'only-dark';
+  const wrong_theme = [...article.querySelectorAll(`a.dotlab-figure.${other} img`)].filter(visible).map(i => i.alt.slice(0, 60));
+  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme};
+}"""
+
+# Opens and closes the page's navigation with its visible buttons, as a reader taps them.
+# Below 992 px the menu and contents buttons open the theme's drawers (<dialog>s); at
+# desktop width the menu button hides the sidebar and shows it again.
+NAVIGATION = r"""async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const shown = e => e && e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden';
+  const out = {primary_buttons: document.querySelectorAll('.primary-toggle').length,
+               secondary_buttons: document.querySelectorAll('.secondary-toggle').length,
+               search_fields: [...document.querySelectorAll('.search-button-field')].filter(shown).length};
+  const primary = [...document.querySelectorAll('.primary-toggle')].find(shown);
+  out.primary_visible = !!primary;
+  const wide = matchMedia('(min-width: 992px)').matches;
+  if (primary) {
+    primary.click(); await sleep(350);
+    if (wide) {
+      const sidebar = document.getElementById('pst-primary-sidebar');
+      out.primary_hides = !shown(sidebar) || sidebar.classList.contains('pst-sidebar-hidden');
+      primary.click(); await sleep(350);
+      out.primary_returns = shown(sidebar) && !sidebar.classList.contains('pst-sidebar-hidden');
+    } else {
+      const modal = document.getElementById('pst-primary-sidebar-modal');
+      out.primary_opens = !!(modal && modal.open);
+      out.primary_links = modal ? [...modal.querySelectorAll('nav a[href]')].filter(shown).map(a => a.href.split('#')[0]) : [];
+      if (modal && modal.open) { modal.close(); await sleep(100); }
+      out.primary_closes = !(modal && modal.open);
+    }
+  }
+  const secondary = [...document.querySelectorAll('.secondary-toggle')].find(shown);
+  out.secondary_visible = !!secondary;
+  out.has_page_toc = !!document.querySelector('#pst-page-toc-nav a, .bd-sidebar-secondary nav a');
+  if (secondary) {
+    secondary.click(); await sleep(350);
+    const modal = document.getElementById('pst-secondary-sidebar-modal');
+    out.secondary_opens = !!(modal && modal.open);
+    out.secondary_links = modal ? [...modal.querySelectorAll('a[href]')].filter(shown).length : 0;
+    if (modal && modal.open) { modal.close(); await sleep(100); }
+  }
+  return out;
+}"""
+
+
 @dataclass
 class PageReport:
     path: str
@@ -156,6 +281,8 @@ class PageReport:
     widget_state: int  # ipywidgets state blocks (a static snapshot that cannot respond)
     explorers: list[dict]  # for each dotlab explorer and control: did moving it change the display?
     screenshots: list[Path]
+    layout: dict  # "desktop-light", "phone-dark", ...: what LAYOUT found at that width in that theme
+    navigation: dict  # "desktop", "tablet", "phone": what NAVIGATION found
 
 
 # For each dotlab explorer on the page and each of its controls: move the control and
@@ -178,12 +305,12 @@ MOVE_EVERY_CONTROL = """() => {
 
 
 class Site:
-    """One built book, one browser, two contexts (desktop and phone), reports cached per page."""
+    """One built book, one browser, a context per width, reports cached per page."""
 
     def __init__(self, browser, html_dir: Path, server: Server, screenshots: Path):
         self.html_dir, self.server, self.screenshots = html_dir, server, screenshots
         self.traffic, self.pages = {}, {}
-        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for name, viewport in WIDTHS.items():
             context = browser.new_context(viewport=viewport)
             self.traffic[name] = Traffic(server.base)
             self.traffic[name].attach(context)
@@ -204,10 +331,18 @@ class Site:
             self._reports[path] = self._visit(path)
         return self._reports[path]
 
+    def _layouts(self, page, width: str, layout: dict) -> None:
+        """LAYOUT in the light theme, then in the dark one (the reader's switch, no reload)."""
+        for theme in ("light", "dark"):
+            page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
+            page.evaluate(IMAGES)  # the other theme's figures load now
+            layout[f"{width}-{theme}"] = page.evaluate(LAYOUT, SMALLEST_FIGURE)
+        page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
+
     def _visit(self, path: str) -> PageReport:
         # JPEG: a third of the size of PNG and much quicker to encode for a long page.
         shot_name = path.replace("/", "__").removesuffix(".html") + ".jpg"
-        shots = []
+        shots, layout, navigation = [], {}, {}
         # Desktop: everything about the content, then a screenshot, then the controls.
         page = self.open(path, "desktop")
         images = page.evaluate(IMAGES)
@@ -217,15 +352,21 @@ class Site:
             ".dropdown-download-buttons a[href]", "links => links.map(a => a.href)")
         launch_buttons = page.locator(".dropdown-launch-buttons a").count()
         widget_state = page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count()
+        self._layouts(page, "desktop", layout)
         shots.append(self.screenshots / "desktop" / shot_name)
         page.screenshot(path=shots[-1], full_page=True, type="jpeg", quality=75)
+        navigation["desktop"] = page.evaluate(NAVIGATION)
         explorers = page.evaluate(MOVE_EVERY_CONTROL)
-        # Phone: does the page fit, and how does it look.
-        phone = self.open(path, "phone")
-        phone.evaluate(IMAGES)
-        scroll_width = phone.evaluate("document.documentElement.scrollWidth")
-        shots.append(self.screenshots / "phone" / shot_name)
-        phone.screenshot(path=shots[-1], full_page=True, type="jpeg", quality=75)
+        # Tablet and phone: does the page fit, can the reader navigate, how does it look.
+        for width in ("tablet", "phone"):
+            small = self.open(path, width)
+            small.evaluate(IMAGES)
+            self._layouts(small, width, layout)
+            if width == "phone":
+                scroll_width = small.evaluate("document.documentElement.scrollWidth")
+                shots.append(self.screenshots / "phone" / shot_name)
+                small.screenshot(path=shots[-1], full_page=True, type="jpeg", quality=75)
+            navigation[width] = small.evaluate(NAVIGATION)
 
         blocked, failed, errors = [], [], []
         for traffic in self.traffic.values():
@@ -234,7 +375,7 @@ class Site:
             failed += f
             errors += e
         return PageReport(path, blocked, failed, errors, math, images, links, scroll_width,
-                          downloads, launch_buttons, widget_state, explorers, shots)
+                          downloads, launch_buttons, widget_state, explorers, shots, layout, navigation)
 
     # -- links ---------------------------------------------------------------------------
 
