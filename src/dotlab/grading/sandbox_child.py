@@ -79,9 +79,12 @@ class Tripwires:
     Wrapping happens before the learner's cells run, so ``from numpy import dot as d``
     captures the wrapper. A wrapper passes calls through until armed (while the learner's
     function answers a check that forbids it); armed, it records the call and raises.
-    Python-level routines are also recognised by their code (file, name, line), so a
-    reloaded or re-imported copy of the reference implementation trips too. One routine
+    Python-level routines are also recognised by their code (file, name, line, and what
+    the code does: :func:`fingerprint`), so a reloaded copy of the reference, or its source
+    compiled again elsewhere, trips too, also from a thread the call starts. One routine
     known under several names (``dotlab.dot`` is ``dotlab.vectors.dot``) trips them all.
+    :meth:`check` finds the tripwires themselves tampered with (emptied, unwrapped, the
+    profile switched off), which fails the call.
     """
 
     def __init__(self):
@@ -131,7 +134,8 @@ class Tripwires:
                 code = getattr(original, "__code__", None)
                 if code is not None:
                     self.code_keys[(code.co_filename, code.co_name, code.co_firstlineno)] = names
-                    self.prints[fingerprint(code)] = names
+                    if len(code.co_code) >= MIN_PRINTED:
+                        self.prints[fingerprint(code)] = names
             self.frozen[id(names)] = frozenset(names)
             self.keep.append(names)
             self._replace_everywhere(module_name.split(".")[0], originals, wrappers, self.placed)
@@ -228,17 +232,24 @@ class Tripwires:
         return sorted(self.tripped), list(dict.fromkeys(self.problems))
 
 
+# Bytes of bytecode below which a routine is not recognised by its code alone: an honest
+# learner's function could match a one-line reference by coincidence.
+MIN_PRINTED = 40
+
+
 def fingerprint(code) -> tuple:
-    """What a function's code does, without its file, line or names: its bytecode, names and constants.
+    """What a function's code does, without its file, line numbers or name: its bytecode,
+    the names and variables it uses, and its constants (the docstring aside).
 
     The reference's source compiled again under another file name, or pasted into a cell
-    with its name, variables and docstring changed, has the same fingerprint.
+    under another name or without its docstring, has the same fingerprint; an honest
+    function would need the reference's variables, messages and every step to match.
     """
     consts = list(code.co_consts)
     if consts and isinstance(consts[0], str):
         consts[0] = None  # the docstring (Python keeps it first), which a copy may drop
     parts = tuple(fingerprint(c) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c)) for c in consts)
-    return (code.co_code, code.co_names, code.co_argcount, code.co_kwonlyargcount, parts)
+    return (code.co_code, code.co_names, code.co_varnames, code.co_argcount, code.co_kwonlyargcount, parts)
 
 
 # -- what learner code does that could switch the tripwires off ----------------------------------
