@@ -179,6 +179,15 @@ LAYOUT = r"""(smallest) => {
       if (!/gradient/.test(getComputedStyle(e).backgroundImage)) uncued.push(name(e) + ': scrolls with no cue that it does');
     }
   }
+  // Content a scroll box pushed out at its start edge, where no scroll bar reaches.
+  for (const box of scrollers) {
+    const left = box.getBoundingClientRect().left;
+    for (const c of box.children) {
+      const r = c.getBoundingClientRect();
+      if (r.width > 0 && box.scrollLeft === 0 && r.left < left - 1)
+        clipped.push(name(c) + ` starts ${Math.round(left - r.left)} px left of its box, out of reach`);
+    }
+  }
   // Anything standing out of the column that no scroll box holds (a heading's "#"
   // permalink, shown on hover in the padding beside it, is not content).
   for (const e of all) {
