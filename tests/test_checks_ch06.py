@@ -112,3 +112,12 @@ def test_the_same_seed_is_asked_for_twice():
         except CheckFailure:
             failures += 1
     assert failures == 5
+
+
+@pytest.mark.parametrize("entry", WRONG.entries + RIGHT.entries, ids=lambda e: e.label)
+def test_every_entry_is_a_cell_that_defines_its_function(entry):
+    """The round trip pastes each entry's source into a notebook cell: it must compile and
+    define the function (a decorator over two lines once left half of it in the cell)."""
+    namespace = {"np": np, "math": __import__("math")}
+    exec(compile(entry.source, "<cell>", "exec"), namespace)
+    assert callable(namespace.get(entry.target)), entry.source[:200]

@@ -634,8 +634,7 @@ def softmax_temperature(logits, temperature):
     return e / e.sum()
 
 
-@WRONG.add("softmax_temperature", expect="a -inf logit (a banned token) keeps probability 0", kind="edge",
-           mentioned=True)
+@WRONG.add("softmax_temperature", expect="a -inf logit (a banned token)", kind="edge", mentioned=True)
 def softmax_temperature(logits, temperature):
     if temperature <= 0:
         raise ValueError(f"temperature={temperature} must be positive")
