@@ -114,10 +114,23 @@ def test_the_same_seed_is_asked_for_twice():
     assert failures == 5
 
 
-@pytest.mark.parametrize("entry", WRONG.entries + RIGHT.entries, ids=lambda e: e.label)
+def _entries_of_chapters_5_to_8():
+    import importlib
+
+    for chapter in ("ch05", "ch06", "ch07", "ch08"):
+        module = importlib.import_module(f"catalogue.{chapter}")
+        for entry in module.WRONG.entries + module.RIGHT.entries:
+            yield pytest.param(entry, id=f"{chapter}: {entry.label}")
+
+
+@pytest.mark.parametrize("entry", list(_entries_of_chapters_5_to_8()))
 def test_every_entry_is_a_cell_that_defines_its_function(entry):
     """The round trip pastes each entry's source into a notebook cell: it must compile and
-    define the function (a decorator over two lines once left half of it in the cell)."""
-    namespace = {"np": np, "math": __import__("math")}
+    define the function (a decorator over two lines once left half of it in the cell).
+    Chapters 5 to 8 here, in one place; each chapter's imports cell provides the rest."""
+    from dotlab.forward import causal_self_attention, gelu, layer_norm
+
+    namespace = {"np": np, "math": __import__("math"), "causal_self_attention": causal_self_attention,
+                 "gelu": gelu, "layer_norm": layer_norm}
     exec(compile(entry.source, "<cell>", "exec"), namespace)
     assert callable(namespace.get(entry.target)), entry.source[:200]
