@@ -247,17 +247,17 @@ NAVIGATION = r"""async () => {
   out.primary_visible = !!primary;
   const wide = matchMedia('(min-width: 992px)').matches;
   if (primary) {
-    primary.click(); await sleep(350);
+    primary.click(); await sleep(60);
     if (wide) {
       const sidebar = document.getElementById('pst-primary-sidebar');
       out.primary_hides = !shown(sidebar) || sidebar.classList.contains('pst-sidebar-hidden');
-      primary.click(); await sleep(350);
+      primary.click(); await sleep(60);
       out.primary_returns = shown(sidebar) && !sidebar.classList.contains('pst-sidebar-hidden');
     } else {
       const modal = document.getElementById('pst-primary-sidebar-modal');
       out.primary_opens = !!(modal && modal.open);
       out.primary_links = modal ? [...modal.querySelectorAll('nav a[href]')].filter(shown).map(a => a.href.split('#')[0]) : [];
-      if (modal && modal.open) { modal.close(); await sleep(100); }
+      if (modal && modal.open) { modal.close(); await sleep(20); }
       out.primary_closes = !(modal && modal.open);
     }
   }
@@ -265,11 +265,11 @@ NAVIGATION = r"""async () => {
   out.secondary_visible = !!secondary;
   out.has_page_toc = !!document.querySelector('#pst-page-toc-nav a, .bd-sidebar-secondary nav a');
   if (secondary) {
-    secondary.click(); await sleep(350);
+    secondary.click(); await sleep(60);
     const modal = document.getElementById('pst-secondary-sidebar-modal');
     out.secondary_opens = !!(modal && modal.open);
     out.secondary_links = modal ? [...modal.querySelectorAll('a[href]')].filter(shown).length : 0;
-    if (modal && modal.open) { modal.close(); await sleep(100); }
+    if (modal && modal.open) { modal.close(); await sleep(20); }
   }
   return out;
 }"""
