@@ -82,6 +82,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "2,000": "a practice question's context", "2,048": "GPT-3's and a question's context, inputs",
         "4,096": "d_model of the worked example, and a window, inputs", "8,192": "the hypothetical model's width",
         "12,288": "GPT-3's width, its cited shape", "100,000": "the long context, an input",
+        "51": QUOTE,
     },
     "ch08_forward_pass.md": {
         "3": "the chapter column of the stage table", "4": "the chapter column of the stage table",
