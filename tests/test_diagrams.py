@@ -231,3 +231,18 @@ def test_diagrams_read_on_a_phone(name):
             overlap_x = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
             overlap_y = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
             assert overlap_x <= 1 or overlap_y <= 1, f"{a!r} is drawn over {b!r}"
+
+
+def test_tiles_mark_exactly_the_rows_whose_maximum_grew():
+    """A marked cell is a rescale: the row's running maximum rose in that tile of keys."""
+    from matplotlib.colors import to_hex
+
+    s = np.random.default_rng(3).normal(scale=2, size=(8, 8))
+    m = diagrams.running_maxima(s, 4)
+    grew = int((m[:, 1:] > m[:, :-1]).sum())
+    fig = diagrams.tiled_attention_tiles(s, 4)
+    x0 = next(p for p in fig.axes[0].patches if p.get_gid() == "m").get_x()  # the m table
+    marked = [p for p in fig.axes[0].patches
+              if isinstance(p, Rectangle) and p.get_x() >= x0 and p.get_fill()
+              and to_hex(p.get_facecolor()) == to_hex(diagrams.HIGHLIGHT)]
+    assert 0 < grew == len(marked)
