@@ -70,7 +70,7 @@ def test_rotating_the_callers_array_in_place_is_named():
         ch09.check_rope(rope)
 
 
-@pytest.mark.parametrize("seed", [1, 14, 77, 123])
+@pytest.mark.parametrize("seed", [14, 77])
 def test_right_answers_pass_and_mistakes_are_named_with_other_instructor_seeds(seed, capsys):
     """The hidden edge cases are drawn from the instructor's seed; none of them may fail a
     right answer (seed 14 once did, by 1e-7, for a float32 one) or hide a mistake."""
