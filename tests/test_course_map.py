@@ -67,6 +67,49 @@ def test_a_section_is_found_from_prose_before_the_assignment_table(rows):
     assert by_task["2.6"].anchor == "what-quantisation-costs-in-answers"
 
 
+PAGE = """# Chapter
+
+## Words first
+
+Later we write `top_k_sample`.
+
+```{code-cell} ipython3
+from dotlab.vocab import (sample_token,
+                          top_k_filter)
+```
+
+## Code first
+
+```{code-cell} ipython3
+probs = top_k_filter(logits, 5)  # (V,)
+```
+
+## Said plainly
+
+This is task 6.4, and this `top_k_sample` too.
+
+## The assignment
+
+| task | function |
+|---|---|
+| 6.3 | `top_k_sample` |
+| 6.4 | `top_p_sample` |
+| 6.9 | `unmentioned` |
+"""
+
+
+@pytest.mark.parametrize("task, names, section", [
+    ("6.4", ["top_p_sample"], "Said plainly"),  # "task 6.4" in prose wins over everything
+    ("6.3", ["top_k_sample", "top_k_filter"], "Words first"),  # then the name in backticks
+    ("6.3", ["top_k_filter"], "Code first"),  # then code that uses it (imports do not count)
+    ("6.9", ["unmentioned"], "The assignment"),  # last, the table that only lists it
+])
+def test_the_section_of_a_task_is_where_the_page_first_uses_it(tmp_path, task, names, section):
+    page = tmp_path / "ch06_page.md"
+    page.write_text(PAGE)
+    assert course_map._section(course_map._prose(page), task, names) == (section, section_id(section))
+
+
 def test_section_ids_are_the_ones_sphinx_writes():
     # as in the built chapter 4: <section id="a-dot-product-s-spread-grows-with-d-k">
     assert section_id("A dot product's spread grows with $d_k$") == "a-dot-product-s-spread-grows-with-d-k"

@@ -70,7 +70,6 @@ def test_tied_unembedding_is_one_dot_product_per_token(trained):
 
 
 
-@pytest.mark.task(id="8.2")
 @pytest.mark.parametrize("name", CONFIGS)
 def test_same_logits_as_hugging_face_gpt2(name):
     config = CONFIGS[name]
@@ -93,6 +92,22 @@ def test_layer_norm_and_gelu_match_torch():
     np.testing.assert_allclose(layer_norm(x, g, b, 1e-5), want, atol=1e-12)
     z = np.linspace(-6, 6, 101)
     np.testing.assert_allclose(gelu(z), F.gelu(torch.tensor(z), approximate="tanh").numpy(), atol=1e-12)
+
+
+@pytest.mark.task(id="8.2")
+@pytest.mark.parametrize("name", CONFIGS)
+def test_each_block_is_hugging_faces_gpt2_block(name):
+    """One block at a time, on the same weights and the same residual stream: the
+    pre-norm wiring (x + attn(ln_1 x), then + mlp(ln_2 x)) matches GPT2Block's."""
+    config = CONFIGS[name]
+    model = random_gpt2(**config)
+    weights = from_hf_gpt2(model)
+    x = np.random.default_rng(len(name)).normal(size=(min(7, config["n_positions"]), config["n_embd"]))  # (T, d_model)
+    for hf_block, ours in zip(model.transformer.h, weights.blocks):
+        with torch.no_grad():
+            want = hf_block(torch.tensor(x)[None])
+        want = (want[0] if isinstance(want, tuple) else want)[0].numpy()  # GPT2Block returned a tuple before 4.5x
+        np.testing.assert_allclose(block(x, ours, weights.n_heads, weights.eps), want, rtol=0, atol=1e-12)
 
 
 @pytest.mark.task(id="8.1")

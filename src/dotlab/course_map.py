@@ -210,23 +210,41 @@ def _marker_task(call: ast.Call) -> str | None:
     return None
 
 
-def task_markers(root: Path = ROOT) -> dict[str, tuple[str, ...]]:
-    """Which test modules carry each task's pytest marker, read from their source.
+def _called(function: ast.AST) -> list[str]:
+    """The names a test function calls, in the order they first appear."""
+    calls = [n for n in ast.walk(function) if isinstance(n, ast.Call)]
+    names = [c.func.id if isinstance(c.func, ast.Name) else c.func.attr
+             for c in sorted(calls, key=lambda c: (c.lineno, c.col_offset))
+             if isinstance(c.func, (ast.Name, ast.Attribute))]
+    return list(dict.fromkeys(names))
 
-    Only markers written out with a literal id count (``@pytest.mark.task(id="6.5")``);
-    the checks' test modules, whose markers are computed, are joined by chapter instead.
+
+def task_markers(root: Path = ROOT) -> dict[str, dict[str, list[str]]]:
+    """The test modules that carry each task's pytest marker, with what the marked tests call.
+
+    Read from the source: ``{task: {test module: [names the marked tests call]}}``. Only
+    markers written out with a literal id count (``@pytest.mark.task(id="6.5")`` on a test
+    function, or in a module's ``pytestmark``); the checks' test modules, whose markers
+    are computed, are joined by chapter instead.
 
     Examples
     --------
-    >>> "tests/test_kvcache.py" in task_markers()["6.5"]
+    >>> "head_decode_step" in task_markers()["6.5"]["tests/test_kvcache.py"]
     True
     """
-    found: dict[str, set[str]] = {}
+    found: dict[str, dict[str, list[str]]] = {}
     for path in sorted((root / "tests").glob("test_*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        module = path.relative_to(root).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and (task := _marker_task(node)):
-                found.setdefault(task, set()).add(path.relative_to(root).as_posix())
-    return {task: tuple(sorted(paths)) for task, paths in found.items()}
+                found.setdefault(task, {}).setdefault(module, [])
+        for function in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            for decorator in function.decorator_list:
+                if isinstance(decorator, ast.Call) and (task := _marker_task(decorator)):
+                    calls = found[task][module]
+                    calls += [name for name in _called(function) if name not in calls]
+    return found
 
 
 # -- what the pages say --------------------------------------------------------------------------
@@ -254,39 +272,51 @@ def _chapter_page(chapter: int, root: Path) -> Path | None:
     return pages[0] if pages else None
 
 
-def _prose(page: Path) -> list[tuple[str, str | None, str]]:
-    """The page's prose lines, each with the title and id of its section (code blocks left out)."""
-    lines, title, anchor, fence = [], page.stem, None, None
+def _prose(page: Path) -> list[tuple[str, str | None, str, bool]]:
+    """The page's lines, each with the title and id of its section and whether it is code.
+
+    Import statements are left out: a page imports everything at its top, which says
+    nothing about where it uses a name.
+    """
+    lines, title, anchor, fence, importing = [], page.stem, None, None, False
     for line in page.read_text(encoding="utf-8").splitlines():
         opened = _FENCE.match(line)
         if opened and (fence is None or opened.group(1).startswith(fence)):
             fence = None if fence else opened.group(1)[0] * 3
             continue
-        if fence:
-            continue
-        if heading := _HEADING.match(line):
+        if not fence and (heading := _HEADING.match(line)):
             level, title = heading.groups()
             anchor = None if len(level) == 1 else section_id(title)
             continue
-        lines.append((title, anchor, line))
+        if fence and (importing or re.match(r"\s*(from|import)\s", line)):
+            importing = line.count("(") > line.count(")") or (importing and ")" not in line)
+            continue
+        lines.append((title, anchor, line, fence is not None))
     return lines
 
 
-def _section(prose: list[tuple[str, str | None, str]], task: str, function: str) -> tuple[str | None, str | None]:
+def _mentions(line: str) -> list[str]:
+    return [task for m in _TASKS.finditer(line) for task in re.findall(r"\d+\.\d+", m.group(1))]
+
+
+def _section(lines: list[tuple[str, str | None, str, bool]], task: str, names: list[str]) -> tuple[str | None, str | None]:
     """Where a page introduces a task: the section of its first mention as "task N.M" in
-    the prose, else of the graded function's first name in backticks, else the
+    the prose, else of the first of ``names`` (the graded function's, then the package's
+    for it) in backticks in the prose, else of the first code that uses one, else the
     assignment section whose table lists it (which only repeats the ids)."""
-    named = re.compile(rf"`{re.escape(function)}[`(]")
+    either = "|".join(re.escape(n) for n in names)
+    named = re.compile(rf"`({either})[`(]")
+    used = re.compile(rf"(?<![\w.])({either})\b")
     listed = re.compile(rf"^\|\s*{re.escape(task)}\s*\|")
-    body = [(t, a, line) for t, a, line in prose if not t.lower().startswith("the assignment")]
-    for title, anchor, line in body:
-        if any(task in re.findall(r"\d+\.\d+", m.group(1)) for m in _TASKS.finditer(line)):
-            return title, anchor
-    for title, anchor, line in body:
-        if named.search(line):
-            return title, anchor
-    for title, anchor, line in prose:
-        if listed.match(line) or task in re.findall(r"\d+\.\d+", " ".join(m.group(1) for m in _TASKS.finditer(line))):
+    body = [(t, a, line, code) for t, a, line, code in lines if not t.lower().startswith("the assignment")]
+    for found in (lambda line, code: not code and task in _mentions(line),
+                  lambda line, code: not code and named.search(line),
+                  lambda line, code: code and used.search(line)):
+        for title, anchor, line, code in body:
+            if found(line, code):
+                return title, anchor
+    for title, anchor, line, code in lines:
+        if not code and (listed.match(line) or task in _mentions(line)):
             return title, anchor
     return None, None
 
@@ -303,7 +333,7 @@ def _relative(path: Path | None, root: Path, suffix: str = "") -> str | None:
     return None if path is None else path.relative_to(root).with_suffix(suffix).as_posix()
 
 
-def _owners(task: GradedTask, modules: dict[str, ModuleInfo], marked: tuple[str, ...]) -> tuple[str, ...]:
+def _owners(task: GradedTask, modules: dict[str, ModuleInfo], marked: dict[str, list[str]]) -> tuple[str, ...]:
     """The package modules behind a task: by name in ``__all__``, else through the task's
     markers (the modules their test modules mirror), else a module named after the task."""
     named = [m.name for m in modules.values() if task.function in m.names]
@@ -311,9 +341,12 @@ def _owners(task: GradedTask, modules: dict[str, ModuleInfo], marked: tuple[str,
     return tuple(m for m in dict.fromkeys(found) if m in modules)
 
 
-def _task_row(task: GradedTask, owners: tuple[str, ...], marked: tuple[str, ...], page: Path | None,
-              prose: list, counts: dict[str, Counter], root: Path) -> MapRow:
-    title, anchor = _section(prose, task.task, task.function)
+def _task_row(task: GradedTask, owners: tuple[str, ...], marked: dict[str, list[str]], modules: dict[str, ModuleInfo],
+              page: Path | None, prose: list, counts: dict[str, Counter], root: Path) -> MapRow:
+    # the graded name first, then the package's own names for it, as its marked tests call them
+    package_names = {name for owner in owners for name in modules[owner].names}
+    names = [task.function] + [n for calls in marked.values() for n in calls if n in package_names and n[0].islower()]
+    title, anchor = _section(prose, task.task, list(dict.fromkeys(names)))
     checks_tests = root / "tests" / f"test_checks_ch{task.chapter:02d}.py"
     tests = [m for owner in owners for m in _mirror(owner, root)] + list(marked)
     tests += [_relative(checks_tests, root, ".py")] if checks_tests.is_file() else []
@@ -342,8 +375,8 @@ def map_rows(root: Path = ROOT) -> list[MapRow]:
         if task.chapter not in chapters:
             page = _chapter_page(task.chapter, root)
             chapters[task.chapter] = (page, _prose(page) if page else [], catalogue_counts(task.chapter, root))
-        marked = markers.get(task.task, ())
-        rows.append(_task_row(task, _owners(task, modules, marked), marked, *chapters[task.chapter], root))
+        marked = markers.get(task.task, {})
+        rows.append(_task_row(task, _owners(task, modules, marked), marked, modules, *chapters[task.chapter], root))
     graded = {m for row in rows for m in row.modules}
     rows += [_module_row(info, root) for info in modules.values() if info.name not in graded]
     return sorted(rows, key=lambda r: (r.chapter is None, r.chapter or 0, r.task is None,
