@@ -82,12 +82,10 @@ HONEST = {
 # Right answers every time, but each breaks the one property its check measures.
 VIOLATING = {
     "dot_product_variance": ('''
-        def dot_product_variance(d, n_samples, unit=False, seed=0):
-            global _rng
-            if "_rng" not in globals():  # made once, from the first seed, then reused
-                _rng = np.random.default_rng(seed)
-            q = _rng.standard_normal((n_samples, d))
-            k = _rng.standard_normal((n_samples, d))
+        def dot_product_variance(d, n_samples, unit=False, seed=0, rng=np.random.default_rng(0)):
+            # the generator is made once, when def runs, and reused whatever the seed
+            q = rng.standard_normal((n_samples, d))
+            k = rng.standard_normal((n_samples, d))
             if unit:
                 q /= np.linalg.norm(q, axis=1, keepdims=True)
                 k /= np.linalg.norm(k, axis=1, keepdims=True)
