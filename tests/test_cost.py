@@ -17,8 +17,8 @@ The proof has three parts:
    gathers each query's ``window`` keys into a band, so the counter sees ``T·window``
    scores, not ``T²``; its outputs equal a dense pass under the window's mask.
 
-Legend for shape comments: B batch, T tokens, C = d_model, H heads, G key/value heads,
-hs = d_head, w window, V vocabulary.
+Legend for shape comments, the notation page's: B batch, T tokens (Tq new queries, Tk
+keys), d_model, H heads, G key/value heads, d_head, w window, d_ff, V vocabulary.
 """
 
 import dataclasses
@@ -90,14 +90,14 @@ class Scores(nn.Module):
         self.scale = 1 / math.sqrt(d_head)  # see Vaswani et al. 2017, eq. 1
 
     def forward(self, q, k):
-        return (q @ k.transpose(-2, -1)) * self.scale  # (B, H, Tq, hs) x (B, H, hs, Tk) -> (B, H, Tq, Tk)
+        return (q @ k.transpose(-2, -1)) * self.scale  # (B, H, Tq, d_head) x (B, H, d_head, Tk) -> (B, H, Tq, Tk)
 
 
 class Mixing(nn.Module):
     """Attention weights times values: the ``mixing`` stage."""
 
     def forward(self, weights, v):
-        return weights @ v  # (B, H, Tq, Tk) x (B, H, Tk, hs) -> (B, H, Tq, hs)
+        return weights @ v  # (B, H, Tq, Tk) x (B, H, Tk, d_head) -> (B, H, Tq, d_head)
 
 
 class KVCache:
@@ -117,7 +117,7 @@ class KVCache:
     def extend(self, layer, k, v):
         """Append the new tokens' keys and values; return every key the new queries need."""
         Tq = k.size(2)
-        k = torch.cat([self.k[layer], k], dim=2)  # (B, G, T_past + Tq, hs)
+        k = torch.cat([self.k[layer], k], dim=2)  # (B, G, T_past + Tq, d_head)
         v = torch.cat([self.v[layer], v], dim=2)
         if self.window is not None:
             keep = self.window  # what the next query will need
@@ -145,15 +145,15 @@ class Attention(nn.Module):
         self.out_proj = nn.Linear(s.d_attn, s.d_model)
 
     def forward(self, x, cache=None):
-        B, Tq, C = x.size()  # batch, new tokens, d_model
-        H, G, hs, w = self.s.n_heads, self.s.n_kv_heads, self.s.d_head, self.s.window
+        B, Tq, d_model = x.size()
+        H, G, d_head, w = self.s.n_heads, self.s.n_kv_heads, self.s.d_head, self.s.window
         q, k, v = self.qkv(x).split([self.s.d_attn, self.s.d_kv, self.s.d_kv], dim=-1)
-        q = q.view(B, Tq, H, hs).transpose(1, 2)  # (B, H, Tq, hs)
-        k, v = (t.view(B, Tq, G, hs).transpose(1, 2) for t in (k, v))  # (B, G, Tq, hs)
+        q = q.view(B, Tq, H, d_head).transpose(1, 2)  # (B, H, Tq, d_head)
+        k, v = (t.view(B, Tq, G, d_head).transpose(1, 2) for t in (k, v))  # (B, G, Tq, d_head)
         if cache is not None:
-            k, v = cache.extend(self.layer, k, v)  # (B, G, Tk, hs), the keys the queries need
+            k, v = cache.extend(self.layer, k, v)  # (B, G, Tk, d_head), the keys the queries need
         # Query head h reads key/value head h // (H/G) (Ainslie et al. 2023): a copy, no arithmetic.
-        k, v = (t.repeat_interleave(H // G, dim=1) for t in (k, v))  # (B, H, Tk, hs)
+        k, v = (t.repeat_interleave(H // G, dim=1) for t in (k, v))  # (B, H, Tk, d_head)
         Tk = k.size(2)
         if w is not None and self.banded and Tq == Tk and Tq > w:
             y = self._band(q, k, v, w)
@@ -164,19 +164,19 @@ class Attention(nn.Module):
             if w is not None:
                 allowed &= torch.ones_like(allowed).triu(diagonal=Tk - Tq - w + 1)
             att = self.scores(q, k).masked_fill(~allowed, float("-inf")).softmax(dim=-1)
-            y = self.mixing(att, v)  # (B, H, Tq, hs)
-        y = y.transpose(1, 2).reshape(B, Tq, H * hs)  # heads side by side
+            y = self.mixing(att, v)  # (B, H, Tq, d_head)
+        y = y.transpose(1, 2).reshape(B, Tq, H * d_head)  # heads side by side
         return self.out_proj(y)
 
     def _band(self, q, k, v, w):
         """Each query against its own w keys only: T·w scores instead of T²."""
-        B, H, T, hs = q.size()
+        B, H, T, d_head = q.size()
         # Pad w - 1 empty keys in front, then take every run of w: query i gets keys i-w+1..i.
-        k, v = (F.pad(t, (0, 0, w - 1, 0)).unfold(2, w, 1).transpose(-2, -1) for t in (k, v))  # (B, H, T, w, hs)
-        s = self.scores(q.unsqueeze(-2), k)  # (B, H, T, 1, hs) x (B, H, T, hs, w) -> (B, H, T, 1, w)
+        k, v = (F.pad(t, (0, 0, w - 1, 0)).unfold(2, w, 1).transpose(-2, -1) for t in (k, v))  # (B, H, T, w, d_head)
+        s = self.scores(q.unsqueeze(-2), k)  # (B, H, T, 1, d_head) x (B, H, T, d_head, w) -> (B, H, T, 1, w)
         real = torch.arange(w) >= (w - 1) - torch.arange(T)[:, None]  # (T, w): not a padded key
         att = s.masked_fill(~real[:, None, :], float("-inf")).softmax(dim=-1)
-        return self.mixing(att, v).squeeze(-2)  # (B, H, T, 1, w) x (B, H, T, w, hs) -> (B, H, T, hs)
+        return self.mixing(att, v).squeeze(-2)  # (B, H, T, 1, w) x (B, H, T, w, d_head) -> (B, H, T, d_head)
 
 
 class MLP(nn.Module):
@@ -186,7 +186,7 @@ class MLP(nn.Module):
         self.mlp_down = nn.Linear(s.d_ff, s.d_model)
 
     def forward(self, x):
-        return self.mlp_down(F.gelu(self.mlp_up(x)))  # (B, T, C) -> (B, T, d_ff) -> (B, T, C)
+        return self.mlp_down(F.gelu(self.mlp_up(x)))  # (B, T, d_model) -> (B, T, d_ff) -> (B, T, d_model)
 
 
 class Block(nn.Module):
@@ -217,13 +217,13 @@ class GPT(nn.Module):
         if cache is not None:
             cache.seen += T
         positions = torch.arange(start, start + T, device=idx.device)
-        x = self.token_embedding(idx) + self.position_embedding(positions)  # (B, T, C)
+        x = self.token_embedding(idx) + self.position_embedding(positions)  # (B, T, d_model)
         for block in self.blocks:
             x = block(x, cache)
         x = self.ln_f(x)
         if logits == "last":
             x = x[:, -1:, :]  # generation needs only the last position's scores
-        return self.unembed(x)  # (B, T or 1, C) x (C, V) -> (B, T or 1, V)
+        return self.unembed(x)  # (B, T or 1, d_model) x (d_model, V) -> (B, T or 1, V)
 
 
 # ------------------------------------------------------------------- measuring
@@ -524,15 +524,15 @@ def test_the_measurements_catch_each_plausible_mistake(mistake):
 
 
 def test_worked_example_equals_closed_forms():
-    L, C, H, hs, d_ff, V, T = 48, 4096, 32, 128, 16384, 50257, 1000
+    L, d_model, H, d_head, d_ff, V, T = 48, 4096, 32, 128, 16384, 50257, 1000
     expected = {  # (dot products, length), written out from the definitions
-        "qkv": (L * T * 3 * H * hs, C),
-        "scores": (L * H * T * T, hs),
-        "mixing": (L * H * T * hs, T),
-        "out_proj": (L * T * C, H * hs),
-        "mlp_up": (L * T * d_ff, C),
-        "mlp_down": (L * T * C, d_ff),
-        "unembed": (T * V, C),
+        "qkv": (L * T * 3 * H * d_head, d_model),
+        "scores": (L * H * T * T, d_head),
+        "mixing": (L * H * T * d_head, T),
+        "out_proj": (L * T * d_model, H * d_head),
+        "mlp_up": (L * T * d_ff, d_model),
+        "mlp_down": (L * T * d_model, d_ff),
+        "unembed": (T * V, d_model),
     }
     table = prefill_cost(WORKED, T)
     for name, (count, length) in expected.items():
@@ -540,12 +540,12 @@ def test_worked_example_equals_closed_forms():
         assert table[name].macs == count * length
     assert table.total.flops == 2 * sum(count * length for count, length in expected.values())
     assert table.total.flops == WORKED_TOTAL_FLOPS
-    # per layer: attention proper is 2·H·hs·T² MACs, the MLP 2·T·C·d_ff
+    # per layer: attention proper is 2·H·d_head·T² MACs, the MLP 2·T·d_model·d_ff
     attention = table.subtotal("scores", "mixing").macs
     mlp = table.subtotal("mlp_up", "mlp_down").macs
-    assert attention == 2 * L * H * hs * T**2 == 393_216_000_000
-    assert mlp == 2 * L * T * C * d_ff == 6_442_450_944_000
-    assert mlp / attention == C * d_ff / (H * hs * T) == 16.384  # "several times": sixteen
+    assert attention == 2 * L * H * d_head * T**2 == 393_216_000_000
+    assert mlp == 2 * L * T * d_model * d_ff == 6_442_450_944_000
+    assert mlp / attention == d_model * d_ff / (H * d_head * T) == 16.384  # "several times": sixteen
     assert mlp >= 5 * attention
 
 
