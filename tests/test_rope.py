@@ -36,11 +36,11 @@ def _llama_cos_sin(positions, d_head, base):
 def test_half_layout_matches_transformers_llama(d_head, base):
     rng = np.random.default_rng(d_head)
     H, T = 3, 11
-    q, k = rng.normal(size=(2, 1, H, T, d_head))  # (B, H, T, hs), as Llama holds them
+    q, k = rng.normal(size=(2, 1, H, T, d_head))  # (B, H, T, d_head), as Llama holds them
     positions = np.arange(5, 5 + T)
     cos, sin = _llama_cos_sin(positions, d_head, base)
     theirs_q, theirs_k = modeling_llama.apply_rotary_pos_emb(
-        torch.from_numpy(q), torch.from_numpy(k), cos[None], sin[None])  # cos (B, T, hs), unsqueezed over H
+        torch.from_numpy(q), torch.from_numpy(k), cos[None], sin[None])  # cos (B, T, d_head), unsqueezed over H
     np.testing.assert_allclose(apply_rope(q, positions, base=base, layout="half"), theirs_q.numpy(), atol=1e-12)
     np.testing.assert_allclose(apply_rope(k, positions, base=base, layout="half"), theirs_k.numpy(), atol=1e-12)
 
@@ -49,9 +49,9 @@ def test_half_layout_matches_transformers_llama(d_head, base):
 def test_interleaved_layout_matches_transformers_gptj(d_head):
     rng = np.random.default_rng(d_head)
     T, H = 9, 2
-    x = rng.normal(size=(1, T, H, d_head))  # GPT-J rotates (B, T, H, hs)
-    table = modeling_gptj.create_sinusoidal_positions(T, d_head).double()  # (T, hs): sin then cos
-    sin, cos = torch.split(table[None], d_head // 2, dim=-1)  # (1, T, hs/2) each
+    x = rng.normal(size=(1, T, H, d_head))  # GPT-J rotates (B, T, H, d_head)
+    table = modeling_gptj.create_sinusoidal_positions(T, d_head).double()  # (T, d_head): sin then cos
+    sin, cos = torch.split(table[None], d_head // 2, dim=-1)  # (1, T, d_head/2) each
     theirs = modeling_gptj.apply_rotary_pos_emb(torch.from_numpy(x), sin, cos).numpy()
     ours = apply_rope(x.transpose(0, 2, 1, 3), layout="interleaved").transpose(0, 2, 1, 3)
     np.testing.assert_allclose(ours, theirs, atol=1e-6)  # GPT-J builds its angles in float32
