@@ -11,13 +11,10 @@ import pytest
 
 from catalogue.ch08 import RIGHT, WRONG
 from check_contract import contract_tests, solution_functions
-from dotlab import forward
 from dotlab.checks import CheckFailure, ch08
 from dotlab.forward import BlockWeights, block, causal_self_attention, gelu, layer_norm
 from dotlab.grading.release import COURSE_ROOT
 
-TASKS = {check.__name__.removeprefix("check_"): task for task, check in ch08.CHECKS.items()}
-CHECKS = {name: ch08.CHECKS[task] for name, task in TASKS.items()}
 
 
 def _block(x, w, n_heads):
