@@ -9,9 +9,9 @@ batch of their own.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
-import shutil
 import socket
 import threading
 
@@ -20,9 +20,10 @@ import pytest
 
 from catalogue.ch01 import WRONG
 from dotlab.grading import gradelog
-from dotlab.grading import confine
+from dotlab.grading import bubblewrap, confine
 from grading import Course, Submission
 from hostile import CATALOGUE, FUNCTIONS, PORT, build, path
+from learner_processes import processes_with
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-hostile")]
 
@@ -32,6 +33,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-hostile")]
 BUDGET = 45
 TIMEOUTS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4", f"--GradingLimits.notebook_budget={BUDGET}")
 SIGNALS_SCOPED = confine.landlock_abi() >= 6
+# `make test` installs bubblewrap: without it these tests fail (in the fixture), they never skip
+SANDBOXED = bubblewrap.available() == ""
 
 
 def _honest(course: Course) -> list[Submission]:
@@ -45,10 +48,11 @@ def _honest(course: Course) -> list[Submission]:
 
 
 class _Listener:
-    """A TCP server on 127.0.0.1:PORT that counts who reaches it."""
+    """A TCP server on 127.0.0.1, on a port the system picks, that counts who reaches it."""
 
     def __init__(self):
-        self.server = socket.create_server(("127.0.0.1", PORT))
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
         self.server.settimeout(0.5)
         self.connections, self.open = 0, True
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -70,15 +74,37 @@ class _Listener:
 
 
 def _entries():
-    return [e for e in CATALOGUE if SIGNALS_SCOPED or not e.needs_signal_scoping]
+    # the grader is outside the learner's PID namespace, or Landlock scopes signals: either keeps it alive
+    return [e for e in CATALOGUE if SANDBOXED or SIGNALS_SCOPED or not e.needs_signal_scoping]
+
+
+def _files(root) -> dict[str, tuple]:
+    """Every file below ``root``: whether it is a link, its link count, mode and contents' hash."""
+    found = {}
+    for file in sorted(root.rglob("*")):
+        info = file.lstat()
+        if file.is_symlink() or file.is_file():
+            found[str(file.relative_to(root))] = (file.is_symlink(), info.st_nlink, info.st_mode,
+                                                  None if file.is_symlink() else hashlib.sha256(file.read_bytes()).hexdigest())
+    return found
+
+
+def _instructor_files(course: Course) -> dict:
+    """What learner code must leave as it was: submissions, solutions, the configuration and the gradebook."""
+    gradebook = (course.root / "gradebook.db").lstat()
+    return {"submitted": _files(course.root / "submitted"), "solutions": _files(course.root / "solutions"),
+            "config": _files(course.root)["nbgrader_config.py"],
+            "gradebook": (gradebook.st_mode, gradebook.st_nlink, (course.root / "gradebook.db").is_symlink())}
+
+
+_BEFORE: dict = {}  # the instructor's files before the hostile batch was graded
+_SURVIVORS: list = []  # processes of the late_swap learner alive when grading returned
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    try:
-        listener = _Listener()
-    except OSError:
-        pytest.skip(f"port {PORT} is taken on this machine: the network attack needs it free")
+    assert SANDBOXED, f"learner code must be graded in bubblewrap here ({bubblewrap.available()}): run make test"
+    listener = _Listener()  # binds a port the system picks: nothing to be taken by another test
     try:
         course = Course(tmp_path_factory.mktemp("hostile"), "ch01")
         for sub in _honest(course):
@@ -86,8 +112,11 @@ def graded(tmp_path_factory):
         for entry in _entries():
             folder = course.root / "submitted" / entry.name / "ch01"
             folder.mkdir(parents=True)
-            shutil.copy(path(entry), folder / "ch01.ipynb")
+            text = path(entry).read_text().replace(PORT, str(listener.port))
+            (folder / "ch01.ipynb").write_text(text)
+        _BEFORE.update(_instructor_files(course))
         log = course.autograde(*TIMEOUTS)
+        _SURVIVORS[:] = processes_with("dotlab-hostile-late-swap")  # right when grading returns
     finally:
         listener.close()
     alone = Course(tmp_path_factory.mktemp("honest"), "ch01")
@@ -175,11 +204,30 @@ def test_committed_notebooks_are_what_the_catalogue_builds(entry):
 
 
 def test_the_grader_cannot_be_signalled_from_learner_code():
-    """Said out loud: without Landlock's signal scoping the kill_grader notebook is not run at all."""
-    if not SIGNALS_SCOPED:
-        pytest.skip("this kernel has no Landlock signal scoping (Linux 6.12+): learner code could signal the grader, "
-                    "so the kill_grader notebook is left out")
+    """Said out loud: the kill_grader notebook is graded (bubblewrap's PID namespace, or Landlock's signal scoping)."""
+    assert SANDBOXED or SIGNALS_SCOPED, "learner code could signal the grader here: install bubblewrap (make test)"
     assert any(e.needs_signal_scoping for e in _entries())
+
+
+def test_nothing_a_learner_started_outlived_grading(graded):
+    course, _, _, _ = graded
+    autograded = course.root / "autograded" / "late_swap" / "ch01" / "ch01.ipynb"
+    assert "orphan running" in autograded.read_text()  # the kernel started it, setsid and all...
+    assert _SURVIVORS == [] and processes_with("dotlab-hostile-late-swap") == []  # ...and it died with its notebook
+    assert not autograded.is_symlink() and "BEGIN SOLUTION" not in autograded.read_text()
+
+
+def test_no_link_a_learner_made_reached_the_graders_files(graded):
+    course, _, _, _ = graded
+    for student in ("symlinks", "hardlinks"):
+        printed = (course.root / "autograded" / student / "ch01" / "ch01.ipynb").read_text()
+        assert "links made: []" in printed, student  # the kernel ran the attack, and made no link
+    for name, (is_link, links, _, _) in _files(course.root / "autograded").items():
+        assert not is_link and links == 1, name  # no symlink, no hard link in what nbgrader wrote and chmods
+    after = _instructor_files(course)
+    for what in ("submitted", "solutions", "config"):
+        assert after[what] == _BEFORE[what], what  # not overwritten, relinked or chmodded through a link
+    assert after["gradebook"] == _BEFORE["gradebook"]  # still writable, one link, not a symlink
 
 
 # -- every exception costs one cell; feedback is safe to open; a budget per notebook; tripwires ----

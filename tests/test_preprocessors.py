@@ -139,3 +139,15 @@ print(json.dumps(seen))
     assert seen["notebook"] in (errno.ENOENT, errno.EACCES)  # its autograded/ folder is not in its view
     assert seen["disk"] == errno.ENOSPC
     assert (tmp_path / "ch01.ipynb").read_text() == "the learner's graded notebook"
+
+
+def test_without_bubblewrap_grading_still_works_and_says_what_is_not_enforced(monkeypatch, tmp_path):
+    from dotlab.grading import bubblewrap, confine
+
+    monkeypatch.setattr(bubblewrap, "available", lambda: "bwrap is not installed (as on macOS)")
+    monkeypatch.chdir(tmp_path)
+    (printed,) = _run(tmp_path, "import os\nprint(6 * 7, os.getcwd() != '/scratch')")
+    assert printed == "42 True\n"  # graded, in a scratch folder on the host
+    described = "\n".join(confine.describe())
+    assert "no bubblewrap sandbox: bwrap is not installed" in described
+    assert "NOT enforced: processes a learner starts may outlive grading" in described

@@ -328,6 +328,7 @@ def _start_probe(code: str, tmp_path, disk: int = 8 * 2**20) -> tuple[subprocess
                                write=[wall.scratch])
     script = PROBE + textwrap.dedent(code) + "\nprint(json.dumps(seen))\n"
     proc = subprocess.Popen([*wall.prefix, sys.executable, "-c", script, conf.to_json()], stdout=subprocess.PIPE,
+                            stdin=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, pass_fds=wall.pass_fds,
                             env=confine.scrubbed_env(dict(os.environ), wall.scratch), start_new_session=True)
     wall.started()
@@ -343,19 +344,33 @@ def _probe(code: str, tmp_path, disk: int = 8 * 2**20) -> dict:
 
 
 def test_learner_code_runs_as_an_unprivileged_user_without_capabilities(tmp_path):
-    seen = _probe('''
+    marker = f"dotlab-uid-probe-{os.getpid()}"
+    proc, wall = _start_probe(f'''
         seen["uid"], seen["gid"], seen["groups"] = os.getuid(), os.getgid(), os.getgroups()
         status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-        seen["caps"] = {k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")}
+        seen["caps"] = {{k: int(status[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")}}
         seen["no_new_privs"] = int(status["NoNewPrivs"])
-        seen["uid_map"] = open("/proc/self/uid_map").read().split()
+        print(json.dumps(seen), flush=True)  # {marker}
+        sys.stdin.read()  # stay alive while the grader looks at this process from outside
     ''', tmp_path)
+    try:
+        seen = json.loads(proc.stdout.readline())
+        from learner_processes import processes_with
+
+        # the same process seen from the host: its real, effective, saved and file-system uids
+        host_uids = set()
+        for pid in processes_with(marker):
+            status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+            if status["Name"].strip().startswith("python"):
+                host_uids |= {int(u) for u in status["Uid"].split()}
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        assert wall.tear_down()
     assert seen["uid"] == seen["gid"] == 65534 and set(seen["groups"]) <= {65534}
     assert seen["caps"] == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapAmb": 0} and seen["no_new_privs"] == 1
-    inside, outside = int(seen["uid_map"][0]), int(seen["uid_map"][1])
-    assert inside == 65534
     # never root on the host: as root the grader drops to 65534 first; otherwise it is the grader's own uid
-    assert outside == (65534 if os.geteuid() == 0 else os.geteuid()) and outside != 0
+    assert host_uids == {65534 if os.geteuid() == 0 else os.geteuid()} and 0 not in host_uids
 
 
 def test_learner_code_has_namespaces_of_its_own(tmp_path):
@@ -450,3 +465,30 @@ def test_nothing_a_learner_starts_outlives_its_notebook():
     finally:
         process.close()  # what grade_notebook does when the notebook is graded
     assert processes_with(marker) == [], "a process the learner started survived grading"
+
+
+def test_learner_code_cannot_end_the_notebooks_process_by_signal():
+    from dotlab.grading.sandbox import LearnerProcess
+
+    # the replay is PID 1 of its namespace: no process inside can kill it, not even itself
+    cell = ("import os, signal\nif os.fork() == 0:\n    os.kill(os.getppid(), signal.SIGKILL)\n    os._exit(0)\n"
+            "os.wait()\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    process = LearnerProcess(SETTINGS, [])
+    try:
+        assert process.run_cell(0, cell) is None and process.alive
+        assert process.run_cell(1, "x = 1") is None
+    finally:
+        process.close()
+
+
+def test_without_bubblewrap_the_sandbox_still_replays_a_notebook(monkeypatch):
+    from dotlab.grading import bubblewrap
+    from dotlab.grading.sandbox import LearnerProcess
+
+    monkeypatch.setattr(bubblewrap, "available", lambda: "bwrap is not installed (as on macOS)")
+    process = LearnerProcess(SETTINGS, [])
+    try:
+        assert process.wall.launch is None  # started without bwrap...
+        assert process.run_cell(0, "import numpy\nx = numpy.ones(3).sum()") is None and process.alive  # ...and working
+    finally:
+        process.close()

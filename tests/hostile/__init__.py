@@ -28,7 +28,9 @@ HERE = Path(__file__).resolve().parent
 COURSE = HERE.parents[1]
 ASSIGNMENT = "ch01"
 FUNCTIONS = ("dot_loop", "dot", "norm", "angle_between", "project")
-PORT = 47391  # a listener the network test opens on 127.0.0.1; learner code must not reach it
+# The network test opens a listener on 127.0.0.1 on a port the system picks, and writes
+# that port over this placeholder when it submits the network notebook.
+PORT = "__LISTENER_PORT__"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Hostile:
     deleted: tuple[str, ...] = ()  # grade_ids of cells removed
     added: tuple[tuple[str, str], ...] = ()  # (grade_id to add after, source of a new cell)
     metadata: dict[str, dict] = field(default_factory=dict)  # grade_id -> nbgrader metadata to overwrite
-    needs_signal_scoping: bool = False  # only safe to run where Landlock scopes signals (ABI 6)
+    needs_signal_scoping: bool = False  # only safe where the grader is out of its reach (bubblewrap, or Landlock ABI 6)
     markdown: tuple[tuple[str, str], ...] = ()  # (grade_id to add after, source of a new markdown cell)
     sleepy: tuple[str, ...] = ()  # functions answered right that sleep SLEEP seconds first, on every call
 
@@ -426,17 +428,17 @@ CATALOGUE = [
     ),
     Hostile(
         "network",
-        f"dot_loop answers only if it can open a TCP connection (to a listener on 127.0.0.1:{PORT}); a top-level "
-        "cell tries the same and reports",
-        "the sandbox runs in a network namespace of its own (unshare --net) and Landlock forbids it any TCP "
-        "connection; the kernel may bind only its own ports and connect nowhere",
+        "dot_loop answers only if it can open a TCP connection (to a listener the test opens on 127.0.0.1); a "
+        "top-level cell tries the same and reports",
+        "the kernel and the sandbox run in bubblewrap's network namespace (a loopback of their own) and Landlock "
+        "forbids them any TCP connection; the kernel talks to the grader over socket files, not TCP",
         answers={
             "dot_loop": _src(f"""
                 import socket
 
                 def online():
                     try:
-                        socket.create_connection(("127.0.0.1", {PORT}), timeout=2).close()
+                        socket.create_connection(("127.0.0.1", int("{PORT}")), timeout=2).close()
                         return True
                     except OSError:
                         return False
@@ -455,10 +457,11 @@ CATALOGUE = [
     ),
     Hostile(
         "kill_grader",
-        "tries to kill the grader: the kernel's parent (nbgrader itself) and the sandbox's parents; every function "
-        "is otherwise right",
-        "Landlock scopes signals (ABI 6): a confined process cannot signal anything outside its sandbox; the "
-        "sandbox's own processes may die, and are restarted",
+        "a top-level cell tries to kill the grader: the kernel's parent (nbgrader itself) and the sandbox's "
+        "parents; every function is right (the task's allowlist would refuse os.kill inside one, so a worker "
+        "killing its parent is tested in test_sandbox.py)",
+        "the grader is outside the learner's PID namespace (bubblewrap), so it has no id there to signal, and "
+        "Landlock scopes signals (ABI 6) too; the sandbox's own processes may die, and are restarted",
         answers={
             "dot": _src("""
                 import os, signal
@@ -469,10 +472,6 @@ CATALOGUE = [
                         print("could not kill", target, exc)
 
                 def dot(a, b):
-                    try:
-                        os.kill(os.getppid(), signal.SIGKILL)
-                    except OSError:
-                        pass
                     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
                     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
                         raise ValueError(f"a.shape={a.shape} and b.shape={b.shape} must be equal 1-D shapes")
@@ -480,6 +479,116 @@ CATALOGUE = [
             """),
         },
         needs_signal_scoping=True,
+    ),
+    Hostile(
+        "symlinks",
+        "a top-level cell replaces its notebook in autograded/<id>/ch01/ with a symlink to another learner's "
+        "submission (nbconvert's writer would follow it and overwrite theirs) and adds one to gradebook.db "
+        "(nbgrader's set_permissions would follow it and make the gradebook read-only); every function is right",
+        "learner code starts in a private scratch folder (a tmpfs of its own); autograded/, the gradebook and the "
+        "other learners are not in its view, and Landlock forbids it to create a symlink anywhere",
+        added=(("dot_loop", _src('''
+            import glob, os, pathlib
+
+            def graded_folders(me):
+                """Where the grader keeps this notebook: the folder it runs in, or found from the course root."""
+                here = pathlib.Path.cwd()
+                roots = [p for p in [here, *here.parents] if (p / "gradebook.db").exists()]
+                return [(here, roots)] + [(root / "autograded" / me / "ch01", [root]) for root in roots]
+
+            done = []
+            for folder, roots in graded_folders("symlinks"):
+                for root in roots:
+                    others = [p for p in glob.glob(str(root / "submitted" / "*" / "ch01" / "ch01.ipynb"))
+                              if "/symlinks/" not in p]
+                    for target, link in ([(others[0], "ch01.ipynb")] if others else []) + [
+                            (str(root / "gradebook.db"), "gradebook.db")]:
+                        try:
+                            if os.path.lexists(folder / link):
+                                os.remove(folder / link)
+                            os.symlink(target, folder / link)
+                            done.append(link)
+                        except OSError as exc:
+                            print("could not link", link, exc)
+                try:
+                    os.symlink("/etc/passwd", folder / "probe")
+                    done.append("probe")
+                except OSError as exc:
+                    print("could not make a symlink in", folder, exc)
+            print("symlinks made:", done)
+        ''')),),
+    ),
+    Hostile(
+        "hardlinks",
+        "a top-level cell hard-links another learner's submission over its own notebook in autograded/<id>/ch01/, "
+        "and the gradebook, nbgrader_config.py and the solutions into that folder (nbgrader chmods and copies "
+        "what is there); every function is right",
+        "none of those files is in learner code's view (a mount namespace of its own), its only writable folder "
+        "is a tmpfs that no course file can be linked into, and Landlock refuses links from other folders",
+        added=(("dot_loop", _src('''
+            import glob, os, pathlib
+
+            here = pathlib.Path.cwd()
+            roots = [p for p in [here, *here.parents] if (p / "gradebook.db").exists()]
+            done = []
+            for folder in [here] + [root / "autograded" / "hardlinks" / "ch01" for root in roots]:
+                for root in roots or [here]:
+                    others = [p for p in glob.glob(str(root / "submitted" / "*" / "ch01" / "ch01.ipynb"))
+                              if "/hardlinks/" not in p]
+                    pairs = [(root / "gradebook.db", "gradebook.db"), (root / "nbgrader_config.py", "config.py"),
+                             (root / "solutions" / "ch01" / "ch01.ipynb", "solution.ipynb")]
+                    if others:
+                        pairs.append((pathlib.Path(others[0]), "ch01.ipynb"))
+                    for target, name in pairs:
+                        try:
+                            if os.path.lexists(folder / name):
+                                os.remove(folder / name)
+                            os.link(target, folder / name)
+                            done.append(name)
+                        except OSError as exc:
+                            print("could not link", name, exc)
+            print("hard links made:", done)
+        ''')),),
+    ),
+    Hostile(
+        "late_swap",
+        "a top-level cell double-forks a process that calls setsid (so it is in no process group the grader "
+        "kills) and then, for two minutes, keeps swapping its graded notebook for a symlink to "
+        "solutions/ch01/ch01.ipynb, so that generate_feedback would render the solutions; every function is right",
+        "the process is in the notebook's PID namespace (bubblewrap), which the kernel tears down when the kernel "
+        "or the sandbox ends, before grading returns; and it never sees the graded notebook or the solutions",
+        added=(("dot_loop", _src('''
+            import os, sys
+
+            SWAP = """
+            import os, pathlib, sys, time  # dotlab-hostile-late-swap
+            os.write(int(sys.argv[1]), b"x")
+            start = pathlib.Path(sys.argv[2])
+            for _ in range(600):
+                time.sleep(0.2)
+                for root in [start, *start.parents]:
+                    solution = root / "solutions" / "ch01" / "ch01.ipynb"
+                    mine = root / "autograded" / "late_swap" / "ch01" / "ch01.ipynb"
+                    if solution.exists() and mine.exists():
+                        try:
+                            os.symlink(solution, mine.with_name(".swap"))
+                            os.replace(mine.with_name(".swap"), mine)
+                        except OSError:
+                            pass
+            """
+
+            ready, told = os.pipe()
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    os.close(ready)
+                    os.set_inheritable(told, True)
+                    os.execv(sys.executable, [sys.executable, "-c", SWAP, str(told), os.getcwd()])
+                os._exit(0)
+            os.close(told)
+            os.wait()
+            print("orphan running" if os.read(ready, 1) == b"x" else "no orphan")
+        ''')),),
     ),
     Hostile(
         "exit_answers",

@@ -8,7 +8,9 @@ own. What it gets:
   dies when it does, before grading returns (:func:`tear_down` waits for that);
 - its own network (only a loopback), IPC, UTS and cgroup namespaces, and its own user
   namespace, as uid 65534 with no capabilities. When the grader runs as root, bwrap drops
-  to that uid on the host too (``setpriv``), so learner code is never root anywhere;
+  to that uid on the host too (``setpriv``), so learner code is never root anywhere (bwrap's
+  own reaper, the kernel's PID 1, stays root: learner code, another uid without
+  capabilities, can neither signal nor trace it);
 - its own mount namespace: a read-only view of Python, its packages and system files
   (never the course's solutions, submissions, gradebook or configuration), a private
   ``/proc`` and ``/dev``, and one writable folder, ``/scratch``, a size-limited tmpfs that
@@ -36,6 +38,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +83,19 @@ def _drop_privileges() -> list[str]:
             "unshare", "--user", f"--map-user={uid}", f"--map-group={uid}", "--"]
 
 
-def command(*, read: list[str], scratch_size: int, sockets: str | None = None, info_fd: int | None = None) -> list[str]:
+def command(*, read: list[str], scratch_size: int, sockets: str | None = None, info_fd: int | None = None,
+            as_pid_1: bool = False) -> list[str]:
     """The prefix that runs a command in a new sandbox.
 
     ``read`` are host paths shown read-only at the same place; ``scratch_size`` bytes of
     tmpfs at :data:`SCRATCH` is all learner code may write; ``sockets`` is a host folder
     shown writable at the same place (the kernel's ZeroMQ sockets, made by Landlock the
     only thing it may create there). bwrap writes the sandbox's first process id to
-    ``info_fd`` (see :func:`started`).
+    ``info_fd`` (see :func:`started`). ``as_pid_1`` makes the command itself the
+    namespace's PID 1, which nothing inside can kill (the kernel delivers no signal to it
+    from its own namespace that it does not handle): a learner's function that kills its
+    parent cannot end the notebook's process under the other functions. Its orphans are
+    still killed with it.
     """
     args = [_bwrap() or "bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox",
@@ -99,9 +107,12 @@ def command(*, read: list[str], scratch_size: int, sockets: str | None = None, i
     for link in _LINKS:
         if os.path.islink(link):
             args += ["--symlink", os.readlink(link), link]
-    # world-writable: the tmpfs is created by bwrap's uid, learner code runs as 65534; nobody else is inside
+    # world-writable (and sticky): bwrap makes the tmpfs as its own uid, learner code runs as 65534,
+    # and no other user is inside
     args += ["--perms", "1777", "--size", str(int(scratch_size)), "--tmpfs", SCRATCH]
     args += ["--chdir", SCRATCH]
+    if as_pid_1:
+        args.append("--as-pid-1")
     if info_fd is not None:
         args += ["--info-fd", str(info_fd)]
     args.append("--")
@@ -124,12 +135,10 @@ def _shown(read: list[str], writable: list[str]) -> list[str]:
     for path in sorted({os.path.realpath(p) for p in read}, key=lambda p: (p.count("/"), p)):
         if (os.path.exists(path) and not any(_under(path, top) for top in _NOT_BOUND)
                 and not any(_under(path, b) for b in bound)):
-            bound.append(path)
-    above = sorted({os.path.dirname(path[: i]) for path in bound for i in range(1, len(path) + 1) if path[i - 1 : i] == "/"}
-                   | {os.path.dirname(path) for path in bound}, key=lambda p: (p.count("/"), p))
+            bound.append(path)  # a folder inside one already shown needs no bind of its own
     writable = [os.path.realpath(p) for p in writable]
-    above = sorted(set(above) | {os.path.dirname(p[:i]) for p in writable for i in range(1, len(p) + 1) if p[i - 1:i] == "/"}
-                   | {os.path.dirname(p) for p in writable}, key=lambda p: (p.count("/"), p))
+    above = sorted({str(a) for p in [*bound, *writable] for a in Path(p).parents if str(a) != "/"},
+                   key=lambda p: (p.count("/"), p))
     args = []
     for folder in above:
         if folder not in ("", "/") and not any(_under(folder, b) for b in bound):

@@ -371,17 +371,20 @@ class Wall:
         return bubblewrap.tear_down(self.launch)
 
 
-def wall(read: list[str], host_scratch: str, disk: int, sockets: str | None = None, network: bool = False) -> Wall:
+def wall(read: list[str], host_scratch: str, disk: int, sockets: str | None = None, network: bool = False,
+         as_pid_1: bool = False) -> Wall:
     """The start of a process that runs learner code: in a bubblewrap sandbox where bwrap
     runs here, else in a network namespace (where ``unshare`` works) with ``host_scratch``
     as its scratch folder. ``read`` are the paths it may read, ``disk`` the bytes it may
     write, ``sockets`` a folder where it may make sockets; ``network=True`` (debugging
-    only) keeps the network where bwrap cannot run."""
+    only) keeps the network where bwrap cannot run; ``as_pid_1``: see
+    :func:`dotlab.grading.bubblewrap.command`."""
     from dotlab.grading import bubblewrap
 
     if bubblewrap.available() == "":
         launch = bubblewrap.Launched.pipe()
-        prefix = bubblewrap.command(read=read, scratch_size=disk, sockets=sockets, info_fd=launch.write_fd)
+        prefix = bubblewrap.command(read=read, scratch_size=disk, sockets=sockets, info_fd=launch.write_fd,
+                                    as_pid_1=as_pid_1)
         return Wall(prefix, bubblewrap.SCRATCH, launch)
     return Wall([] if network else list(network_namespace_prefix()), host_scratch)
 

@@ -161,7 +161,9 @@ def _status_text(status: int) -> str:
 
 def _start(settings: Settings, workdir: str) -> tuple[subprocess.Popen, confine.Wall]:
     """Start ``sandbox_child`` in its sandbox (see :func:`dotlab.grading.confine.wall`)."""
-    wall = confine.wall(confine.readable_paths(settings.secret), workdir, settings.disk, network=settings.network)
+    # as PID 1 of its namespace: a worker that kills its parent cannot end the notebook's process
+    wall = confine.wall(confine.readable_paths(settings.secret), workdir, settings.disk, network=settings.network,
+                        as_pid_1=True)
     command = [*wall.prefix, sys.executable, "-m", "dotlab.grading.sandbox_child"]
     try:
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -373,7 +375,7 @@ class RemoteFunction(LearnerProxy):
         """:meth:`outcome`, and ``measure`` (``"peak_memory"``) taken in the worker during the call.
 
         The check that asked judges the number, as it judges one it measured itself in a
-        notebook (:func:`dotlab.checks._measure.measured_outcome`); None if the worker could
+        notebook (:func:`dotlab.checks._measure.peak_memory`); None if the worker could
         not measure it (the learner's code stopped the tracer).
         """
         outcome, wires, reply = self._ask(case, forbidden, measure)
