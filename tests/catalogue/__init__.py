@@ -57,8 +57,10 @@ class Right:
 
 
 def _source(fn: Callable) -> str:
-    lines = inspect.getsource(fn).splitlines()
-    return textwrap.dedent("\n".join(line for line in lines if not line.lstrip().startswith("@")))
+    """The function's own source, without its decorator (which may span several lines)."""
+    lines = textwrap.dedent(inspect.getsource(fn)).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(("def ", "async def ", "class ")))
+    return "\n".join(lines[start:])
 
 
 class Catalogue:
@@ -68,13 +70,14 @@ class Catalogue:
         self.entries: list = []
 
     def add(self, target: str, expect: str = "", *, hidden_only: bool = False, kind: str = "value",
-            mentioned: bool = False, how: str = "", helpers: tuple[Callable, ...] = ()):
+            mentioned: bool = False, how: str = "", helpers: tuple[Callable, ...] = (), preamble: str = ""):
         assert kind in KINDS, kind
         assert not (hidden_only and mentioned), "a mistake the page warns about must fail the visible check"
 
         def register(fn: Callable) -> Callable:
-            # helpers: the learner's own functions the entry calls, pasted into the same cell
-            source = "\n\n".join([_source(h) for h in helpers] + [_source(fn)])
+            # helpers: the learner's own functions the entry calls, pasted into the same cell;
+            # preamble: what the cell imports first (import torch), as a learner writes it
+            source = "\n\n".join(([preamble] if preamble else []) + [_source(h) for h in helpers] + [_source(fn)])
             if how:
                 self.entries.append(Right(target, how, fn, source))
             else:

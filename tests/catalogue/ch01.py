@@ -463,7 +463,7 @@ def angle_between(a, b, degrees=False):
     return math.degrees(theta) if degrees else theta
 
 
-@WRONG.add("angle_between", expect="dotlab.vectors.angle_between, which this exercise asks you not to use", kind="allowlist")
+@WRONG.add("angle_between", expect="angle_between, which this exercise asks you not to use", kind="allowlist")
 def angle_between(a, b, degrees=False):
     from dotlab.vectors import angle_between as reference
 

@@ -480,7 +480,8 @@ def cosine_similarity(a, b):
     return ((a / la) @ (b / lb).T).tolist()  # a list (or a bare float for vectors)
 
 
-@WRONG.add("cosine_similarity", expect="uses torch.nn.functional.cosine_similarity", kind="allowlist")
+@WRONG.add("cosine_similarity", expect="uses torch.nn.functional.cosine_similarity", kind="allowlist",
+           preamble="import torch")
 def cosine_similarity(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.ndim not in (1, 2) or a.ndim != b.ndim or a.shape[-1] != b.shape[-1]:
@@ -515,7 +516,7 @@ def normalise(x):
     return x / length
 
 
-@WRONG.add("normalise", expect="uses torch.nn.functional.normalize", kind="allowlist")
+@WRONG.add("normalise", expect="uses torch.nn.functional.normalize", kind="allowlist", preamble="import torch")
 def normalise(x):
     t = torch.as_tensor(np.asarray(x, dtype=float))
     if t.dim() not in (1, 2) or not torch.all(torch.any(t != 0, dim=-1)):
@@ -523,7 +524,7 @@ def normalise(x):
     return torch.nn.functional.normalize(t, dim=-1).numpy()
 
 
-@WRONG.add("top_k", expect="uses the attribute .topk", kind="allowlist")
+@WRONG.add("top_k", expect="uses the attribute .topk", kind="allowlist", preamble="import torch")
 def top_k(corpus, queries, k):
     corpus, queries = np.asarray(corpus, dtype=float), np.asarray(queries, dtype=float)
     if corpus.ndim != 2 or queries.ndim != 2 or corpus.shape[1] != queries.shape[1]:

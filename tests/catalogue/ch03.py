@@ -292,7 +292,7 @@ def linear(x, weight, bias=None):
     return out
 
 
-@WRONG.add("linear", expect="uses torch.nn.functional.linear", kind="allowlist")
+@WRONG.add("linear", expect="uses torch.nn.functional.linear", kind="allowlist", preamble="import torch")
 def linear(x, weight, bias=None):
     x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
     if weight.ndim != 2 or x.ndim not in (1, 2) or x.shape[-1] != weight.shape[1]:

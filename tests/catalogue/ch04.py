@@ -66,7 +66,7 @@ def softmax(x, axis=-1):
     return scipy.special.softmax(x, axis=axis)
 
 
-@WRONG.add("softmax", expect="uses the attribute .softmax", kind="allowlist")
+@WRONG.add("softmax", expect="softmax, which this exercise asks you not to use", kind="allowlist")
 def softmax(x, axis=-1, reference=__import__("dotlab.softmax", fromlist=["softmax"]).softmax):
     return reference(x, axis=axis)  # bound before the check runs, out of the tripwire's reach
 
@@ -280,19 +280,19 @@ def softmax(x, axis=-1):
     return x
 
 
-@WRONG.add("softmax", expect="imports torch.nn.functional", kind="allowlist")
+@WRONG.add("softmax", expect="imports torch.nn.functional", kind="allowlist", preamble="import torch")
 def softmax(x, axis=-1):
     import torch.nn.functional as F
 
     return F.softmax(torch.as_tensor(np.asarray(x, dtype=float)), dim=axis).numpy()
 
 
-@WRONG.add("softmax", expect="uses the attribute .softmax", kind="allowlist")
+@WRONG.add("softmax", expect="uses the attribute .softmax", kind="allowlist", preamble="import torch")
 def softmax(x, axis=-1):
     return torch.as_tensor(np.asarray(x, dtype=float)).softmax(dim=axis).numpy()
 
 
-@WRONG.add("softmax", expect="the task asks for a NumPy array", kind="contract")
+@WRONG.add("softmax", expect="the task asks for a NumPy array", kind="contract", preamble="import torch")
 def softmax(x, axis=-1):
     t = torch.as_tensor(np.asarray(x, dtype=float))
     e = torch.exp(t - t.amax(dim=axis, keepdim=True))
@@ -348,7 +348,7 @@ def entropy(p, axis=-1):
     return np.array([-sum(x * math.log(x) for x in np.ravel(row) if x > 0) for row in rows])
 
 
-@WRONG.add("entropy", expect="uses torch.special.entr", kind="allowlist")
+@WRONG.add("entropy", expect="uses torch.special.entr", kind="allowlist", preamble="import torch")
 def entropy(p, axis=-1):
     return torch.special.entr(torch.as_tensor(np.asarray(p, dtype=float))).sum(dim=axis).numpy()
 

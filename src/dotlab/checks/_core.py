@@ -98,6 +98,11 @@ def _call_text(fn_name: str, case: Case) -> str:
     return f"{fn_name}({', '.join(parts)})"
 
 
+def _label(case: Case) -> str:
+    """`` (label)`` after a call shown with its inputs; nothing where the call already says "on label"."""
+    return f" ({case.label})" if case.show_inputs else ""
+
+
 def as_numbers(result: Any, fn_name: str) -> np.ndarray:
     """Read a learner's answer as plain floats, refusing anything that is not numbers.
 
@@ -243,7 +248,7 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
         text = f"{type(outcome.error).__name__}: {outcome.error}"
         hint = next((h for pattern, h in error_hints if pattern in text), None)
         raise CheckFailure(
-            f"{call} raised {text} ({case.label}); it should return {_shown(want_raw, want)}."
+            f"{call} raised {text}{_label(case)}; it should return {_shown(want_raw, want)}."
             + (f" Likely mistake: {hint}" if hint else "")
         )
     got = as_numbers(outcome.value, fn_name)
@@ -256,7 +261,7 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
     elif hint is None:
         where = locate(got, want, rtol, atol, parts=len(want_raw) if isinstance(want_raw, tuple) else 0)
     raise CheckFailure(
-        f"{call} returned {_shown(outcome.value, got)}, expected {_shown(want_raw, want)} ({case.label})."
+        f"{call} returned {_shown(outcome.value, got)}, expected {_shown(want_raw, want)}{_label(case)}."
         + (f" {where[0].upper()}{where[1:]}." if where else "")
         + (f" Likely mistake: {hint}" if hint else "")
     )
@@ -481,12 +486,12 @@ def run_checks(
             if returns is not None and outcome.error is None:
                 problem = returns.problem(outcome.value)
                 if problem:
-                    raise CheckFailure(f"{_call_text(fn_name, case)} returned {problem} ({case.label}): "
+                    raise CheckFailure(f"{_call_text(fn_name, case)} returned {problem}{_label(case)}: "
                                        f"the task asks for {returns.describe()}.")
         changed = _mutated(case, outcome, params)
         if changed is not None:
             raise CheckFailure(
-                f"{_call_text(fn_name, case)} changed its input `{changed}` ({case.label}): a function must leave "
+                f"{_call_text(fn_name, case)} changed its input `{changed}`{_label(case)}: a function must leave "
                 f"the arrays it is given as they were (the caller still needs them). Work on a copy, or build a new "
                 f"array (x = x / n makes one; x /= n and x[...] = ... change the caller's array)."
             )

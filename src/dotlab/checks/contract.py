@@ -462,16 +462,16 @@ def tasks_table(*tasks: Task, module: str | None = None) -> dict[str, Callable]:
 def judge_contract(task: Task, fn, case: Case, outcome) -> None:
     """For a task's own ``check_with``: the return contract and the inputs' state, for one run."""
     __tracebackhide__ = True
-    from dotlab.checks._core import _call_text, _mutated
+    from dotlab.checks._core import _call_text, _label, _mutated
 
     if outcome.error is None and task.returns is not None:
         problem = task.returns.problem(outcome.value)
         if problem:
-            raise CheckFailure(f"{_call_text(task.name, case)} returned {problem} ({case.label}): the task asks for "
+            raise CheckFailure(f"{_call_text(task.name, case)} returned {problem}{_label(case)}: the task asks for "
                                f"{task.returns.describe()}.")
     changed = _mutated(case, outcome, task.params)
     if changed is not None:
-        raise CheckFailure(f"{_call_text(task.name, case)} changed its input `{changed}` ({case.label}): a function "
+        raise CheckFailure(f"{_call_text(task.name, case)} changed its input `{changed}`{_label(case)}: a function "
                            "must leave the arrays it is given as they were. Work on a copy, or build a new array.")
 
 
