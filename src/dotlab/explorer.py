@@ -280,7 +280,11 @@ def draw_frame(frame: Frame, ax, *, extent: float | None = None, annotate: bool 
         ax.text(x * 1.08, y * 1.08, name, color=COLOURS[name], fontsize=14, fontweight="bold",
                 ha="center", va="center", zorder=4)
     xs, ys = zip(*frame.arc)
-    ax.plot(xs, ys, color="black", lw=1, zorder=3)
+    # The arc in the style's ink: black by default, and in a house figure
+    # (dotlab.figures) the ink that has a dark rendering.
+    from matplotlib import rcParams
+
+    ax.plot(xs, ys, color=rcParams["text.color"], lw=1, zorder=3)
     if frame.theta >= 15:  # a narrower angle has no room for its label between the arrows
         mid = frame.arc[len(frame.arc) // 2]
         ax.text(mid[0] * 1.7, mid[1] * 1.7, f"{frame.theta:.0f}°", fontsize=9, ha="center", va="center")
