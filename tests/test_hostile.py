@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import socket
 import threading
 
@@ -97,6 +98,14 @@ def _instructor_files(course: Course) -> dict:
             "gradebook": (gradebook.st_mode, gradebook.st_nlink, (course.root / "gradebook.db").is_symlink())}
 
 
+LATE_SWAP = "dotlab-hostile-late-swap"  # in the command line of the late_swap learner's orphan
+
+
+def _late_swap() -> str:
+    """The orphan's marker in this run (another run's orphans on the same machine are not ours)."""
+    return f"{LATE_SWAP}-{os.getpid()}"
+
+
 _BEFORE: dict = {}  # the instructor's files before the hostile batch was graded
 _SURVIVORS: list = []  # processes of the late_swap learner alive when grading returned
 
@@ -112,11 +121,11 @@ def graded(tmp_path_factory):
         for entry in _entries():
             folder = course.root / "submitted" / entry.name / "ch01"
             folder.mkdir(parents=True)
-            text = path(entry).read_text().replace(PORT, str(listener.port))
+            text = path(entry).read_text().replace(PORT, str(listener.port)).replace(LATE_SWAP, _late_swap())
             (folder / "ch01.ipynb").write_text(text)
         _BEFORE.update(_instructor_files(course))
         log = course.autograde(*TIMEOUTS)
-        _SURVIVORS[:] = processes_with("dotlab-hostile-late-swap")  # right when grading returns
+        _SURVIVORS[:] = processes_with(_late_swap())  # right when grading returns
     finally:
         listener.close()
     alone = Course(tmp_path_factory.mktemp("honest"), "ch01")
@@ -213,7 +222,7 @@ def test_nothing_a_learner_started_outlived_grading(graded):
     course, _, _, _ = graded
     autograded = course.root / "autograded" / "late_swap" / "ch01" / "ch01.ipynb"
     assert "orphan running" in autograded.read_text()  # the kernel started it, setsid and all...
-    assert _SURVIVORS == [] and processes_with("dotlab-hostile-late-swap") == []  # ...and it died with its notebook
+    assert _SURVIVORS == [] and processes_with(_late_swap()) == []  # ...and it died with its notebook
     assert not autograded.is_symlink() and "BEGIN SOLUTION" not in autograded.read_text()
 
 
