@@ -698,16 +698,15 @@ def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
     return w / w.sum() @ V
 
 
-@WRONG.add("decode_step", expect="torch.nn.functional.scaled_dot_product_attention", kind="allowlist")
+@WRONG.add("decode_step", expect="dotlab.attention.scaled_dot_product_attention", kind="allowlist")
 def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
-    import torch
+    from dotlab.attention import scaled_dot_product_attention
 
     if len(K_cache) != len(V_cache):
         raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
-    t = [torch.as_tensor(np.asarray(a, float)) for a in (x, K_cache, V_cache, W_q, W_k, W_v)]
-    q, k, v = t[0] @ t[3], t[0] @ t[4], t[0] @ t[5]
-    K, V = torch.vstack([t[1], k]), torch.vstack([t[2], v])
-    return torch.nn.functional.scaled_dot_product_attention(q[None], K, V)[0].numpy()
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    return scaled_dot_product_attention(q[None], K, V)[0]
 
 
 # -- right answers, written unusually ----------------------------------------------------------
