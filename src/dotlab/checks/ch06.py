@@ -23,7 +23,7 @@ import numpy as np
 from dataclasses import dataclass
 from typing import Callable
 
-from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake
+from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, _run_learner
 from dotlab.checks.contract import (MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf, Number, Task, allow,
                                     tasks_table)
 from dotlab.kvcache import head_decode_step as _head_decode_step
@@ -231,23 +231,26 @@ _FLAT = np.random.default_rng(606).normal(scale=0.3, size=50)
 _SEED_ORDER = (3, 4, 3, 5, 4, 3, 5)  # each seed asked again after other calls
 
 
-def check_reproducible(fn, fn_name: str, args_for) -> int:
+def check_reproducible(fn, fn_name: str, args_for, forbidden: tuple[Forbidden, ...] = ()) -> int:
     """The same seed must give the same token, however many calls came in between.
 
     ``args_for(seed)`` gives the arguments of one call. This compares the function with
-    itself, so it runs wherever the function lives: in a notebook or in pytest it is
-    called directly; in the grader each call crosses to the one sandbox worker that keeps
-    the learner's state between calls, as their kernel would. An error or an answer that
-    is not a number is left to the cases, which name it. Returns the number of checks.
+    itself, so it runs wherever the function lives: each call goes the way a case's does
+    (:func:`~dotlab.checks._core._run_learner`: copies of the inputs, the forbidden
+    routines armed), in this process in a notebook or pytest, and in the grader through
+    the one sandbox worker that keeps the learner's state between calls, as their kernel
+    would. An error, a forbidden call or an answer that is not a number is left to the
+    cases, which name it. Returns the number of checks made.
     """
     tokens: dict[int, float] = {}
     for seed in _SEED_ORDER:
         args = args_for(seed)
+        outcome, tripped = _run_learner(fn, Case(f"seed={seed}", args, show_inputs=False), forbidden)
+        if tripped or outcome.error is not None:
+            return 0
         try:
-            token = float(np.asarray(fn(*args), dtype=float))
-        except CheckFailure:
-            raise
-        except Exception:
+            token = float(np.asarray(outcome.value, dtype=float))
+        except (TypeError, ValueError):
             return 0
         if seed in tokens and token != tokens[seed]:
             raise CheckFailure(
@@ -531,7 +534,7 @@ class _SeededTask(Task):
     def run(self, fn, hidden: bool = False) -> None:
         __tracebackhide__ = True
         if callable(fn):
-            check_reproducible(fn, self.name, self.repeat_args)
+            check_reproducible(fn, self.name, self.repeat_args, self.forbidden)
         super().run(fn, hidden)
 
 
