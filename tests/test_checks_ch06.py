@@ -129,3 +129,18 @@ def test_every_entry_is_a_cell_that_defines_its_function(entry):
                  "gelu": gelu, "layer_norm": layer_norm}
     exec(compile(entry.source, "<cell>", "exec"), namespace)
     assert callable(namespace.get(entry.target)), entry.source[:200]
+
+
+@pytest.mark.parametrize("chapter", ["ch05", "ch06", "ch07", "ch08"])
+def test_the_grader_learns_every_forbidden_routine_of_chapters_5_to_8(chapter):
+    """The grader installs tripwires for what a probe of each check reports: a check that
+    calls the learner before its cases (the samplers' seed check) must still report all."""
+    import importlib
+
+    from dotlab.grading.sandbox import forbidden_targets
+
+    module = importlib.import_module(f"dotlab.checks.{chapter}")
+    for task_id, check in module.CHECKS.items():
+        declared = {f.target for f in module.TASKS[task_id].forbidden}
+        for hidden in (False, True):
+            assert declared <= set(forbidden_targets(check, (), {"hidden": hidden})), (task_id, hidden)
