@@ -125,7 +125,7 @@ def dot(a, b):
     return float(a.sum() * b.sum())
 
 
-@WRONG.add("dot", expect="NumPy may broadcast a length-1 vector", hidden_only=True)
+@WRONG.add("dot", expect="NumPy may broadcast a length-1 vector", mentioned=True)
 def dot(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
     if a.size > 1 and b.size > 1 and a.shape != b.shape:

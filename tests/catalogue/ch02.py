@@ -87,7 +87,7 @@ def cosine_similarity(a, b):
     return np.nan_to_num(a @ b.T)
 
 
-@WRONG.add("cosine_similarity", expect="a zero row inside a matrix", hidden_only=True)
+@WRONG.add("cosine_similarity", expect="a zero row inside a matrix", mentioned=True)
 def cosine_similarity(a, b):
     # only checks whole vectors for zero, not each row of a matrix
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -256,7 +256,7 @@ def top_k(corpus, queries, k):
     return np.take_along_axis(scores, idx, axis=0), idx
 
 
-@WRONG.add("top_k", expect="should raise ValueError (queries of length 3", hidden_only=True)
+@WRONG.add("top_k", expect="should raise ValueError (queries of length 3", mentioned=True)
 def top_k(corpus, queries, k):
     # NumPy would refuse mismatched lengths anyway... except with a message about matmul
     corpus, queries = np.asarray(corpus, float), np.asarray(queries, float)
@@ -559,7 +559,7 @@ def quantise_int8(x):
     return codes, (float(scale[0]) if x.ndim == 1 else scale[:, 0])
 
 
-@WRONG.add("quantise_int8", expect="an infinite component", kind="edge", hidden_only=True)
+@WRONG.add("quantise_int8", expect="an infinite component", kind="edge", mentioned=True)
 def quantise_int8(x):
     x = np.asarray(x, dtype=float)
     if np.any(np.isnan(x)):  # NaN is the only bad number?

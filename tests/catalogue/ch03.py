@@ -72,7 +72,7 @@ def linear(x, weight, bias=None):
     return out if bias is None else out + np.asarray(bias, float)
 
 
-@WRONG.add("linear", expect="a bias of length 1 for 2 neurons", hidden_only=True)
+@WRONG.add("linear", expect="a bias of length 1 for 2 neurons", mentioned=True)
 def linear(x, weight, bias=None):
     x, weight = np.asarray(x, float), np.asarray(weight, float)
     if x.shape[-1] != weight.shape[1]:
@@ -81,7 +81,7 @@ def linear(x, weight, bias=None):
     return out if bias is None else out + np.asarray(bias, float)  # NumPy broadcasts a (1,) bias
 
 
-@WRONG.add("linear", expect="bias=None means the layer has no bias", hidden_only=True)
+@WRONG.add("linear", expect="bias=None means the layer has no bias", mentioned=True)
 def linear(x, weight, bias=None):
     x, weight = np.asarray(x, float), np.asarray(weight, float)
     if x.shape[-1] != weight.shape[1]:
@@ -200,7 +200,7 @@ def matmul_count(m, k, n):
     return m * n, k, m * n * k, 2 * m * n * k
 
 
-@WRONG.add("matmul_count", expect="should raise ValueError (a size of 2.5)", hidden_only=True)
+@WRONG.add("matmul_count", expect="should raise ValueError (a size of 2.5)", mentioned=True)
 def matmul_count(m, k, n):
     for size in (m, k, n):
         if size < 1:
@@ -236,7 +236,7 @@ def embedding_lookup(token_ids, embedding):
     return np.eye(len(E))[ids]
 
 
-@WRONG.add("embedding_lookup", expect="NumPy reads a negative index from the end", hidden_only=True)
+@WRONG.add("embedding_lookup", expect="NumPy reads a negative index from the end", mentioned=True)
 def embedding_lookup(token_ids, embedding):
     ids, E = np.asarray(token_ids), np.asarray(embedding, float)
     if np.any(ids >= len(E)):

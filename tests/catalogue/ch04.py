@@ -39,7 +39,7 @@ def softmax(x, axis=-1):
     return e / e.sum(axis=axis)
 
 
-@WRONG.add("softmax", expect="Subtract each slice's own maximum", hidden_only=True)
+@WRONG.add("softmax", expect="Subtract each slice's own maximum", mentioned=True)
 def softmax(x, axis=-1):
     x = np.asarray(x, dtype=float)
     e = np.exp(x - np.max(x))  # one shift for everything: enough to stop overflow...
@@ -299,7 +299,7 @@ def softmax(x, axis=-1):
     return e / e.sum(dim=axis, keepdim=True)  # a tensor, not an array
 
 
-@WRONG.add("softmax", expect="a score of -inf gets weight 0", kind="edge", hidden_only=True)
+@WRONG.add("softmax", expect="a score of -inf gets weight 0", kind="edge", mentioned=True)
 def softmax(x, axis=-1):
     x = np.asarray(x, dtype=float)
     x = np.where(np.isinf(x), 0.0, x)  # "clean up" infinities first

@@ -107,6 +107,7 @@ def _dot_cases(hidden: bool) -> list[Case]:
         Case("perpendicular vectors", ([1, 0], [0, 1])),
         Case("opposed vectors", ([1.5, -2.0, 0.5], [-3.0, 4.0, -1.0])),
         Case("vectors of different lengths", ([1, 2, 3], [1, 2]), raises=ValueError, must_mention=("3", "2"), hint=_LENGTH_HINT),
+        Case("a length-1 vector against a length-3 one", ([2.0], [1.0, 2.0, 3.0]), raises=ValueError, must_mention=("1", "3"), hint=_LENGTH_HINT),
     ]
     if not hidden:
         return cases
@@ -116,7 +117,6 @@ def _dot_cases(hidden: bool) -> list[Case]:
         Case("vectors of length 1", ([7.0], [-3.0])),
         Case("NumPy arrays of floats", (np.array([0.5, 0.25, -2.0, 8.0]), np.array([4.0, -8.0, 0.5, 0.125]))),
         Case("length-1000 random vectors", (long_a, long_b), show_inputs=False),
-        Case("a length-1 vector against a length-3 one", ([2.0], [1.0, 2.0, 3.0]), raises=ValueError, must_mention=("1", "3"), hint=_LENGTH_HINT),
         Case("vectors of different lengths, the longer second", ([1, 2], [1, 2, 3, 4]), raises=ValueError, must_mention=("2", "4"), hint=_LENGTH_HINT),
     ]
 

@@ -100,6 +100,7 @@ def _cosine_cases(hidden: bool) -> list[Case]:
         Case("every row of a against every row of b: a (2, 3) table",
              ([[1, 0, 0], [0, 3, 4]], [[2, 0, 0], [0, 1, 0], [1, 1, 1]])),
         Case("a zero vector has no direction", ([0, 0, 0], [1, 2, 3]), raises=ValueError, hint=_ZERO_HINT),
+        Case("a zero row inside a matrix", ([[1.0, 2.0], [0.0, 0.0]], [[1.0, 1.0]]), raises=ValueError, hint=_ZERO_HINT),
     ]
     if not hidden:
         return cases
@@ -112,7 +113,6 @@ def _cosine_cases(hidden: bool) -> list[Case]:
         Case("rows of very different lengths", ([[100.0, 0.0], [0.01, 0.01]], [[1.0, 1.0], [-3.0, 0.5], [0.0, 2.0]])),
         Case("one row against one row: a (1, 1) table", ([[1.0, 2.0, 2.0]], [[2.0, 0.0, 1.0]])),
         Case("the second vector is zero", ([1.0, 2.0], [0.0, 0.0]), raises=ValueError, hint=_ZERO_HINT),
-        Case("a zero row inside a matrix", ([[1.0, 2.0], [0.0, 0.0]], [[1.0, 1.0]]), raises=ValueError, hint=_ZERO_HINT),
         Case("vectors of different lengths", ([1.0, 2.0, 3.0], [1.0, 2.0]), raises=ValueError, must_mention=("3", "2")),
     ]
 
@@ -287,6 +287,8 @@ def _top_k_cases(hidden: bool) -> list[Case]:
         _UNSORTED,
         Case("k = N: every row, ranked", (corpus, [[0.3, 1.0]], 5)),
         Case("k larger than the corpus", (corpus, [[1.0, 0.0]], 6), raises=ValueError, must_mention=("6", "5"), hint=_K_HINT),
+        Case("queries of length 3 against vectors of length 2", (corpus, [[1.0, 0.0, 0.0]], 1), raises=ValueError,
+             must_mention=("3", "2")),
     ]
     if not hidden:
         return cases
@@ -299,8 +301,6 @@ def _top_k_cases(hidden: bool) -> list[Case]:
              (rng.normal(size=(300, 12)), rng.normal(size=(2, 12)), 150), show_inputs=False),
         Case("a corpus of 1,000 vectors with very different lengths, k=3",
              (rng.normal(size=(1000, 8)) * rng.uniform(0.1, 5, size=(1000, 1)), rng.normal(size=(3, 8)), 3), show_inputs=False),
-        Case("queries of length 3 against vectors of length 2", (corpus, [[1.0, 0.0, 0.0]], 1), raises=ValueError,
-             must_mention=("3", "2")),
         Case("k = 0", (corpus, [[1.0, 0.0]], 0), raises=ValueError, hint="k must be at least 1."),
     ]
 
@@ -414,6 +414,7 @@ def _quantise_cases(hidden: bool) -> list[Case]:
         Case("two vectors with very different sizes: one scale each", ([[0.02, -0.01, 0.015], [40.0, 10.0, -25.0]],)),
         Case("a component that is NaN", ([1.0, float("nan"), 2.0],), raises=ValueError,
              hint="Check np.all(np.isfinite(x)) and raise ValueError: a NaN would poison the scale."),
+        Case("an infinite component", ([[1.0, 2.0], [float("inf"), 0.0]],), raises=ValueError),
     ]
     if not hidden:
         return cases
@@ -424,7 +425,6 @@ def _quantise_cases(hidden: bool) -> list[Case]:
         Case("a (5, 32) matrix of rows of different sizes", (rng.normal(size=(5, 32)) * rng.uniform(0.01, 100, size=(5, 1)),),
              show_inputs=False),
         Case("rows whose largest component is negative", ([[-4.0, 1.0, 2.0], [0.5, -0.25, -1.5]],)),
-        Case("an infinite component", ([[1.0, 2.0], [float("inf"), 0.0]],), raises=ValueError),
     ]
 
 

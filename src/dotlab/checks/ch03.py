@@ -67,18 +67,18 @@ def _linear_cases(hidden: bool) -> list[Case]:
         Case("a square weight matrix", ([1.0, 2.0], [[0.0, 1.0], [3.0, -1.0]], [0.0, 0.25])),
         Case("an input of length 3 for a layer with d_in = 4", ([1.0, 2.0, 3.0], np.ones((2, 4)), [0.0, 0.0]),
              raises=ValueError, must_mention=("3", "4"), hint=_SHAPE_HINT),
+        Case("no bias (bias=None)", ([[1.0, -1.0, 2.0]], W, None)),
+        Case("a bias of length 1 for 2 neurons", ([1.0, 2.0, 3.0], W, [1.0]), raises=ValueError,
+             hint="NumPy would quietly add the one number to every output: check bias.shape == (weight.shape[0],)."),
     ]
     if not hidden:
         return cases
     rng = np.random.default_rng(301)
     return cases + [
-        Case("no bias (bias=None)", ([[1.0, -1.0, 2.0]], W, None)),
         Case("a batch of 16 random inputs, 5 neurons of width 7",
              (rng.normal(size=(16, 7)), rng.normal(size=(5, 7)), rng.normal(size=5)), show_inputs=False),
         Case("one neuron", ([2.0, 3.0], [[1.0, -1.0]], [10.0])),
         Case("a square layer applied to a batch", ([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]], [1.0, -1.0])),
-        Case("a bias of length 1 for 2 neurons", ([1.0, 2.0, 3.0], W, [1.0]), raises=ValueError,
-             hint="NumPy would quietly add the one number to every output: check bias.shape == (weight.shape[0],)."),
         Case("a batch whose rows have 2 features for a layer with d_in = 3", ([[1.0, 2.0], [3.0, 4.0]], W, [0.0, 0.0]),
              raises=ValueError, hint=_SHAPE_HINT),
     ]
@@ -235,6 +235,8 @@ def _count_cases(hidden: bool) -> list[Case]:
         Case("(2, 3) @ (3, 4)", (2, 3, 4)),
         Case("one dot product of length 8,192: (1, 8192) @ (8192, 1)", (1, 8192, 1)),
         Case("a size of zero", (0, 3, 4), raises=ValueError, hint="Every size must be a whole number >= 1: raise ValueError."),
+        Case("a size of 2.5", (2.5, 3, 4), raises=ValueError,
+             hint="Sizes count rows and columns: check isinstance(m, int) and raise ValueError for anything else."),
     ]
     if not hidden:
         return cases
@@ -244,8 +246,6 @@ def _count_cases(hidden: bool) -> list[Case]:
         Case("(4096, 4096) @ (4096, 4096)", (4096, 4096, 4096)),
         Case("a matrix-vector product (8, 5) @ (5, 1)", (8, 5, 1)),
         Case("a negative size", (2, -3, 4), raises=ValueError),
-        Case("a size of 2.5", (2.5, 3, 4), raises=ValueError,
-             hint="Sizes count rows and columns: check isinstance(m, int) and raise ValueError for anything else."),
     ]
 
 
@@ -297,6 +297,7 @@ def _embed_cases(hidden: bool) -> list[Case]:
         Case("three tokens from a vocabulary of V = 3", ([2, 0, 2], E)),
         Case("a single token", ([1], E)),
         Case("id 3 in a vocabulary of V = 3", ([0, 3], E), raises=ValueError, must_mention=("3",), hint=_RANGE_HINT),
+        Case("id -1 (NumPy would read the last row)", ([0, -1], E), raises=ValueError, must_mention=("-1",), hint=_RANGE_HINT),
     ]
     if not hidden:
         return cases
@@ -306,7 +307,6 @@ def _embed_cases(hidden: bool) -> list[Case]:
              (rng.integers(0, 50, size=10), rng.normal(size=(50, 8))), show_inputs=False),
         Case("every token of a vocabulary of 4, in reverse", ([3, 2, 1, 0], np.arange(12.0).reshape(4, 3))),
         Case("the same token five times", ([1, 1, 1, 1, 1], E)),
-        Case("id -1 (NumPy would read the last row)", ([0, -1], E), raises=ValueError, must_mention=("-1",), hint=_RANGE_HINT),
         Case("id 50 in a vocabulary of 50", ([49, 50], np.ones((50, 4))), raises=ValueError, must_mention=("50",), hint=_RANGE_HINT),
     ]
 
