@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test exercises embeddings grade clean constraints bench postgres
+.PHONY: help setup book test exercises embeddings grade report clean constraints bench postgres
 
 help:
 	@echo "make book   - set up (first time) and build the book into _build/html"
@@ -19,6 +19,7 @@ help:
 	@echo "make exercises - regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make bench  - run every benchmark and write benchmarks/RESULTS.md"
 	@echo "make grade A=ch01 - autograde every submission of an assignment, on every core"
+	@echo "make report A=ch01 - what the class got wrong, and answers that look alike"
 
 # The stamp is rebuilt whenever the pins change, so `make` never runs on a stale venv.
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
@@ -90,6 +91,11 @@ test: setup book $(CHROMIUM) postgres $(BWRAP)
 grade: setup
 	@test -n "$(A)" || { echo "name the assignment: make grade A=ch01" >&2; exit 2; }
 	$(BIN)/python -m dotlab.grading.grade_class $(A)
+
+# After grading: what the class got wrong, and answers that look alike (reports/<A>/)
+report: setup
+	@test -n "$(A)" || { echo "name the assignment: make report A=ch01" >&2; exit 2; }
+	$(BIN)/python -m dotlab.grading.report $(A)
 
 embeddings: setup
 	$(BIN)/python -m dotlab.embeddings_cli --rebuild
