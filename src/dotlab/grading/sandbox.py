@@ -253,7 +253,11 @@ class LearnerProcess:
 
     def close(self) -> None:
         """Stop the process and everything it started (its PID namespace, and its process group)."""
-        self.wall.tear_down()
+        if self.wall.launch is not None and self.wall.tear_down():
+            try:  # bwrap ends once its sandbox has: let it, so the learner's CPU time is counted to the grader
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
