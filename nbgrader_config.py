@@ -8,6 +8,7 @@ gradebook.db) stays out of git (see .gitignore).
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
@@ -15,6 +16,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from dotlab.checks.contract import configure as configure_checks
 from dotlab.grading.feedback import HideTracebacks, SafeOutputs
 from dotlab.grading.preprocessors import ConfinedExecute, RestoreCellMetadata, SandboxGrades
+from dotlab.grading.release import AsJupyterLabSaves
 
 c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
 
@@ -24,6 +26,10 @@ c.CourseDirectory.course_id = "dot-product-course"
 # versions that `nbgrader generate_assignment` writes are committed in exercises/.
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
+
+# The release is saved as JupyterLab would save it (nothing "modified" on opening), and
+# its self-checks let Run All go on past a failing task (src/dotlab/grading/release.py).
+c.GenerateAssignment.preprocessors = [*GenerateAssignment.class_traits()["preprocessors"].default(), AsJupyterLabSaves]
 
 # A learner who deletes a test cell must not silently score 0 on it, nor escape it:
 # autograde puts the instructor's cell back.

@@ -14,7 +14,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nbgrader.preprocessors import NbGraderPreprocessor
+
 COURSE_ROOT = Path(__file__).resolve().parents[3]
+
+#: The tag that lets a failing cell's error be its output without stopping Run All
+#: (JupyterLab and nbclient both honour it).
+GOES_ON = "raises-exception"
+
+
+class AsJupyterLabSaves(NbGraderPreprocessor):
+    """The learner's notebook as JupyterLab would save it, and self-checks that let Run All go on.
+
+    nbgrader's ``generate_assignment`` runs this last (``nbgrader_config.py``):
+
+    - ``language_info`` is the kernel's whole announcement, the dict JupyterLab writes
+      into a notebook the moment its kernel starts. A release without it is "modified"
+      as soon as it opens, and closing it asks to save.
+    - every test cell is tagged ``raises-exception``: when its self-check fails, Run All
+      goes on to the next task, so a learner sees every task's status at once. The error
+      is still the cell's output, so Validate and the grader count the cell as failed.
+    """
+
+    def preprocess(self, nb, resources):
+        from ipykernel.ipkernel import IPythonKernel
+
+        nb.metadata["language_info"] = dict(IPythonKernel.language_info)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+                tags = cell.metadata.setdefault("tags", [])
+                if GOES_ON not in tags:
+                    tags.append(GOES_ON)
+        return nb, resources
 
 
 def assignments(course_root: Path = COURSE_ROOT) -> list[str]:
