@@ -68,3 +68,18 @@ def test_when_the_budget_runs_out_the_rest_scores_zero_with_a_reason():
     assert second == third == (BUDGET_ENAME, TimeBudget(1.5).message())
     # the three cells would sleep 7.2 s; learner code ran no longer than the budget (and a reply's overhead)
     assert 1.5 <= budget.spent < 2.5
+
+
+def test_the_kernel_gets_no_longer_than_the_budget_allows_and_nothing_once_it_is_spent():
+    from nbformat.v4 import new_code_cell
+
+    from dotlab.grading.preprocessors import ConfinedExecute
+
+    execute = ConfinedExecute(timeout=30)
+    execute._dotlab_skip, execute._dotlab_stopped = set(), None
+    execute._dotlab_budget = TimeBudget(10)
+    execute._dotlab_budget.charge(8)
+    assert execute._get_timeout(new_code_cell("x = 1")) == 2  # a kernel cell waits no longer than what is left
+    execute._dotlab_budget.charge(5)
+    cell, _ = execute.preprocess_cell(new_code_cell("x = 1"), {}, 0)  # spent: the kernel is not even asked
+    assert [(o["ename"], o["evalue"]) for o in cell.outputs] == [(BUDGET_ENAME, TimeBudget(10).message())]
