@@ -28,7 +28,14 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# The course's JupyterLab settings (jupyter/overrides.json: chapters open as notebooks,
+# no news pop-up) go where the venv's JupyterLab reads them; copied again when they change.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): jupyter/overrides.json $(VENV)/.installed
+	mkdir -p $(dir $@)
+	cp $< $@
+
+setup: $(VENV)/.installed $(LAB_SETTINGS)
 
 # The book serves MathJax, RequireJS and the widgets' HTML manager itself, so it reads
 # with no network. npm installs the exact versions in package-lock.json; only the files
