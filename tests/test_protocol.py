@@ -23,7 +23,8 @@ from dotlab.grading.sandbox import Settings, Step, grade_notebook
 # -- the messages -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("message", [
-    protocol.Ready(), protocol.CellDone(2, ("gc.get_objects",)), protocol.WorkerExit(9), protocol.WorkerExit(None),
+    protocol.Ready(), protocol.Ready(("numpy.nope (AttributeError: no)",)), protocol.CellDone(2, ("gc.get_objects",)),
+    protocol.WorkerExit(9), protocol.WorkerExit(None),
     protocol.WorkerReady({"dot": protocol.NameInfo(True, True), "x": protocol.NameInfo(True, False, {"k": "int", "v": 5}),
                           "y": protocol.NameInfo(False)}),
     protocol.Result({"k": "value", "value": {"k": "none"}}, ("numpy.dot",), {"peak_memory": 10}, ("threading",)),
@@ -170,3 +171,12 @@ def test_a_probe_finds_what_a_check_forbids_when_its_own_helper_calls_the_functi
                    forbidden=(Forbidden("math.sqrt", "no roots"),), quiet=True)
 
     assert forbidden_targets(helper_check) == ["math.sqrt"]
+
+
+def test_a_forbidden_routine_the_sandbox_cannot_find_is_logged_not_silently_allowed(caplog):
+    from dotlab.grading.sandbox import LearnerProcess
+
+    with caplog.at_level("WARNING", logger="dotlab.grading.sandbox"):
+        process = LearnerProcess(Settings(timeout=10, secret=[COURSE_ROOT / "solutions"]), ["numpy.no_such_routine"])
+        process.close()
+    assert "could not wrap the forbidden routine numpy.no_such_routine" in caplog.text

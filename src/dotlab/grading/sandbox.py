@@ -190,6 +190,8 @@ class LearnerProcess:
             ready = self.channel.receive(deadline)
             if not isinstance(ready, protocol.Ready):
                 raise LearnerCrash("did not say it was ready")
+            for routine in ready.unwrapped:
+                log.warning("the sandbox could not wrap the forbidden routine %s: calls of it go unnoticed", routine)
         except (EOFError, TimeoutError, LearnerCrash) as exc:
             self.close()
             raise SandboxError(f"the sandbox did not start ({type(exc).__name__}); `python -m dotlab.grading.confine --describe` "
