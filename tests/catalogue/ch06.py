@@ -698,7 +698,7 @@ def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
     return w / w.sum() @ V
 
 
-@WRONG.add("decode_step", expect="dotlab.attention.scaled_dot_product_attention", kind="allowlist")
+@WRONG.add("decode_step", expect="scaled_dot_product_attention, which", kind="allowlist")
 def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
     from dotlab.attention import scaled_dot_product_attention
 
