@@ -144,3 +144,24 @@ def test_the_grader_learns_every_forbidden_routine_of_chapters_5_to_8(chapter):
         declared = {f.target for f in module.TASKS[task_id].forbidden}
         for hidden in (False, True):
             assert declared <= set(forbidden_targets(check, (), {"hidden": hidden})), (task_id, hidden)
+
+
+def test_the_catalogues_of_chapters_5_to_8_hold_every_class():
+    """Issue 13's classes, several entries each across chapters 5-8 (as chapters 1-4 are held
+    in test_checks_core): contract, mutation, allowlist, edge; what the pages warn about and
+    what only the hidden cases catch; right answers in float32, torch, einsum, loops, lists."""
+    import importlib
+    from collections import Counter
+
+    wrong, right = [], []
+    for chapter in ("ch05", "ch06", "ch07", "ch08"):
+        catalogue = importlib.import_module(f"catalogue.{chapter}")
+        wrong += catalogue.WRONG.entries
+        right += catalogue.RIGHT.entries
+    kinds = Counter(w.kind for w in wrong)
+    for kind in ("contract", "mutation", "allowlist", "edge"):
+        assert kinds[kind] >= 5, (kind, kinds)
+    assert sum(w.mentioned for w in wrong) >= 5 and sum(w.hidden_only for w in wrong) >= 5
+    how = " ".join(r.how for r in right)
+    for style in ("float32", "torch", "einsum", "loop", "list"):
+        assert style in how, style

@@ -817,7 +817,7 @@ def top_p_sample(logits, p, seed):
     return int(np.random.default_rng(seed).choice(len(probs), p=kept))
 
 
-@RIGHT.add("top_p_sample", how="a Python loop that stops once the total reaches p")
+@RIGHT.add("top_p_sample", how="Python lists and a loop that stops once the total reaches p")
 def top_p_sample(logits, p, seed):
     if not 0 < p <= 1:
         raise ValueError(f"p={p} must be in (0, 1]")
