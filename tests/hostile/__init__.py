@@ -488,7 +488,7 @@ CATALOGUE = [
         "learner code starts in a private scratch folder (a tmpfs of its own); autograded/, the gradebook and the "
         "other learners are not in its view, and Landlock forbids it to create a symlink anywhere",
         added=(("dot_loop", _src('''
-            import glob, os, pathlib
+            import os, pathlib
 
             def graded_folders(me):
                 """Where the grader keeps this notebook: the folder it runs in, or found from the course root."""
@@ -499,10 +499,9 @@ CATALOGUE = [
             done = []
             for folder, roots in graded_folders("symlinks"):
                 for root in roots:
-                    others = [p for p in glob.glob(str(root / "submitted" / "*" / "ch01" / "ch01.ipynb"))
-                              if "/symlinks/" not in p]
-                    for target, link in ([(others[0], "ch01.ipynb")] if others else []) + [
-                            (str(root / "gradebook.db"), "gradebook.db")]:
+                    # a classmate's id is no secret, and a link's target need not be readable to be made
+                    classmate = root / "submitted" / "honest_reference" / "ch01" / "ch01.ipynb"
+                    for target, link in ((classmate, "ch01.ipynb"), (root / "gradebook.db", "gradebook.db")):
                         try:
                             if os.path.lexists(folder / link):
                                 os.remove(folder / link)
