@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help setup book test exercises embeddings grade report clean constraints bench postgres
+.PHONY: help setup book test exercises embeddings grade report clean constraints bench postgres hub
 
 help:
 	@echo "make book   - set up (first time) and build the book into _build/html"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - run every benchmark and write benchmarks/RESULTS.md"
 	@echo "make grade A=ch01 - autograde every submission of an assignment, on every core"
 	@echo "make report A=ch01 - what the class got wrong, and answers that look alike"
+	@echo "make hub    - (as root) run the class's JupyterHub: accounts from hub/learners.txt, nbgrader's exchange"
 
 # The stamp is rebuilt whenever the pins change, so `make` never runs on a stale venv.
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
@@ -103,6 +104,12 @@ grade: setup
 report: setup
 	@test -n "$(A)" || { echo "name the assignment: make report A=ch01" >&2; exit 2; }
 	$(BIN)/python -m dotlab.grading.report $(A)
+
+# The class's JupyterHub (hub/): checks its settings, creates the accounts from
+# hub/learners.txt (as root), then runs JupyterHub and configurable-http-proxy (pinned
+# in package.json, installed by npm ci) in the foreground; Ctrl-C stops every server.
+hub: setup $(VENDOR)/.installed
+	$(BIN)/python hub/course_hub.py start
 
 embeddings: setup
 	$(BIN)/python -m dotlab.embeddings_cli --rebuild

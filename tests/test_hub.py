@@ -1,0 +1,375 @@
+"""A class on a real JupyterHub (hub/): a term's loop through the hub, and what it refuses.
+
+The hub is the one ``make hub`` starts (hub/course_hub.py, hub/jupyterhub_config.py),
+with throw-away Unix accounts named ``dlhubt...`` that the fixture removes, an exchange
+and hub state in a scratch folder, and ports it binds itself. Learners log in with their
+password (PAM) and work through their own single-user server's HTTP API: nbgrader's
+assignment_list handlers (what JupyterLab's Assignments panel calls) and Jupyter's
+contents API. The instructor's side runs as the instructor's account, in their home.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import requests
+
+from dotlab.grading.release import COURSE_ROOT
+
+sys.path.insert(0, str(COURSE_ROOT / "hub"))
+import course_hub  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("class-hub")]
+PREFIX = "dlhubt"
+COURSE = course_hub.COURSE_ID
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates Unix accounts: run as root")
+
+
+def _free_ports(count: int) -> list[int]:
+    """Ports the kernel hands out now (JupyterHub and its proxy take no port 0: bind-and-retry)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _processes_of(uids: set[int], needles: tuple[str, ...]) -> list[str]:
+    """Running processes owned by one of ``uids`` or whose command line holds a needle."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            uid = (entry / "status").read_text().split("\nUid:")[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if int(uid) in uids or any(n in cmdline for n in needles):
+            found.append(f"{entry.name} uid={uid} {cmdline}")
+    return found
+
+
+class ClassHub:
+    """A running course hub with one instructor and its learners, all throw-away accounts."""
+
+    def __init__(self, learners: list[str]):
+        tag = secrets.token_hex(2)
+        self.instructor = f"{PREFIX}{tag}i"
+        self.learners = [f"{PREFIX}{tag}{name}" for name in learners]
+        self.passwords = {name: secrets.token_urlsafe(12) for name in [self.instructor, *self.learners]}
+        self.scratch = Path(tempfile.mkdtemp(prefix="dotlab-hub-"))
+        os.chmod(self.scratch, 0o755)
+        self.exchange = self.scratch / "exchange"
+        self.exchange.mkdir(mode=0o777)
+        os.chmod(self.exchange, 0o1777)
+        self.state = self.scratch / "state"
+        (self.scratch / "learners.txt").write_text("\n".join(self.learners) + "\n")
+        self.opened: list[tuple[Path, int]] = []
+        self.process: subprocess.Popen | None = None
+        self.uids: set[int] = set()
+
+    def env(self, ports: list[int]) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(DOTLAB_HUB_PORT=str(ports[0]), DOTLAB_HUB_API_PORT=str(ports[1]),
+                   DOTLAB_PROXY_API_PORT=str(ports[2]), DOTLAB_HUB_STATE=str(self.state),
+                   DOTLAB_HUB_INSTRUCTOR=self.instructor, DOTLAB_HUB_LEARNERS=str(self.scratch / "learners.txt"),
+                   DOTLAB_EXCHANGE_ROOT=str(self.exchange))
+        return env
+
+    def open_python(self) -> None:
+        """Let the throw-away accounts run the course's interpreter (put back in close())."""
+        python = Path(sys.executable).resolve()  # the venv's python is a link to it
+        for folder in python.parents:
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            if not mode & 0o001:
+                self.opened.append((folder, mode))
+                os.chmod(folder, mode | 0o001)
+
+    def start(self) -> None:
+        self.open_python()
+        for attempt in range(3):
+            ports = _free_ports(3)
+            self.url = f"http://127.0.0.1:{ports[0]}"
+            self.needles = tuple(f"{p}" for p in (f"--port {ports[0]}", f"api-port {ports[2]}", str(self.state)))
+            self.log = self.scratch / f"hub-{attempt}.log"
+            with open(self.log, "w") as log:
+                self.process = subprocess.Popen([sys.executable, str(COURSE_ROOT / "hub" / "course_hub.py"), "start"],
+                                                env=self.env(ports), stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+            self.uids = {pwd.getpwnam(n).pw_uid for n in self.passwords if course_hub._exists(n)}
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    if requests.get(f"{self.url}/hub/api", timeout=2).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                time.sleep(0.3)
+            else:
+                text = self.log.read_text()
+                self.stop()
+                if "in use" in text.lower():  # another program took a port between bind and start
+                    continue
+                raise AssertionError(f"the hub did not start:\n{text[-3000:]}")
+            self.uids = {pwd.getpwnam(n).pw_uid for n in self.passwords}
+            passwords = "".join(f"{n}:{p}\n" for n, p in self.passwords.items())
+            subprocess.run(["chpasswd"], input=passwords, text=True, check=True)
+            return
+        raise AssertionError("no free ports for the hub after 3 tries")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def leftovers(self) -> list[str]:
+        return _processes_of(self.uids, self.needles)
+
+    def close(self) -> None:
+        self.stop()
+        for line in self.leftovers():
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+        for name in self.passwords:
+            if course_hub._exists(name):
+                subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
+        for folder, mode in self.opened:
+            os.chmod(folder, mode)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def as_instructor(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """Run a command as the instructor's account, as in a terminal of their hub server."""
+        home = Path(pwd.getpwnam(self.instructor).pw_dir)
+        env = {"HOME": str(home), "USER": self.instructor, "LOGNAME": self.instructor,
+               "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+               "JUPYTER_CONFIG_PATH": str(self.state / "jupyter" / "instructor"),
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MPLBACKEND": "Agg"}
+        done = subprocess.run([shutil.which("runuser"), "-u", self.instructor, "--", *command], cwd=cwd or home / "course",
+                              env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
+        return done
+
+
+class Learner:
+    """One learner in their browser's place: logged in to the hub, talking to their own server."""
+
+    def __init__(self, hub: ClassHub, name: str):
+        self.hub, self.name = hub, name
+        self.http = requests.Session()
+        self.base = f"{hub.url}/user/{name}"
+
+    def log_in(self) -> None:
+        self.http.get(f"{self.hub.url}/hub/login", timeout=30)
+        xsrf = self.http.cookies.get("_xsrf", path="/hub/")
+        done = self.http.post(f"{self.hub.url}/hub/login?next=/hub/spawn",
+                              data={"username": self.name, "password": self.hub.passwords[self.name], "_xsrf": xsrf},
+                              timeout=90)
+        assert done.status_code == 200, done.text[-2000:]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            # Opening JupyterLab is the server's OAuth handshake with the hub (its API then
+            # takes the cookie it sets); while the spawn is pending the hub answers instead.
+            page = self.http.get(f"{self.base}/lab", timeout=30)
+            if page.status_code == 200 and page.url.startswith(f"{self.base}/lab"):
+                status = self.http.get(f"{self.base}/api/status", timeout=30)
+                assert status.status_code == 200, status.text
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{self.name}'s server did not start: {page.status_code} {page.text[-1000:]}")
+
+    def _xsrf(self) -> dict[str, str]:
+        for cookie in self.http.cookies:
+            if cookie.name == "_xsrf" and cookie.path.startswith(f"/user/{self.name}"):
+                return {"X-XSRFToken": cookie.value}
+        return {}
+
+    def assignments(self) -> list[dict]:
+        reply = self.http.get(f"{self.base}/assignments", params={"course_id": COURSE}, timeout=60)
+        assert reply.status_code == 200, reply.text
+        return reply.json()["value"]
+
+    def act(self, action: str, assignment: str = "ch01") -> dict:
+        reply = self.http.post(f"{self.base}/assignments/{action}", headers=self._xsrf(), timeout=120,
+                               params={"course_id": COURSE, "assignment_id": assignment})
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def read(self, path: str) -> requests.Response:
+        return self.http.get(f"{self.base}/api/contents/{path}", params={"content": 1}, timeout=60)
+
+    def write_notebook(self, path: str, nb: nbformat.NotebookNode) -> None:
+        reply = self.http.put(f"{self.base}/api/contents/{path}", headers=self._xsrf(), timeout=60,
+                              json={"type": "notebook", "format": "json", "content": nb})
+        assert reply.status_code in (200, 201), reply.text
+
+
+@pytest.fixture(scope="module")
+def hub():
+    if os.geteuid() != 0:
+        pytest.skip("the hub creates Unix accounts: run as root")
+    running = ClassHub(["a", "b", "c"])
+    try:
+        running.start()
+        yield running
+    finally:
+        running.close()
+
+
+def _answers(right: bool) -> dict[str, str]:
+    source = nbformat.read(COURSE_ROOT / "solutions" / "ch01" / "ch01.ipynb", as_version=4)
+    answers = {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            answers[meta["grade_id"]] = cell.source if right else "raise NotImplementedError()"
+    return answers
+
+
+@needs_root
+def test_a_term_through_the_hub(hub):
+    """Release, fetch, submit, collect, grade_class, feedback: each learner sees their own score."""
+    home = Path(pwd.getpwnam(hub.instructor).pw_dir)
+    course = home / "course"
+    course.mkdir()
+    shutil.copytree(COURSE_ROOT / "solutions" / "ch01", course / "solutions" / "ch01")
+    shutil.copy(COURSE_ROOT / "nbgrader_config.py", course)
+    subprocess.run(["chown", "-R", f"{hub.instructor}:", str(course)], check=True)
+    hub.as_instructor("nbgrader", "generate_assignment", "ch01", "--force")
+    for learner in hub.learners:
+        hub.as_instructor("nbgrader", "db", "student", "add", learner)
+    hub.as_instructor("nbgrader", "release_assignment", "ch01")
+
+    right = {hub.learners[0]: True, hub.learners[1]: False, hub.learners[2]: True}
+    learners = {name: Learner(hub, name) for name in hub.learners}
+    for name, learner in learners.items():
+        learner.log_in()
+        listed = learner.assignments()
+        assert [(a["assignment_id"], a["status"]) for a in listed] == [("ch01", "released")]
+        learner.act("fetch")
+        nb = nbformat.from_dict(learner.read("ch01/ch01.ipynb").json()["content"])
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            cell.source = _answers(right[name]).get(grade_id, cell.source)
+        learner.write_notebook("ch01/ch01.ipynb", nb)
+        statuses = {a["status"] for a in learner.act("submit")["value"]}
+        assert "submitted" in statuses, statuses
+
+    hub.as_instructor("nbgrader", "collect", "ch01")
+    hub.as_instructor("python", "-m", "dotlab.grading.grade_class", "ch01", "--jobs", "1")
+    hub.as_instructor("nbgrader", "generate_feedback", "ch01")
+    hub.as_instructor("nbgrader", "release_feedback", "ch01")
+
+    for name, learner in learners.items():
+        learner.act("fetch_feedback")
+        folder = learner.read("ch01/feedback").json()["content"]
+        (stamp,) = [item["name"] for item in folder]
+        html = learner.read(f"ch01/feedback/{stamp}/ch01.html").json()["content"]
+        score, top = map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups())
+        assert top == 10.0 and score == (top if right[name] else 0.0), (name, score, top)
+
+
+@needs_root
+def test_stopping_the_hub_leaves_nothing_running(hub):
+    assert hub.leftovers(), "the hub, its proxy and the learners' servers should be running before the stop"
+    hub.stop()
+    assert hub.leftovers() == []
+
+
+# Bad input stops the setup with a message naming the problem, before anything is made.
+
+def _settings(tmp_path, names: str, **changes) -> course_hub.Settings:
+    (tmp_path / "learners.txt").write_text(names)
+    exchange = tmp_path / "exchange"
+    exchange.mkdir(exist_ok=True)
+    os.chmod(exchange, 0o1777)
+    env = {"DOTLAB_HUB_LEARNERS": str(tmp_path / "learners.txt"), "DOTLAB_EXCHANGE_ROOT": str(exchange),
+           "DOTLAB_HUB_STATE": str(tmp_path / "state"), "DOTLAB_HUB_INSTRUCTOR": f"{PREFIX}zi"}
+    env.update(changes)
+    return course_hub.Settings.from_environment(env)
+
+
+@pytest.mark.parametrize("names, message", [
+    ("ada\nalan\nada\n", "'ada' is listed twice (first on line 1)"),
+    ("ada\nAlan Turing\n", "'Alan Turing' is not a valid account name"),
+    ("ada\n../etc\n", "'../etc' is not a valid account name"),
+    (f"ada\n{PREFIX}zi\n", "is the instructor's account, not a learner"),
+    ("# nobody yet\n", "names no learner"),
+])
+def test_a_bad_learner_list_is_refused_by_line(tmp_path, names, message):
+    with pytest.raises(course_hub.HubError, match=re.escape(message)) as error:
+        _settings(tmp_path, names)
+    assert "learners.txt:" in str(error.value) or "names no learner" in message
+
+
+def test_a_missing_exchange_root_is_named_with_the_command_that_makes_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    settings = _settings(tmp_path, "ada\n", DOTLAB_EXCHANGE_ROOT=str(tmp_path / "nowhere"))
+    with pytest.raises(course_hub.HubError, match=re.escape(f"install -d -m 1777 {tmp_path / 'nowhere'}")):
+        course_hub.check(settings)
+
+
+def test_a_closed_exchange_root_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    settings = _settings(tmp_path, "ada\n")
+    os.chmod(settings.exchange_root, 0o755)
+    with pytest.raises(course_hub.HubError, match="has mode 755"):
+        course_hub.check(settings)
+
+
+def test_without_root_the_setup_says_what_it_needs(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(course_hub.HubError, match=re.escape("run `sudo make hub`")):
+        course_hub.check(_settings(tmp_path, "ada\n"))
+
+
+def test_a_port_in_use_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(course_hub, "_closed_folder", lambda python: None)  # this machine's Python aside
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = _settings(tmp_path, "ada\n", DOTLAB_HUB_API_PORT=str(port))
+        with pytest.raises(course_hub.HubError, match=f"port {port} on 127.0.0.1 \\(DOTLAB_HUB_API_PORT\\) is in use"):
+            course_hub.check(settings)
+
+
+@needs_root
+def test_a_failed_setup_removes_the_accounts_it_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(course_hub, "check", lambda settings: None)
+    settings = _settings(tmp_path, f"{PREFIX}zx\n{PREFIX}zy\n")
+
+    def broken(settings):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(course_hub, "_write_hub_files", broken)
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            course_hub.setup(settings)
+        assert not any(course_hub._exists(n) for n in (f"{PREFIX}zi", f"{PREFIX}zx", f"{PREFIX}zy"))
+        assert not any(Path("/home", n).exists() for n in (f"{PREFIX}zi", f"{PREFIX}zx", f"{PREFIX}zy"))
+    finally:
+        for name in (f"{PREFIX}zi", f"{PREFIX}zx", f"{PREFIX}zy"):
+            subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
