@@ -244,3 +244,29 @@ def test_the_catalogues_hold_every_class_of_mistake_and_of_right_answer():
     how = " ".join(r.how for r in right)
     for style in ("float32", "torch", "einsum", "loop", "list"):
         assert style in how, style
+
+
+@pytest.mark.parametrize("seed", [3, 2718281828])
+def test_right_answers_pass_and_mistakes_fail_whatever_the_instructors_seed(seed, capsys):
+    """The grader draws the hidden edges from c.Checks.seed, not pytest's 0: every right answer
+    and solution of chapters 1-4 must pass, and every mistake fail, under another seed too."""
+    import importlib
+
+    from check_contract import solution_functions
+
+    try:
+        contract.configure(seed=seed)
+        for chapter in ("ch01", "ch02", "ch03", "ch04"):
+            checks_module = importlib.import_module(f"dotlab.checks.{chapter}")
+            catalogue = importlib.import_module(f"catalogue.{chapter}")
+            checks = {task.name: check for task, check in zip(checks_module.TASKS.values(),
+                                                               checks_module.CHECKS.values())}
+            solutions = solution_functions(chapter)
+            for target, fn in [(r.target, r.fn) for r in catalogue.RIGHT.entries] + [(n, solutions[n]) for n in checks]:
+                checks[target](fn, hidden=True)
+            for wrong in catalogue.WRONG.entries:
+                with pytest.raises(CheckFailure):
+                    checks[wrong.target](wrong.fn, hidden=True)
+    finally:
+        contract.configure(seed=None)
+    capsys.readouterr()
