@@ -40,6 +40,14 @@ NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 INSTRUCTOR_ONLY = ["nbgrader.server_extensions.formgrader"]
 
 
+# The instructor's collect takes only the submissions their named learner owns
+# (hub/owner_checked_collect.py): nbgrader's own only warns about the others.
+INSTRUCTOR_COLLECT = (
+    "import sys\n"
+    f"sys.path.insert(0, {str(REPO / 'hub')!r})\n"
+    'c.ExchangeFactory.collect = "owner_checked_collect.OwnerCheckedCollect"\n')
+
+
 class HubError(Exception):
     """A setting that stops the hub, with what to do about it."""
 
@@ -172,13 +180,16 @@ def setup(settings: Settings) -> list[str]:
 def _write_hub_files(settings: Settings) -> None:
     settings.state.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.state, 0o755)
+    (settings.state / "private").mkdir(exist_ok=True)
+    os.chmod(settings.state / "private", 0o700)
     for who in ("instructor", "learner"):
         folder = settings.state / "jupyter" / who
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "nbgrader_config.py").write_text(
             "c = get_config()  # noqa: F821 - written by hub/course_hub.py\n"
             f"c.Exchange.root = {str(settings.exchange_root)!r}\n"
-            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n")
+            f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
+            + (INSTRUCTOR_COLLECT if who == "instructor" else ""))
         extensions = {name: who == "instructor" for name in INSTRUCTOR_ONLY}
         (folder / "jupyter_server_config.json").write_text(
             json.dumps({"ServerApp": {"jpserver_extensions": extensions}}, indent=2) + "\n")

@@ -36,10 +36,11 @@ c.JupyterHub.hub_port = settings.api_port
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
 # The proxy is the exact version package.json pins (npm ci puts it in node_modules/).
 c.ConfigurableHTTPProxy.command = [str(course_hub.CHP)]
-c.ConfigurableHTTPProxy.pid_file = str(settings.state / "proxy.pid")
-c.JupyterHub.db_url = f"sqlite:///{settings.state / 'jupyterhub.sqlite'}"
-c.JupyterHub.cookie_secret_file = str(settings.state / "jupyterhub_cookie_secret")
-c.JupyterHub.pid_file = str(settings.state / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = str(settings.state / "private" / "proxy.pid")
+# The hub's database and cookie secret, in a folder only root can read (course_hub.py).
+c.JupyterHub.db_url = f"sqlite:///{settings.state / 'private' / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(settings.state / "private" / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(settings.state / "private" / "jupyterhub.pid")
 # Stopping the hub stops the proxy and every learner's server: nothing is left running.
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.cleanup_proxy = True

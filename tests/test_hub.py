@@ -146,12 +146,16 @@ class ClassHub:
                 self.process.wait()
 
     def leftovers(self) -> list[str]:
-        return _processes_of(self.uids, self.needles)
+        running = [] if self.process is None or self.process.poll() is not None else [f"{self.process.pid} the hub"]
+        return running + _processes_of(self.uids, self.needles)
 
     def close(self) -> None:
         self.stop()
         for line in self.leftovers():
-            os.kill(int(line.split()[0]), signal.SIGKILL)
+            try:
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for name in self.passwords:
             if course_hub._exists(name):
                 subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
@@ -288,6 +292,57 @@ def test_a_term_through_the_hub(hub):
         html = learner.read(f"ch01/feedback/{stamp}/ch01.html").json()["content"]
         score, top = map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups())
         assert top == 10.0 and score == (top if right[name] else 0.0), (name, score, top)
+
+
+def _as_learner(hub: ClassHub, name: str, *command: str, **env: str) -> subprocess.CompletedProcess:
+    """A command in the learner's place, as in a terminal of their own hub server."""
+    home = pwd.getpwnam(name).pw_dir
+    base = {"HOME": home, "USER": name, "LOGNAME": name, "JUPYTERHUB_USER": name,
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "JUPYTER_CONFIG_PATH": str(hub.state / "jupyter" / "learner")}
+    return subprocess.run([shutil.which("runuser"), "-u", name, "--", *command], cwd=home,
+                          env={**base, **env}, capture_output=True, text=True)
+
+
+@needs_root
+def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub):
+    """After the term: homes, the exchange's submissions and feedback, the instructor's course."""
+    me, other = hub.learners[0], hub.learners[1]
+    course = Path(pwd.getpwnam(hub.instructor).pw_dir) / "course"
+    exchange = hub.exchange / COURSE
+    assert (course / "gradebook.db").is_file() and any((exchange / "inbound").iterdir())
+    private = [
+        Path(pwd.getpwnam(other).pw_dir) / "ch01" / "ch01.ipynb",
+        course / "solutions" / "ch01" / "ch01.ipynb", course / "gradebook.db", course / "nbgrader_config.py",
+        hub.state / "private" / "jupyterhub.sqlite",
+    ]
+    for path in private:
+        assert path.is_file(), path  # it is there: root reads it
+        done = _as_learner(hub, me, "cat", str(path))
+        assert done.returncode != 0 and "Permission denied" in done.stderr, path
+    # nbgrader's exchange: inbound and feedback folders take files but cannot be listed,
+    # so another learner's submission (named with 9 random bytes) and feedback (named by
+    # its notebook's hash) cannot be found.
+    for folder in (exchange / "inbound", exchange / "feedback", Path(pwd.getpwnam(other).pw_dir)):
+        done = _as_learner(hub, me, "ls", str(folder))
+        assert done.returncode != 0 and "Permission denied" in done.stderr, folder
+
+
+@needs_root
+def test_a_submission_under_another_learners_name_is_not_collected(hub):
+    """Learner 1 (who scored 0) submits as learner 0: the instructor still collects 0's own work."""
+    forger, victim = hub.learners[1], hub.learners[0]
+    course = Path(pwd.getpwnam(hub.instructor).pw_dir) / "course"
+    genuine = (course / "submitted" / victim / "ch01" / "ch01.ipynb").read_text()
+    # nbgrader submit takes the name to file under from its command line
+    done = _as_learner(hub, forger, "nbgrader", "submit", "ch01", f"--CourseDirectory.student_id={victim}")
+    assert done.returncode == 0, done.stderr
+    forged = [p for p in (hub.exchange / COURSE / "inbound").iterdir() if p.stat().st_uid == pwd.getpwnam(forger).pw_uid
+              and p.name.startswith(f"{victim}+")]
+    assert len(forged) == 1  # nbgrader took the file under the victim's name
+    collected = hub.as_instructor("nbgrader", "collect", "--update", "ch01")
+    assert f"claims to be {victim}'s submission but is owned by {forger}" in collected.stdout + collected.stderr
+    assert (course / "submitted" / victim / "ch01" / "ch01.ipynb").read_text() == genuine
 
 
 @needs_root
