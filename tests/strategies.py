@@ -26,3 +26,9 @@ def vector_triples(draw, max_d=16):
 
 def nonzero(v):
     return bool(np.any(np.abs(v) > 1e-3))
+
+
+@st.composite
+def matrices(draw, max_rows=6, max_d=8):
+    rows, d = draw(st.integers(1, max_rows)), draw(st.integers(1, max_d))
+    return draw(hnp.arrays(np.float64, (rows, d), elements=finite))

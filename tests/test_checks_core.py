@@ -270,3 +270,52 @@ def test_right_answers_pass_and_mistakes_fail_whatever_the_instructors_seed(seed
     finally:
         contract.configure(seed=None)
     capsys.readouterr()
+
+
+# -- the checks' references, written apart from the package, agree with it ---------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from strategies import matrices, nonzero, vector_pairs  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(vector_pairs())
+def test_chapter_1_references_agree_with_dotlab_vectors(pair):
+    from dotlab import vectors
+    from dotlab.checks import ch01
+
+    a, b = pair
+    assert ch01._dot(a, b) == pytest.approx(vectors.dot(a, b), rel=1e-9, abs=1e-6)
+    assert ch01._norm(a) == pytest.approx(vectors.norm(a), rel=1e-12, abs=1e-12)
+    if nonzero(a) and nonzero(b):
+        assert ch01._angle(a, b) == pytest.approx(vectors.angle_between(a, b), abs=2e-7)
+        np.testing.assert_allclose(ch01._project(a, b), vectors.project(a, b), rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices(), st.sampled_from([0, -1]))
+def test_chapter_4_references_agree_with_dotlab(x, axis):
+    from dotlab.checks import ch04
+    from dotlab.softmax import entropy, softmax
+    from dotlab.scaling import scaled_scores
+
+    np.testing.assert_allclose(ch04._softmax_reference(x, axis=axis), softmax(x, axis=axis), rtol=1e-9, atol=1e-300)
+    p = softmax(x, axis=axis)
+    np.testing.assert_allclose(ch04._entropy_reference(p, axis=axis), entropy(p, axis=axis), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ch04._scores_reference(x, x), scaled_scores(x, x), rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrices(), matrices())
+def test_chapter_2_and_3_references_agree_with_dotlab(a, b):
+    from dotlab import layers, search
+    from dotlab.checks import ch02, ch03
+
+    if a.shape[1] == b.shape[1] and all(nonzero(r) for r in a) and all(nonzero(r) for r in b):
+        np.testing.assert_allclose(ch02._cosine_reference(a, b), search.cosine_similarity(a, b), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(ch02._normalise_reference(a), search.normalise(a), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ch03._linear_reference(a, b), layers.linear(a, b), rtol=1e-9, atol=1e-6)
+    if a.shape[1] == b.shape[0]:
+        np.testing.assert_allclose(ch03._matmul_reference(a, b), a @ b, rtol=1e-9, atol=1e-6)
