@@ -198,3 +198,34 @@ def test_each_mistake_is_named_in_that_learners_feedback(graded):
     for i, row in enumerate(_mistake_rows(graded.spec)):
         for wrong in filter(None, row):
             assert wrong.expect in pages[f"mistakes{i:02d}"], wrong.label
+
+
+def test_the_class_report_counts_the_mistakes_planted(graded):
+    """The grader recorded each failed cell with what the checks said (issue 18): the report's
+    counts equal the mistakes planted in the class, learner by learner, with no regrading."""
+    from collections import Counter
+
+    from dotlab.grading import gradelog
+
+    course, spec = graded.course, graded.spec
+    done = subprocess.run([sys.executable, "-m", "dotlab.grading.report", spec.chapter], cwd=course.root,
+                          env=nbgrader_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = gradelog.read_all(course.root, spec.chapter)
+    assert set(records) == set(graded.failing)
+    for student, bad in graded.failing.items():
+        failed = {c.cell for c in records[student].cells if not c.passed}
+        assert failed == {f"test_{f}" for f in bad}, student
+    # each catalogued mistake is recorded under the name the checks gave it, with its hint
+    for i, row in enumerate(_mistake_rows(spec)):
+        cells = {c.cell: c for c in records[f"mistakes{i:02d}"].cells}
+        for wrong in filter(None, row):
+            said = cells[f"test_{wrong.target}"]
+            assert said.mistake, wrong.label
+    with open(course.root / "reports" / spec.chapter / "mistakes.csv", newline="") as handle:
+        counted = Counter()
+        for line in csv.DictReader(handle):
+            counted[line["cell"]] += int(line["learners"])
+    assert counted == Counter(f"test_{f}" for bad in graded.failing.values() for f in bad)
+    page = (course.root / "reports" / spec.chapter / "report.html").read_text()
+    assert "<script" not in page and "what the class got wrong" in page

@@ -29,6 +29,14 @@ class CheckFailure(AssertionError):
     of the checks' own code teach a learner nothing.
     """
 
+    def __init__(self, message: str = "", *, mistake: str | None = None, hint: str | None = None,
+                 case: str | None = None):
+        super().__init__(message)
+        #: What the grader records for the instructor's report (dotlab.grading.gradelog):
+        #: the catalogued Mistake's name, or a kind of failure in parentheses such as
+        #: "(changed its input)"; the hint the learner was shown; the failing case's label.
+        self.mistake, self.hint, self.case = mistake, hint, case
+
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
 
@@ -111,13 +119,14 @@ def as_numbers(result: Any, fn_name: str) -> np.ndarray:
     """
     __tracebackhide__ = True
     if result is None:
-        raise CheckFailure(f"{fn_name} returned None: did you forget the `return` statement?")
+        raise CheckFailure(f"{fn_name} returned None: did you forget the `return` statement?",
+                           mistake="(returned None)")
     try:
         arr = np.array(result, dtype=np.float64)
     except (TypeError, ValueError):
         raise CheckFailure(
-            f"{fn_name} returned {_show(result)} of type {type(result).__name__}, which is not a number or array of numbers"
-        ) from None
+            f"{fn_name} returned {_show(result)} of type {type(result).__name__}, which is not a number or array of numbers",
+            mistake="(returned something that is not numbers)") from None
     return arr
 
 
@@ -138,7 +147,7 @@ def _predicts(mistake: Mistake, case: Case, got: np.ndarray, rtol: float, atol: 
 
 
 def _diagnose(answers: list[tuple[Case, np.ndarray]], failed: Case, got: np.ndarray,
-              mistakes: tuple[Mistake, ...], rtol: float, atol: float) -> str | None:
+              mistakes: tuple[Mistake, ...], rtol: float, atol: float) -> Mistake | None:
     """Name the mistake behind a wrong answer.
 
     Several mistakes can give the same wrong number on one input (reversing b and
@@ -149,8 +158,8 @@ def _diagnose(answers: list[tuple[Case, np.ndarray]], failed: Case, got: np.ndar
     for mistake in candidates:
         verdicts = [_predicts(mistake, case, answer, rtol, atol) for case, answer in answers]
         if all(v is not False for v in verdicts):
-            return mistake.hint
-    return candidates[0].hint if candidates else None
+            return mistake
+    return candidates[0] if candidates else None
 
 
 @dataclass
@@ -168,7 +177,8 @@ class _Outcome:
 
 
 def _not_implemented(fn_name: str) -> CheckFailure:
-    return CheckFailure(f"{fn_name} is not implemented yet (it still raises NotImplementedError)")
+    return CheckFailure(f"{fn_name} is not implemented yet (it still raises NotImplementedError)",
+                        mistake="(not implemented)")
 
 
 def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
@@ -178,23 +188,23 @@ def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
     advice = f" {case.hint}" if case.hint else ""
     if outcome.error is None:
         raise CheckFailure(
-            f"{call} should raise {wanted} ({case.label}), but it returned {_show(outcome.value)}.{advice or ' Silently returning something for bad input hides bugs: check the input and raise.'}"
-        )
+            f"{call} should raise {wanted} ({case.label}), but it returned {_show(outcome.value)}.{advice or ' Silently returning something for bad input hides bugs: check the input and raise.'}",
+            mistake="(accepted bad input)", hint=case.hint or None, case=case.label)
     if isinstance(outcome.error, NotImplementedError):
         raise _not_implemented(fn_name)
     if not isinstance(outcome.error, case.raises):
         raise CheckFailure(
             f"{call} should raise {wanted} ({case.label}), but it raised {type(outcome.error).__name__}: "
-            f"{outcome.error}. Check the input yourself first and raise {wanted} with a message that names the problem.{advice}"
-        )
+            f"{outcome.error}. Check the input yourself first and raise {wanted} with a message that names the problem.{advice}",
+            mistake="(raised the wrong error)", hint=case.hint or None, case=case.label)
     message = str(outcome.error)
     missing = [m for m in case.must_mention if m not in message]
     if missing:
         raise CheckFailure(
             f"{call} raised {wanted} as it should, but its message {message!r} does not mention "
             f"{' and '.join(missing)}. A good error names the values that were wrong, "
-            f"for example: raise {wanted}(f'a has length {{len(a)}} but b has length {{len(b)}}')"
-        )
+            f"for example: raise {wanted}(f'a has length {{len(a)}} but b has length {{len(b)}}')",
+            mistake="(error message names no values)", case=case.label)
 
 
 def _index_text(index: tuple, parts: int) -> str:
@@ -249,12 +259,13 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
         hint = next((h for pattern, h in error_hints if pattern in text), None)
         raise CheckFailure(
             f"{call} raised {text}{_label(case)}; it should return {_shown(want_raw, want)}."
-            + (f" Likely mistake: {hint}" if hint else "")
-        )
+            + (f" Likely mistake: {hint}" if hint else ""),
+            mistake=f"(raised {type(outcome.error).__name__})", hint=hint, case=case.label)
     got = as_numbers(outcome.value, fn_name)
     if _matches(got, want, rtol, atol):
         return
-    hint = _diagnose(list(answers), case, got, mistakes, rtol, atol)
+    mistake = _diagnose(list(answers), case, got, mistakes, rtol, atol)
+    hint = mistake.hint if mistake else None
     where = ""
     if hint is None and got.shape != want.shape:
         hint = f"the answer has shape {got.shape} but should have shape {want.shape}"
@@ -263,8 +274,9 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
     raise CheckFailure(
         f"{call} returned {_shown(outcome.value, got)}, expected {_shown(want_raw, want)}{_label(case)}."
         + (f" {where[0].upper()}{where[1:]}." if where else "")
-        + (f" Likely mistake: {hint}" if hint else "")
-    )
+        + (f" Likely mistake: {hint}" if hint else ""),
+        mistake=mistake.name if mistake else ("(wrong shape)" if got.shape != want.shape else None),
+        hint=hint, case=case.label)
 
 
 # -- inputs: copies in, the same values out ---------------------------------------------
@@ -464,8 +476,8 @@ def run_checks(
         if tripped:  # even if the learner's code caught the tripwire's exception
             raise CheckFailure(
                 f"{fn_name} called {tripped[0].forbidden.target}, which this exercise asks you not to use: "
-                f"{tripped[0].forbidden.why}"
-            )
+                f"{tripped[0].forbidden.why}",
+                mistake="(called a forbidden routine)", hint=tripped[0].forbidden.why, case=case.label)
         runs.append((case, outcome))
     answers = []
     for case, outcome in runs:
@@ -487,19 +499,20 @@ def run_checks(
                 problem = returns.problem(outcome.value)
                 if problem:
                     raise CheckFailure(f"{_call_text(fn_name, case)} returned {problem}{_label(case)}: "
-                                       f"the task asks for {returns.describe()}.")
+                                       f"the task asks for {returns.describe()}.",
+                                       mistake="(returned the wrong type)", case=case.label)
         changed = _mutated(case, outcome, params)
         if changed is not None:
             raise CheckFailure(
                 f"{_call_text(fn_name, case)} changed its input `{changed}`{_label(case)}: a function must leave "
                 f"the arrays it is given as they were (the caller still needs them). Work on a copy, or build a new "
-                f"array (x = x / n makes one; x /= n and x[...] = ... change the caller's array)."
-            )
+                f"array (x = x / n makes one; x /= n and x[...] = ... change the caller's array).",
+                mistake="(changed its input)", case=case.label)
     if allowed is not None:  # after the answers: a wrong answer's own message comes first
         from dotlab.checks._allow import learner_refusal
 
         refused = learner_refusal(fn, fn_name, allowed)
         if refused:
-            raise CheckFailure(refused)
+            raise CheckFailure(refused, mistake="(used what the task does not allow)")
     if not quiet:
         print(f"\u2714 {fn_name}: all {len(cases)} checks passed")

@@ -353,17 +353,18 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
         if not test_cells:
             return nb, resources
         events: list = []
-        verdicts, skipped = grade_notebook(steps, self._settings(resources), events)
+        diagnoses: dict = {}
+        verdicts, skipped = grade_notebook(steps, self._settings(resources), events, diagnoses)
         for index, reason in skipped.items():
             self.log.warning("cell %d %s: the sandbox graded without it", index, reason)
         for index, cell in test_cells.items():
             cell.outputs = [nbformat.from_dict(o) for o in verdicts.get(index, [])]
             # scored as the instructor made it, whatever the learner did to its metadata
             cell.metadata.nbgrader.update(grade=True, solution=False, points=plan[_grade_id(cell)].points)
-        self._record(nb, resources, plan, _flags(nb, events, skipped))
+        self._record(nb, resources, plan, _flags(nb, events, skipped), diagnoses)
         return nb, resources
 
-    def _record(self, nb, resources: dict, plan: dict, flags: list) -> None:
+    def _record(self, nb, resources: dict, plan: dict, flags: list, diagnoses: dict | None = None) -> None:
         """Write the learner's grading record (:mod:`dotlab.grading.gradelog`): each graded cell, and every flag.
 
         A flag never changes a score; it is how a suspect construct the sandbox saw, a cell
@@ -381,8 +382,14 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
         if not nbg.get("student") or not nbg.get("assignment"):
             return  # not run by nbgrader's autograde: no learner to record
         coursedir = CourseDirectory(config=self.config)
-        cells = [gradelog.CellRecord(cell=_grade_id(cell), passed=not any(o.output_type == "error" for o in cell.outputs))
-                 for cell in nb.cells if cell.cell_type == "code" and _grade_id(cell) in plan and plan[_grade_id(cell)].calls]
+        cells = []
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or _grade_id(cell) not in plan or not plan[_grade_id(cell)].calls:
+                continue
+            passed = not any(o.output_type == "error" for o in cell.outputs)
+            said = None if passed else (diagnoses or {}).get(index)  # what the checks diagnosed, as they said it
+            cells.append(gradelog.CellRecord(cell=_grade_id(cell), passed=passed, mistake=said and said.mistake,
+                                             hint=said and said.hint, case=said and said.case))
         record = gradelog.LearnerRecord(student=nbg["student"], assignment=nbg["assignment"], course_id=coursedir.course_id,
                                         seconds=round(budget.elapsed(), 1), cells=cells, flags=flags)
         gradelog.write(Path(coursedir.root or os.getcwd()), record)

@@ -591,10 +591,11 @@ def _replayed(process: LearnerProcess | None, steps: list[Step], upto: int, bad:
 
 
 def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = None, index: int = -1,
-           events: list | None = None) -> list[dict]:
+           events: list | None = None, diagnoses: dict | None = None) -> list[dict]:
     """Run a graded cell's checks in the grader against the learner's functions in a worker.
 
-    What the worker saw that could switch tripwires off goes to ``events`` (for cell ``index``).
+    What the worker saw that could switch tripwires off goes to ``events`` (for cell ``index``);
+    what the checks diagnosed in a failure (:class:`Diagnosis`) to ``diagnoses[index]``.
     """
     names = list(dict.fromkeys(call.learner_name for call in calls))
     try:
@@ -615,8 +616,13 @@ def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = Non
                     call.check(fn, *call.args, **call.kwargs)
             except CheckFailure as exc:
                 failure = (type(exc).__name__, str(exc))
+                if diagnoses is not None:
+                    mistake = "(timed out)" if isinstance(exc, CellTimeoutError) else exc.mistake
+                    diagnoses[index] = Diagnosis(mistake, exc.hint, exc.case)
             except Exception as exc:  # an error read back from the learner's answer, say
                 failure = (type(exc).__name__, str(exc))
+                if diagnoses is not None:
+                    diagnoses[index] = Diagnosis(f"({type(exc).__name__} in its answer)", None, None)
             if printed.getvalue():
                 if outputs and outputs[-1]["output_type"] == "stream":
                     outputs[-1]["text"] += printed.getvalue()
@@ -632,14 +638,23 @@ def _judge(process: LearnerProcess, calls: list, sources: list[str] | None = Non
     return outputs
 
 
-def grade_notebook(steps: list[Step], settings: Settings,
-                   events: list | None = None) -> tuple[dict[int, list[dict]], dict[int, str]]:
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the checks said about a failed graded cell, kept for the instructor's report."""
+
+    mistake: str | None  # a catalogued Mistake's name, or a kind of failure in parentheses
+    hint: str | None
+    case: str | None
+
+
+def grade_notebook(steps: list[Step], settings: Settings, events: list | None = None,
+                   diagnoses: dict | None = None) -> tuple[dict[int, list[dict]], dict[int, str]]:
     """Judge every graded cell of a notebook in the sandbox.
 
     Returns the outputs each graded cell should show (what SaveAutoGrades then scores),
     and the learner cells that had to be skipped, with the reason. What the instructor
     should look at (:class:`Event`: suspect constructs, the budget running out) is added
-    to ``events``.
+    to ``events``; what the checks diagnosed in each failed cell to ``diagnoses``.
     """
     forbidden = sorted({target for step in steps if step.calls for call in step.calls for target in call.forbidden})
     verdicts: dict[int, list[dict]] = {}
@@ -656,12 +671,14 @@ def grade_notebook(steps: list[Step], settings: Settings,
                 process = _replayed(process, steps, step.index, bad, settings, forbidden, events)
             if settings.budget.exhausted or process is None:  # no more of this learner's code runs
                 verdicts[step.index] = [error_output(BUDGET_ENAME, settings.budget.message())]
+                if diagnoses is not None:
+                    diagnoses[step.index] = Diagnosis("(time budget ran out)", None, None)
                 if events is not None:
                     events.append(Event(step.index, "budget", settings.budget.message()))
                 continue
             # the learner's cells before this one, as written: what the checks' allowlists read
             sources = [s.source for s in steps if s.calls is None and s.index < step.index]
-            verdicts[step.index] = _judge(process, step.calls, sources, step.index, events)
+            verdicts[step.index] = _judge(process, step.calls, sources, step.index, events, diagnoses)
     finally:
         if process is not None:
             process.close()
