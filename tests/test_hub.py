@@ -14,6 +14,7 @@ import os
 import pwd
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -34,6 +35,14 @@ sys.path.insert(0, str(COURSE_ROOT / "hub"))
 import course_hub  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("class-hub")]
+GUIDE = COURSE_ROOT / "chapters" / "instructor_guide.md"
+
+
+def guide_steps() -> list[list[str]]:
+    """The commands of each bash block of the guide's "On a shared JupyterHub", in order."""
+    section = GUIDE.read_text().split("## On a shared JupyterHub", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return [[line.strip() for line in block.splitlines() if line.strip()] for block in blocks]
 PREFIX = "dlhubt"
 COURSE = course_hub.COURSE_ID
 
@@ -79,8 +88,10 @@ class ClassHub:
         self.scratch = Path(tempfile.mkdtemp(prefix="dotlab-hub-"))
         os.chmod(self.scratch, 0o755)
         self.exchange = self.scratch / "exchange"
-        self.exchange.mkdir(mode=0o777)
-        os.chmod(self.exchange, 0o1777)
+        # The guide's first step, with the scratch folder for its exchange.
+        (make_exchange, _) = guide_steps()[0]
+        command = shlex.split(make_exchange.replace("/srv/nbgrader/exchange", str(self.exchange)))
+        subprocess.run(command, check=True)
         self.state = self.scratch / "state"
         (self.scratch / "learners.txt").write_text("\n".join(self.learners) + "\n")
         self.opened: list[tuple[Path, int]] = []
@@ -251,6 +262,17 @@ def _answers(right: bool) -> dict[str, str]:
     return answers
 
 
+def test_the_guides_hub_recipe_is_the_one_tested():
+    """The guide's step 1 starts the hub as the fixture does; steps 2 and 3 are the term's loop."""
+    start, release, after_deadline = guide_steps()
+    assert start == ["install -d -m 1777 /srv/nbgrader/exchange", "make hub"]
+    recipe = (COURSE_ROOT / "Makefile").read_text().split("\nhub:", 1)[1].split("\n\n", 1)[0]
+    assert "hub/course_hub.py start" in recipe  # what ClassHub.start runs
+    assert [shlex.split(c)[1] for c in release] == ["generate_assignment", "release_assignment"]
+    assert [shlex.split(c)[-2] for c in after_deadline] == [
+        "collect", "dotlab.grading.grade_class", "generate_feedback", "release_feedback"]
+
+
 @needs_root
 def test_a_term_through_the_hub(hub):
     """Release, fetch, submit, collect, grade_class, feedback: each learner sees their own score."""
@@ -260,10 +282,9 @@ def test_a_term_through_the_hub(hub):
     shutil.copytree(COURSE_ROOT / "solutions" / "ch01", course / "solutions" / "ch01")
     shutil.copy(COURSE_ROOT / "nbgrader_config.py", course)
     subprocess.run(["chown", "-R", f"{hub.instructor}:", str(course)], check=True)
-    hub.as_instructor("nbgrader", "generate_assignment", "ch01", "--force")
-    for learner in hub.learners:
-        hub.as_instructor("nbgrader", "db", "student", "add", learner)
-    hub.as_instructor("nbgrader", "release_assignment", "ch01")
+    _, release, after_deadline = guide_steps()
+    for command in release:  # the guide's step 2
+        hub.as_instructor(*shlex.split(command))
 
     right = {hub.learners[0]: True, hub.learners[1]: False, hub.learners[2]: True}
     learners = {name: Learner(hub, name) for name in hub.learners}
@@ -280,10 +301,8 @@ def test_a_term_through_the_hub(hub):
         statuses = {a["status"] for a in learner.act("submit")["value"]}
         assert "submitted" in statuses, statuses
 
-    hub.as_instructor("nbgrader", "collect", "ch01")
-    hub.as_instructor("python", "-m", "dotlab.grading.grade_class", "ch01", "--jobs", "1")
-    hub.as_instructor("nbgrader", "generate_feedback", "ch01")
-    hub.as_instructor("nbgrader", "release_feedback", "ch01")
+    for command in after_deadline:  # the guide's step 3
+        hub.as_instructor(*shlex.split(command))
 
     for name, learner in learners.items():
         learner.act("fetch_feedback")
