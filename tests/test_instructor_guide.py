@@ -69,6 +69,20 @@ def test_the_guide_works_as_written(tmp_path):
         by_question = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert by_question["alice"]["test_dot_loop"] == "2.0" and by_question["alice"]["total"] == "10.0"
     assert by_question["bob"]["total"] == "0.0" and by_question["bob"]["last_name"] == "Babbage"
+    # after grading: the class report and the Canvas file, as the next section shows them
+    for command in _commands(_section("After grading: what the class got wrong")):
+        done = subprocess.run(shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    with open(tmp_path / "reports" / "ch01" / "learners.csv", newline="") as handle:
+        learners = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert float(learners["alice"]["score"]) == 10.0 and float(learners["bob"]["score"]) == 0.0
+    with open(tmp_path / "reports" / "ch01" / "mistakes.csv", newline="") as handle:
+        mistakes = {row["cell"]: row for row in csv.DictReader(handle)}
+    assert mistakes["test_dot"]["mistake"] == "(not implemented)" and mistakes["test_dot"]["learners"] == "1"
+    with open(tmp_path / "ch01_canvas.csv", newline="") as handle:
+        canvas = list(csv.reader(handle))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "ch01"]
+    assert canvas[1][0] == "Points Possible" and ["Lovelace, Alice", "", "", "alice", "", "10"] in canvas
 
 
 def _collect(course):
