@@ -96,8 +96,10 @@ def _heads(n_heads, width: int, what: str) -> int:
     return int(n_heads)
 
 
-def causal_self_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads: int, *, ledger: Ledger | None = None,
-                          layer: int | None = None, cache=None) -> np.ndarray:
+def causal_self_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads: int, *,
+                          ledger: Ledger | None = None,
+                          layer: int | None = None,
+                          cache=None) -> np.ndarray:
     """GPT-2's multi-head causal self-attention, from its fused Q/K/V weights.
 
     Parameters
@@ -132,27 +134,40 @@ def causal_self_attention(x, w_qkv, b_qkv, w_o, b_o, n_heads: int, *, ledger: Le
     """
     x = np.asarray(x)
     if x.ndim != 2:
-        raise ValueError(f"x must be (T, d_model), one row per token, but x.shape={x.shape}")
+        raise ValueError(f"x must be (T, d_model), one row per token, "
+                         f"but x.shape={x.shape}")
     if np.shape(w_qkv)[0] != x.shape[1] or np.shape(w_qkv)[1] % 3:
-        raise ValueError(f"w_qkv.shape={np.shape(w_qkv)} must be (d_model, 3·d_attn) with d_model={x.shape[1]} (x.shape={x.shape})")
+        raise ValueError(f"w_qkv.shape={np.shape(w_qkv)} must be "
+                         f"(d_model, 3·d_attn) with d_model={x.shape[1]} "
+                         f"(x.shape={x.shape})")
     d_attn = np.shape(w_qkv)[1] // 3
     n_heads = _heads(n_heads, d_attn, "d_attn")
     d_head = d_attn // n_heads
     # 1. project: queries, keys and values of the new tokens in one product
-    qkv = _mm(ledger, x, w_qkv, "qkv", layer) + b_qkv  # (T, d_model) x (d_model, 3·d_attn)
-    q, k, v = (split_heads(part, n_heads) for part in np.split(qkv, 3, axis=-1))  # each (H, T, d_head)
-    # 2. remember: with a cache, the keys and values of every earlier token join in
+    # (T, d_model) x (d_model, 3·d_attn)
+    qkv = _mm(ledger, x, w_qkv, "qkv", layer) + b_qkv
+    # each (H, T, d_head)
+    q, k, v = (split_heads(part, n_heads)
+               for part in np.split(qkv, 3, axis=-1))
+    # 2. remember: with a cache, the keys and values of every earlier
+    # token join in
     if cache is not None:
         k, v = cache.extend(layer, k, v)  # (H, T_total, d_head)
-    # 3. score every new query against every key, in every head (chapter 5); scale as in chapter 4
-    scores = _mm(ledger, q, np.swapaxes(k, -1, -2), "scores", layer)  # (H, T, d_head) x (H, d_head, T_total)
+    # 3. score every new query against every key, in every head
+    # (chapter 5); scale as in chapter 4
+    # (H, T, d_head) x (H, d_head, T_total)
+    scores = _mm(ledger, q, np.swapaxes(k, -1, -2), "scores", layer)
     scores = scores * scores.dtype.type(1 / math.sqrt(d_head))
-    # bottom-right aligned: new query i sits at position T_total - T + i and sees keys 0..that
-    scores = np.where(causal_mask(q.shape[-2], k.shape[-2]), scores, -np.inf)
+    # bottom-right aligned: new query i sits at position T_total - T + i
+    # and sees keys 0..that
+    visible = causal_mask(q.shape[-2], k.shape[-2])
+    scores = np.where(visible, scores, -np.inf)
     weights = softmax(scores, axis=-1)  # (H, T, T_total), rows sum to 1
     # 4. mix the values, 5. put the heads side by side and project back
-    y = _mm(ledger, weights, v, "mixing", layer)  # (H, T, T_total) x (H, T_total, d_head) -> (H, T, d_head)
-    return _mm(ledger, merge_heads(y), w_o, "out_proj", layer) + b_o  # (T, d_attn) x (d_attn, d_model)
+    # (H, T, T_total) x (H, T_total, d_head) -> (H, T, d_head)
+    y = _mm(ledger, weights, v, "mixing", layer)
+    # (T, d_attn) x (d_attn, d_model)
+    return _mm(ledger, merge_heads(y), w_o, "out_proj", layer) + b_o
 
 
 def mlp(x, w_up, b_up, w_down, b_down, *, ledger: Ledger | None = None, layer: int | None = None) -> np.ndarray:
@@ -200,8 +215,9 @@ class BlockWeights:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def block(x, weights: BlockWeights, n_heads: int, eps: float = 1e-5, *, ledger: Ledger | None = None,
-          layer: int | None = None, cache=None) -> np.ndarray:
+def block(x, weights: BlockWeights, n_heads: int, eps: float = 1e-5, *,
+          ledger: Ledger | None = None, layer: int | None = None,
+          cache=None) -> np.ndarray:
     """One pre-norm transformer block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``.
 
     Each half reads a normalised copy of the residual stream and *adds* its answer to
@@ -214,9 +230,12 @@ def block(x, weights: BlockWeights, n_heads: int, eps: float = 1e-5, *, ledger: 
     (3, 8)
     """
     w = weights
-    x = x + causal_self_attention(layer_norm(x, w.ln1_g, w.ln1_b, eps), w.w_qkv, w.b_qkv, w.w_o, w.b_o, n_heads,
+    x = x + causal_self_attention(layer_norm(x, w.ln1_g, w.ln1_b, eps),
+                                  w.w_qkv, w.b_qkv, w.w_o, w.b_o, n_heads,
                                   ledger=ledger, layer=layer, cache=cache)
-    return x + mlp(layer_norm(x, w.ln2_g, w.ln2_b, eps), w.w_up, w.b_up, w.w_down, w.b_down, ledger=ledger, layer=layer)
+    return x + mlp(layer_norm(x, w.ln2_g, w.ln2_b, eps),
+                   w.w_up, w.b_up, w.w_down, w.b_down,
+                   ledger=ledger, layer=layer)
 
 
 @dataclass(frozen=True)
@@ -293,7 +312,8 @@ def _token_ids(ids, V: int) -> np.ndarray:
     return arr
 
 
-def final_states(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=None) -> np.ndarray:
+def final_states(weights: GPTWeights, ids, *, ledger: Ledger | None = None,
+                 cache=None) -> np.ndarray:
     """Everything but the vocabulary: the final hidden states ``h`` that the logits score.
 
     Embeddings, the ``L`` blocks and the final layer norm; :func:`forward` is this
@@ -313,18 +333,24 @@ def final_states(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cach
     ids = _token_ids(ids, weights.wte.shape[0])
     start = 0 if cache is None else cache.length
     if start + ids.size > weights.n_positions:
-        raise ValueError(f"a context of {start} + {ids.size} tokens is longer than the model's "
-                         f"n_positions={weights.n_positions} learned positions")
-    # 1. embed: two row lookups, a one-hot times a matrix (chapter 3), so no dot products counted
-    x = weights.wte[ids] + weights.wpe[start:start + ids.size]  # (T, d_model)
+        raise ValueError(f"a context of {start} + {ids.size} tokens is "
+                         f"longer than the model's "
+                         f"n_positions={weights.n_positions} learned "
+                         f"positions")
+    # 1. embed: two row lookups, a one-hot times a matrix (chapter 3), so
+    # no dot products counted; x is (T, d_model)
+    x = weights.wte[ids] + weights.wpe[start:start + ids.size]
     # 2. the blocks, each adding to the residual stream
     for layer, w in enumerate(weights.blocks):
-        x = block(x, w, weights.n_heads, weights.eps, ledger=ledger, layer=layer, cache=cache)
-    # 3. the final norm: what leaves the last block is rescaled before it meets the vocabulary
+        x = block(x, w, weights.n_heads, weights.eps, ledger=ledger,
+                  layer=layer, cache=cache)
+    # 3. the final norm: what leaves the last block is rescaled before it
+    # meets the vocabulary
     return layer_norm(x, weights.lnf_g, weights.lnf_b, weights.eps)
 
 
-def forward(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=None, logits: str = "all") -> np.ndarray:
+def forward(weights: GPTWeights, ids, *, ledger: Ledger | None = None,
+            cache=None, logits: str = "all") -> np.ndarray:
     """Run the model over token ids and return the logits: one forward pass.
 
     Parameters
@@ -362,7 +388,10 @@ def forward(weights: GPTWeights, ids, *, ledger: Ledger | None = None, cache=Non
     if logits not in ("all", "last"):
         raise ValueError(f"logits={logits!r} must be 'all' or 'last'")
     h = final_states(weights, ids, ledger=ledger, cache=cache)
-    # score the vocabulary with the tied embedding: logits = W_U h, one dot product per token (chapter 6)
+    # score the vocabulary with the tied embedding: logits = W_U h, one dot
+    # product per token (chapter 6)
     if logits == "last":
-        return _mm(ledger, h[-1:], weights.wte.T, "unembed")[0]  # (1, d_model) x (d_model, V) -> (V,)
-    return _mm(ledger, h, weights.wte.T, "unembed")  # (T, d_model) x (d_model, V)
+        # (1, d_model) x (d_model, V) -> (V,)
+        return _mm(ledger, h[-1:], weights.wte.T, "unembed")[0]
+    # (T, d_model) x (d_model, V)
+    return _mm(ledger, h, weights.wte.T, "unembed")

@@ -92,8 +92,9 @@ def _optimizer(model: GPT, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
 
 
-def train(model: GPT, ids: torch.Tensor, starts: torch.Tensor, cfg: TrainConfig, progress: bool = True) -> float:
-    """Train ``model`` in place; return the mean loss of the last 100 steps."""
+def train(model: GPT, ids: torch.Tensor, starts: torch.Tensor,
+          cfg: TrainConfig, progress: bool = True) -> float:
+    """Train ``model`` in place; return the last 100 steps' mean loss."""
     opt = _optimizer(model, cfg)
     gen = torch.Generator().manual_seed(cfg.seed)
     losses = []
@@ -102,7 +103,9 @@ def train(model: GPT, ids: torch.Tensor, starts: torch.Tensor, cfg: TrainConfig,
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, cfg)
-        x, y = sample_batch(ids, starts, model.config.block_size, cfg.batch_size, gen)  # (B, T), (B, T)
+        # x, y: (B, T) each
+        x, y = sample_batch(ids, starts, model.config.block_size,
+                            cfg.batch_size, gen)
         logits = model(x)  # (B, T, V)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
         opt.zero_grad(set_to_none=True)
@@ -111,7 +114,8 @@ def train(model: GPT, ids: torch.Tensor, starts: torch.Tensor, cfg: TrainConfig,
         opt.step()
         losses.append(loss.item())
         if step % 50 == 0:
-            bar.set_postfix(loss=f"{sum(losses[-50:]) / len(losses[-50:]):.3f}")
+            recent = losses[-50:]
+            bar.set_postfix(loss=f"{sum(recent) / len(recent):.3f}")
     model.eval()
     return sum(losses[-100:]) / len(losses[-100:])
 
