@@ -492,3 +492,32 @@ def test_without_bubblewrap_the_sandbox_still_replays_a_notebook(monkeypatch):
         assert process.run_cell(0, "import numpy\nx = numpy.ones(3).sum()") is None and process.alive  # ...and working
     finally:
         process.close()
+
+
+def test_a_right_answer_that_imports_torch_inside_the_function_passes():
+    """torch's first import loads C libraries (ctypes) and makes code objects: a library's own
+    import is not the learner tampering with the tripwires (issue 13: no right answer refused)."""
+    body = '''
+    def dot(a, b):
+        import torch
+        x, y = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+        if x.ndim != 1 or x.shape != y.shape:
+            raise ValueError(f"a has shape {tuple(x.shape)} but b has shape {tuple(y.shape)}")
+        return float(torch.dot(x, y))
+    '''
+    (outputs,), _ = _verdicts(body, tests=("dot",), settings=Settings(timeout=60, secret=[COURSE_ROOT / "solutions"]))
+    assert _passed(outputs), _message(outputs)
+
+
+def test_ctypes_called_by_the_learner_is_still_seen():
+    body = '''
+    import ctypes
+    def dot(a, b):
+        ctypes.CDLL(None)
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        if a.ndim != 1 or a.shape != b.shape:
+            raise ValueError(f"{a.shape} {b.shape}")
+        return float(a @ b)
+    '''
+    (outputs,), _ = _verdicts(body, tests=("dot",))
+    assert "used ctypes while it ran" in _message(outputs)
