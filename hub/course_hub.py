@@ -40,10 +40,13 @@ NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 INSTRUCTOR_ONLY = ["nbgrader.server_extensions.formgrader"]
 
 
-# The instructor's collect takes only the submissions their named learner owns
-# (hub/owner_checked_collect.py): nbgrader's own only warns about the others.
-INSTRUCTOR_COLLECT = (
+# The instructor's course folder, and a collect that takes only the submissions their
+# named learner owns (hub/owner_checked_collect.py): nbgrader's own only warns.
+INSTRUCTOR_SETTINGS = (
+    "import os\n"
     "import sys\n"
+    "# the instructor's copy of the course (the guide's convention), where the formgrader looks\n"
+    'c.CourseDirectory.root = os.path.expanduser("~/course")\n'
     f"sys.path.insert(0, {str(REPO / 'hub')!r})\n"
     'c.ExchangeFactory.collect = "owner_checked_collect.OwnerCheckedCollect"\n')
 
@@ -189,7 +192,7 @@ def _write_hub_files(settings: Settings) -> None:
             "c = get_config()  # noqa: F821 - written by hub/course_hub.py\n"
             f"c.Exchange.root = {str(settings.exchange_root)!r}\n"
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-            + (INSTRUCTOR_COLLECT if who == "instructor" else ""))
+            + (INSTRUCTOR_SETTINGS if who == "instructor" else ""))
         extensions = {name: who == "instructor" for name in INSTRUCTOR_ONLY}
         (folder / "jupyter_server_config.json").write_text(
             json.dumps({"ServerApp": {"jpserver_extensions": extensions}}, indent=2) + "\n")

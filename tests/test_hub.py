@@ -355,6 +355,34 @@ def _as_learner(hub: ClassHub, name: str, *command: str, **env: str) -> subproce
 
 
 @needs_root
+def test_the_formgrader_shows_the_class_in_its_own_tab(hub):
+    """JupyterHub 4.1+ forbids framing a user's server, so the formgrader panel inside
+    JupyterLab is blank (nbgrader #1870); nbgrader's documented remedy that keeps that
+    protection is to open the formgrader in a tab of its own, which works in full."""
+    from playwright.sync_api import sync_playwright
+
+    from browser.site import launch
+
+    base = f"{hub.url}/user/{hub.instructor}/formgrader"
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("#username_input", hub.instructor)
+            page.fill("#password_input", hub.passwords[hub.instructor])
+            page.click("#login_submit")
+            page.wait_for_url(f"**/user/{hub.instructor}/lab**", timeout=90_000)
+            page.goto(f"{base}/manage_assignments")
+            page.get_by_role("link", name="ch01").first.wait_for(timeout=60_000)
+            page.goto(f"{base}/manage_submissions/ch01")
+            for learner in hub.learners:
+                page.get_by_text(learner).first.wait_for(timeout=60_000)
+        finally:
+            browser.close()
+
+
+@needs_root
 def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub):
     """After the term: homes, the exchange's submissions and feedback, the instructor's course."""
     me, other = hub.learners[0], hub.learners[1]
