@@ -319,3 +319,25 @@ def test_chapter_2_and_3_references_agree_with_dotlab(a, b):
         np.testing.assert_allclose(ch03._linear_reference(a, b), layers.linear(a, b), rtol=1e-9, atol=1e-6)
     if a.shape[1] == b.shape[0]:
         np.testing.assert_allclose(ch03._matmul_reference(a, b), a @ b, rtol=1e-9, atol=1e-6)
+
+
+def test_a_mistake_the_learners_right_answers_contradict_is_not_named():
+    """Right on the long vector, wrong only on the one-element case, where "added the
+    components" happens to give the same number: the learner did not make that mistake
+    (it would have been wrong on the long vector too), so no mistake is named."""
+    def reference(a, b):
+        return float(sum(x * y for x, y in zip(a, b)))
+
+    def learner(a, b):
+        return float(a[0] + b[0]) if len(a) == 1 else reference(a, b)
+
+    added = Mistake("added", "you added the components", lambda a, b: float(sum(a) + sum(b)))
+    cases = [Case("length 3", ([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])), Case("length 1", ([2.0], [3.0]))]
+    with pytest.raises(CheckFailure) as failure:
+        run_checks(learner, fn_name="f", reference=reference, cases=cases, mistakes=(added,))
+    assert "Likely mistake" not in str(failure.value) and failure.value.mistake is None
+    # the same mistake made everywhere is named
+    with pytest.raises(CheckFailure) as failure:
+        run_checks(lambda a, b: float(sum(a) + sum(b)), fn_name="f", reference=reference, cases=cases,
+                   mistakes=(added,))
+    assert "you added the components" in str(failure.value) and failure.value.mistake == "added"

@@ -130,6 +130,15 @@ def as_numbers(result: Any, fn_name: str) -> np.ndarray:
     return arr
 
 
+def _answers_right(value: Any, want: np.ndarray, rtol: float, atol: float) -> bool:
+    """Whether an answer, read as numbers, is the reference's (False when it is not numbers)."""
+    try:
+        got = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return _matches(got, want, rtol, atol)
+
+
 def _matches(got: np.ndarray, want: np.ndarray, rtol: float, atol: float, equal_nan: bool = False) -> bool:
     return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
@@ -147,19 +156,27 @@ def _predicts(mistake: Mistake, case: Case, got: np.ndarray, rtol: float, atol: 
 
 
 def _diagnose(answers: list[tuple[Case, np.ndarray]], failed: Case, got: np.ndarray,
-              mistakes: tuple[Mistake, ...], rtol: float, atol: float) -> Mistake | None:
+              mistakes: tuple[Mistake, ...], rtol: float, atol: float, right: frozenset = frozenset()) -> Mistake | None:
     """Name the mistake behind a wrong answer.
 
     Several mistakes can give the same wrong number on one input (reversing b and
     starting the sum at 1 both turn 10 into 11), so prefer the mistake that explains
-    every answer the learner's function gave, then any that explains this one.
+    every answer the learner's function gave, then one that none of its right answers
+    (the labels in ``right``) contradicts; otherwise name none.
     """
     candidates = [m for m in mistakes if _predicts(m, failed, got, rtol, atol)]
     for mistake in candidates:
         verdicts = [_predicts(mistake, case, answer, rtol, atol) for case, answer in answers]
         if all(v is not False for v in verdicts):
             return mistake
-    return candidates[0] if candidates else None
+    # Else one that no right answer contradicts: where the learner was right and the mistake
+    # would not have been, the learner did not make it (it only coincides on this input),
+    # and the message says where the answer differs instead of naming the wrong mistake.
+    for mistake in candidates:
+        if all(_predicts(mistake, case, answer, rtol, atol) is not False
+               for case, answer in answers if case.label in right):
+            return mistake
+    return None
 
 
 @dataclass
@@ -249,7 +266,8 @@ def _shown(raw: Any, arr: np.ndarray) -> str:
     return _show(arr if arr.ndim else float(arr))
 
 
-def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers=(), want_raw=None) -> None:
+def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol, answers=(), want_raw=None,
+                 right: frozenset = frozenset()) -> None:
     __tracebackhide__ = True
     call = _call_text(fn_name, case)
     if outcome.error is not None:
@@ -264,7 +282,7 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
     got = as_numbers(outcome.value, fn_name)
     if _matches(got, want, rtol, atol):
         return
-    mistake = _diagnose(list(answers), case, got, mistakes, rtol, atol)
+    mistake = _diagnose(list(answers), case, got, mistakes, rtol, atol, right)
     hint = mistake.hint if mistake else None
     where = ""
     if hint is None and got.shape != want.shape:
@@ -486,15 +504,23 @@ def run_checks(
                 answers.append((case, np.array(outcome.value, dtype=np.float64)))
             except (TypeError, ValueError):
                 pass
-    for case, outcome in runs:
+    wants = {}  # the reference's answer to every value case, on pristine inputs
+    for i, (case, outcome) in enumerate(runs):
+        if case.raises is None:
+            with np.errstate(all="ignore"):
+                want_raw = reference(*copy_input(tuple(case.args)), **copy_input(dict(case.kwargs)))
+            wants[i] = (want_raw, np.array(want_raw, dtype=np.float64))
+    # the cases the learner got right: a mistake they contradict is not named (see _diagnose)
+    right = frozenset(case.label for i, (case, outcome) in enumerate(runs) if i in wants and outcome.error is None
+                      and _answers_right(outcome.value, wants[i][1], *(case.tol or (rtol, atol))))
+    for i, (case, outcome) in enumerate(runs):
         if case.raises is not None:
             _judge_refusal(outcome, fn_name, case)
         else:
-            with np.errstate(all="ignore"):
-                want_raw = reference(*copy_input(tuple(case.args)), **copy_input(dict(case.kwargs)))
-            want = np.array(want_raw, dtype=np.float64)
+            want_raw, want = wants[i]
             case_rtol, case_atol = case.tol if case.tol is not None else (rtol, atol)
-            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, case_rtol, case_atol, answers, want_raw)
+            _judge_value(outcome, want, fn_name, case, mistakes, error_hints, case_rtol, case_atol, answers, want_raw,
+                         right)
             if returns is not None and outcome.error is None:
                 problem = returns.problem(outcome.value)
                 if problem:
