@@ -181,8 +181,8 @@ class ClassHub:
                "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                "JUPYTER_CONFIG_PATH": str(self.state / "jupyter" / "instructor"),
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MPLBACKEND": "Agg"}
-        done = subprocess.run([shutil.which("runuser"), "-u", self.instructor, "--", *command], cwd=cwd or home / "course",
-                              env=env, capture_output=True, text=True)
+        done = subprocess.run([shutil.which("runuser"), "-u", self.instructor, "--", *command],
+                              cwd=cwd or home / "course", env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
         return done
 
@@ -298,9 +298,9 @@ def test_the_guides_hub_recipe_is_the_one_tested():
         "collect", "dotlab.grading.grade_class", "generate_feedback", "release_feedback"]
 
 
-@needs_root
-def test_a_term_through_the_hub(hub):
-    """Release, fetch, submit, collect, grade_class, feedback: each learner sees their own score."""
+@pytest.fixture(scope="module")
+def term(hub):
+    """The term's loop, once for the module: what each learner's feedback says, and who was right."""
     home = Path(pwd.getpwnam(hub.instructor).pw_dir)
     course = home / "course"
     course.mkdir()
@@ -335,12 +335,22 @@ def test_a_term_through_the_hub(hub):
     for command in after_deadline:  # the guide's step 3
         hub.as_instructor(*shlex.split(command))
 
+    scores = {}
     for name, learner in learners.items():
         learner.act("fetch_feedback")
         folder = learner.read("ch01/feedback").json()["content"]
         (stamp,) = [item["name"] for item in folder]
         html = learner.read(f"ch01/feedback/{stamp}/ch01.html").json()["content"]
-        score, top = map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups())
+        scores[name] = tuple(map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups()))
+    return right, scores
+
+
+@needs_root
+def test_a_term_through_the_hub(hub, term):
+    """Release, fetch, submit, collect, grade_class, feedback: each learner sees their own score."""
+    right, scores = term
+    assert set(scores) == set(hub.learners)
+    for name, (score, top) in scores.items():
         assert top == 10.0 and score == (top if right[name] else 0.0), (name, score, top)
 
 
@@ -355,7 +365,7 @@ def _as_learner(hub: ClassHub, name: str, *command: str, **env: str) -> subproce
 
 
 @needs_root
-def test_the_formgrader_shows_the_class_in_its_own_tab(hub):
+def test_the_formgrader_shows_the_class_in_its_own_tab(hub, term):
     """JupyterHub 4.1+ forbids framing a user's server, so the formgrader panel inside
     JupyterLab is blank (nbgrader #1870); nbgrader's documented remedy that keeps that
     protection is to open the formgrader in a tab of its own, which works in full."""
@@ -383,7 +393,7 @@ def test_the_formgrader_shows_the_class_in_its_own_tab(hub):
 
 
 @needs_root
-def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub):
+def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub, term):
     """After the term: homes, the exchange's submissions and feedback, the instructor's course."""
     me, other = hub.learners[0], hub.learners[1]
     course = Path(pwd.getpwnam(hub.instructor).pw_dir) / "course"
@@ -407,7 +417,7 @@ def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub):
 
 
 @needs_root
-def test_a_submission_under_another_learners_name_is_not_collected(hub):
+def test_a_submission_under_another_learners_name_is_not_collected(hub, term):
     """Learner 1 (who scored 0) submits as learner 0: the instructor still collects 0's own work."""
     forger, victim = hub.learners[1], hub.learners[0]
     course = Path(pwd.getpwnam(hub.instructor).pw_dir) / "course"
