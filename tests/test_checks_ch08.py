@@ -58,7 +58,9 @@ def test_the_mistakes_are_told_apart_on_the_visible_cases(name):
     cases = [c for c in make_cases(False) if c.raises is None]
 
     def answers(fn):
-        return tuple(np.array(fn(*c.args, **c.kwargs), dtype=float).round(7).tobytes() for c in cases)
+        # an unstable softmax overflows on the visible case with large scores: that is its answer
+        with np.errstate(all="ignore"):
+            return tuple(np.array(fn(*c.args, **c.kwargs), dtype=float).round(7).tobytes() for c in cases)
 
     seen = {answers(REFERENCES[name]): "the reference"}
     for mistake in mistakes:
