@@ -14,7 +14,8 @@ phone; every explorer responding to each of its controls; the download button; t
 and contents buttons opening the navigation at every width; nothing wider than the column
 at 1280 px; no figure shown below 60 % of its drawn size, each a link to itself; nothing
 clipped on a phone or tablet, and every box that scrolls showing that it does; the dark
-theme's figures and explorers; no NumPy repr or float noise in an output.
+theme's figures (each one a dark rendering) and explorers; no NumPy repr or float
+noise in an output.
 Then the search page, the released exercises, chapter-to-exercise links, the launch
 buttons of an instructor's configuration (a second, small build in a temporary folder),
 and the explorers themselves: the browser's ports against the Python functions.
@@ -190,6 +191,9 @@ def test_dark_theme_shows_dark_figures_and_no_light_boxes(site, path):
         assert not layout["wrong_theme"], f"{path} ({key}) shows the other theme's figures: {layout['wrong_theme']}"
         if key.endswith("dark"):
             assert not layout["light_boxes"], f"{path} ({key}): light boxes in the dark theme: {layout['light_boxes']}"
+            assert not layout["no_dark"], (
+                f"{path} ({key}): figures with no dark rendering (draw them with dotlab.figures and end the cell "
+                f"with figures.show(fig)): {layout['no_dark']}")
 
 
 @pytest.mark.parametrize("path", PAGES)

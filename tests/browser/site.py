@@ -150,7 +150,8 @@ LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
 # against the size it was drawn at, and which explorers look like a light box.
 LAYOUT = r"""(smallest) => {
   const article = document.querySelector('article.bd-article');
-  if (!article) return {overflow: [], clipped: [], uncued: [], figures: [], unlinked: [], light_boxes: [], repr: [], wrong_theme: []};
+  if (!article) return {overflow: [], clipped: [], uncued: [], figures: [], unlinked: [], light_boxes: [], repr: [],
+                        wrong_theme: [], no_dark: []};
   const box = article.getBoundingClientRect();
   const cs = getComputedStyle(article);
   const right = box.right - parseFloat(cs.paddingRight) + 1;
@@ -231,7 +232,13 @@ LAYOUT = r"""(smallest) => {
   const theme = document.documentElement.dataset.theme;
   const other = theme === 'dark' ? 'only-light' : 'only-dark';
   const wrong_theme = [...article.querySelectorAll(`a.dotlab-figure.${other} img`)].filter(visible).map(i => i.alt.slice(0, 60));
-  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme};
+  // In the dark theme, every figure shown is a dark rendering (a house figure's
+  // only-dark copy); one without it keeps its light backdrop and ink. An explorer's
+  // pictures are its own business (light_boxes above).
+  const no_dark = theme !== 'dark' ? [] : [...article.querySelectorAll('img')]
+    .filter(i => visible(i) && !i.closest('.dotlab-widget') && !i.closest('a.dotlab-figure.only-dark'))
+    .map(i => `${i.currentSrc.split('/').pop().slice(0, 24)} "${(i.alt || '').slice(0, 60)}"`);
+  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme, no_dark};
 }"""
 
 # Opens and closes the page's navigation with its visible buttons, as a reader taps them.
