@@ -356,6 +356,20 @@
     ".dotlab-wide{max-width:640px;margin:.5em 0}",
   ].join("\n");
 
+  /** A focused control keeps its keys (arrows, Home/End, Page Up/Down) in JupyterLab.
+   *
+   * There the notebook's own shortcuts would take them (an arrow key collapses the
+   * section the explorer sits in). Lumino runs no shortcut for a key pressed inside an
+   * element marked data-lm-suppress-shortcuts; stopping the event as well covers front
+   * ends that listen while it bubbles. In the book nothing listens: no change there.
+   */
+  function keepKeys(root) {
+    root.setAttribute("data-lm-suppress-shortcuts", "true");
+    root.addEventListener("keydown", function (event) {
+      if (/^(INPUT|SELECT|BUTTON|TEXTAREA)$/.test(event.target.tagName)) event.stopPropagation();
+    });
+  }
+
   function mountAll() {
     if (!document.getElementById("dotlab-widgets-style")) {
       var style = el("style", { id: "dotlab-widgets-style" }, [STYLE]);
@@ -365,6 +379,7 @@
       var make = COMPONENTS[root.dataset.component];
       var config = JSON.parse(root.querySelector("script[type='application/json']").textContent);
       root.setAttribute("data-mounted", "");
+      keepKeys(root);
       root.querySelectorAll(".dotlab-fallback").forEach(function (n) { n.remove(); });
       if (!make) throw new Error("dotlab: no component named " + root.dataset.component);
       make(root, config);
