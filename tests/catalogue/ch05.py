@@ -694,7 +694,8 @@ def tiled_attention(q, k, v, block_size=64):
     return out
 
 
-@RIGHT.add("tiled_attention", how="torch tensors, returned as NumPy")
+# Right numbers, but in PyTorch, whose tensors the memory check cannot see: the task asks for NumPy.
+@WRONG.add("tiled_attention", expect="write it with NumPy arrays", kind="allowlist", mentioned=True)
 def tiled_attention(q, k, v, block_size=64):
     import torch
 

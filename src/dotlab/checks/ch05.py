@@ -500,6 +500,12 @@ _ATTENTION_ALLOWED = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "
                            matmul=True, methods=None, says=_BY_HAND)
 _ANY_NUMPY = allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, matmul=True, methods=None,
                    says="NumPy or PyTorch, but nothing from dotlab")
+# Tiled attention is graded on the memory it holds, which the check measures for NumPy's
+# arrays (tracemalloc sees them; PyTorch's CPU tensors it does not): NumPy only, so a full
+# score table built as a tensor cannot slip past the measurement.
+_TILED_ALLOWED = allow(PYTHON, MATH, STDLIB, NUMPY, {".dot", ".matmul"}, matmul=True, methods=None,
+                       says="write it with NumPy arrays (the check measures the memory NumPy allocates; it cannot "
+                            "see PyTorch's): no PyTorch, no library attention or softmax, nothing from dotlab")
 _FLOATS = ArrayOf("f")
 _VARIANTS = ("int", "float32", "strided")
 # float32 gives about 7 significant digits, rounded through two products and a softmax
@@ -540,7 +546,7 @@ def _memory_after(fn, hidden: bool) -> int:
 
 TILED_ATTENTION = Task(
     "5.5", "tiled_attention", reference=_tiled_reference, cases=_tiled_cases, mistakes=_TILED_MISTAKES,
-    returns=_FLOATS, allowed=_ATTENTION_ALLOWED, forbidden=NO_DELEGATION, edges=_tiled_edges,
+    returns=_FLOATS, allowed=_TILED_ALLOWED, forbidden=NO_DELEGATION, edges=_tiled_edges,
     variants=_VARIANTS, array_params_=("q", "k", "v"), after=_memory_after, **_F32,
     doc="attention over blocks of keys with an online softmax, equal to plain attention, in little memory.",
 )
