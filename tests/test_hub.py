@@ -434,8 +434,13 @@ def test_a_submission_under_another_learners_name_is_not_collected(hub, term):
 
 
 @needs_root
-def test_stopping_the_hub_leaves_nothing_running(hub):
-    assert hub.leftovers(), "the hub, its proxy and the learners' servers should be running before the stop"
+def test_stopping_the_hub_leaves_nothing_running(hub, term):
+    running = "\n".join(hub.leftovers())
+    # what the check below looks for is found while the class is running
+    assert "the hub" in running and "configurable-http-proxy" in running, running
+    servers = [line for line in hub.leftovers() if "jupyterhub-singleuser" in line]
+    for name in hub.learners:  # each learner's server runs as that learner's account
+        assert any(f" uid={pwd.getpwnam(name).pw_uid} " in line for line in servers), running
     hub.stop()
     assert hub.leftovers() == []
 
