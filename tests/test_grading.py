@@ -217,8 +217,14 @@ def test_the_class_report_counts_the_mistakes_planted(graded):
         failed = {c.cell for c in records[student].cells if not c.passed}
         assert failed == {f"test_{f}" for f in bad}, student
     # a diagnosed mistake is recorded under its catalogued name, with the hint the learner saw
-    names = {m.name for task in importlib.import_module(f"dotlab.checks.{spec.chapter}").TASKS.values()
-             for m in task.mistakes}
+    from dotlab.checks import Mistake
+
+    checks = importlib.import_module(f"dotlab.checks.{spec.chapter}")
+    # every Mistake the chapter's checks know: the tasks' own, and those a task's custom judge uses
+    names = {m.name for task in checks.TASKS.values() for m in task.mistakes}
+    for value in vars(checks).values():
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        names |= {m.name for m in items if isinstance(m, Mistake)}
     named = [c for r in records.values() for c in r.cells
              if not c.passed and c.mistake and not c.mistake.startswith("(")]
     assert named, "the grader recorded no diagnosed mistake"
