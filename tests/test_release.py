@@ -94,3 +94,14 @@ def test_a_failing_self_check_still_fails_validation(tmp_path):
     result = nbgrader("validate", str(tmp_path / "ch01.ipynb"), cwd=tmp_path, check=False)
     out = result.stdout + result.stderr
     assert "dot_loop is not implemented yet" in out and "project is not implemented yet" in out
+
+
+def test_an_unknown_assignment_is_refused_with_the_known_ones(capsys):
+    """A typo (or ``--hlep``) must not create a folder under exercises/."""
+    from dotlab.grading import release as module
+
+    with pytest.raises(SystemExit):
+        module.main(["ch99"])
+    message = capsys.readouterr().err
+    assert "'ch99'" in message and "ch01" in message
+    assert not (module.COURSE_ROOT / "exercises" / "ch99").exists()

@@ -72,8 +72,13 @@ def nbgrader(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedP
 
 def release(course_root: Path = COURSE_ROOT, names: list[str] | None = None) -> list[Path]:
     """Regenerate ``exercises/<name>/`` for each assignment and return the folders written."""
+    known = assignments(course_root)
+    unknown = [name for name in names or [] if name not in known]
+    if unknown:
+        raise ValueError(f"no assignment named {', '.join(map(repr, unknown))} under "
+                         f"{course_root / 'solutions'}; the assignments are {', '.join(known)}")
     written = []
-    for name in names or assignments(course_root):
+    for name in names or known:
         target = course_root / "exercises" / name
         if target.exists():  # nbgrader --force keeps stale files; start clean instead
             shutil.rmtree(target)
@@ -82,6 +87,22 @@ def release(course_root: Path = COURSE_ROOT, names: list[str] | None = None) -> 
     return written
 
 
-if __name__ == "__main__":
-    for folder in release(names=sys.argv[1:] or None):
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dotlab.grading.release",
+        description="Regenerate the learners' notebooks under exercises/ from solutions/.")
+    parser.add_argument("names", nargs="*", metavar="chNN",
+                        help="assignments to release (default: all of them)")
+    args = parser.parse_args(argv)
+    try:
+        folders = release(names=args.names or None)
+    except ValueError as error:
+        parser.error(str(error))
+    for folder in folders:
         print(f"released {folder.relative_to(COURSE_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
