@@ -7,16 +7,20 @@ line of code reads as two statements, so code is written for the column instead:
 where a reader would break it, a long comment on its own line above its code.
 
 What counts as code on a page: every code cell of every page in ``_toc.yml`` written
-in MyST Markdown (the chapters and the front page; the released exercises are
-notebooks with their own tests), every fenced code block in their text, and every
-package function whose source a page prints, with ``show_source(f)`` (its code without
-the docstring) or ``inspect.getsource(f)`` (all of it). Read from the sources as text,
-without running or importing anything: the test takes a fraction of a second.
+in MyST Markdown (the chapters and the front page), every fenced code block in their
+text, and every package function whose source a page prints, with ``show_source(f)``
+(its code without the docstring) or ``inspect.getsource(f)`` (all of it). The released
+exercises (``exercises/chNN/chNN.ipynb``) are pages too: their code cells, as the book
+shows them and a learner opens them, and the fenced blocks of their Markdown cells.
+They are generated from ``solutions/``, so a long line is shortened there and the
+release regenerated. Read from the sources as text, without running or importing
+anything: the test takes a fraction of a second.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -34,8 +38,8 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(\{[\w-]+\})?\s*([\w+-]*)")
 CODE_DIRECTIVES = {"{code-cell}", "{code-block}", "{code}", "{sourcecode}"}
 
 
-def book_pages() -> list[Path]:
-    """Every Markdown page the book builds, from ``_toc.yml``."""
+def _toc_files() -> list[str]:
+    """Every page ``_toc.yml`` names, without its suffix, in the book's order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]]
 
@@ -47,7 +51,44 @@ def book_pages() -> list[Path]:
 
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
-    return [ROOT / f"{f}.md" for f in files if (ROOT / f"{f}.md").is_file()]
+    return files
+
+
+def book_pages() -> list[Path]:
+    """Every Markdown page the book builds, from ``_toc.yml``."""
+    return [ROOT / f"{f}.md" for f in _toc_files() if (ROOT / f"{f}.md").is_file()]
+
+
+def notebook_pages() -> list[Path]:
+    """Every notebook page the book shows (the released exercises), from ``_toc.yml``."""
+    return [ROOT / f"{f}.ipynb" for f in _toc_files() if (ROOT / f"{f}.ipynb").is_file()]
+
+
+def notebook_code(notebook: Path) -> list[tuple[str, list[tuple[int, str]]]]:
+    """A notebook's code as the book shows it: (where, numbered lines) per block.
+
+    Each code cell is one block; so is each fenced code block in a Markdown cell.
+    Read as JSON, so nothing is run.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> cells = [{"cell_type": "code", "source": ["x = 1\\n", "y = 2"]},
+    ...          {"cell_type": "markdown", "source": "Run:\\n```python\\nz = 3\\n```"}]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "nb.ipynb"
+    ...     _ = path.write_text(json.dumps({"cells": cells}))
+    ...     notebook_code(path)
+    [('cell 1', [(1, 'x = 1'), (2, 'y = 2')]), ('cell 2', [(3, 'z = 3')])]
+    """
+    blocks = []
+    for number, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"], 1):
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            blocks.append((f"cell {number}", list(enumerate(source.splitlines(), 1))))
+        elif cell["cell_type"] == "markdown":
+            blocks += [(f"cell {number}", block) for block in code_blocks(source)]
+    return blocks
 
 
 def code_blocks(text: str) -> list[list[tuple[int, str]]]:
@@ -167,6 +208,7 @@ def _long(lines, where: str) -> list[str]:
 
 
 PAGES = book_pages()
+NOTEBOOKS = notebook_pages()
 
 
 def test_the_book_has_pages_and_the_pages_have_code():
@@ -186,6 +228,23 @@ def test_code_cells_and_listings_fit_the_column(page):
                           f"would, and move a long comment above its line:\n" + "\n".join(too_long))
 
 
+def test_the_book_shows_every_released_exercise():
+    names = {p.relative_to(ROOT).as_posix() for p in NOTEBOOKS}
+    released = {p.relative_to(ROOT).as_posix() for p in ROOT.glob("exercises/ch*/ch*.ipynb")}
+    assert released and names == released, (sorted(names), sorted(released))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_released_exercise_code_fits_the_column(notebook):
+    too_long = []
+    for where, lines in notebook_code(notebook):
+        too_long += _long(lines, f"{notebook.relative_to(ROOT)} {where}")
+    assert not too_long, (f"code wider than the column ({WIDTH} characters) in a released exercise; "
+                          f"shorten it in solutions/{notebook.parent.name}/ (the text and code a learner "
+                          f"sees) and run `python -m dotlab.grading.release {notebook.parent.name}`:\n"
+                          + "\n".join(too_long))
+
+
 def test_the_checks_catch_a_long_line_and_a_long_listing(tmp_path):
     page = tmp_path / "page.md"
     long_line = "x = [" + ", ".join(["1"] * 30) + "]"
@@ -196,3 +255,11 @@ def test_the_checks_catch_a_long_line_and_a_long_listing(tmp_path):
     assert blocks[0] == [(2, long_line)] and len(long_line) > WIDTH
     (name, source), = listings(page)
     assert name == "forward" and source.startswith("def forward(") and '"""' not in source
+    notebook = tmp_path / "exercise.ipynb"
+    notebook.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "source": ["Short.\n"]},
+        {"cell_type": "code", "source": ["def f():\n", f"    {long_line}\n", "    return x"]},
+    ]}), encoding="utf-8")
+    (where, lines), = notebook_code(notebook)
+    assert where == "cell 2" and _long(lines, "exercise") == [
+        f"exercise line 2: {len(long_line) + 4} characters: {long_line[:60]}..."]
