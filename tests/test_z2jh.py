@@ -32,6 +32,7 @@ sys.path.insert(0, str(Z2JH))
 import sizing  # noqa: E402
 import start_server  # noqa: E402
 import write_jupyter_config  # noqa: E402
+from test_prose_numbers import typed_numbers  # noqa: E402
 
 CHART = "4.4.0"
 CHART_COMMIT = "5c5f5df751588a68a7781ead01d0f62e88e2e72f"  # the chart repository's tag 4.4.0
@@ -491,3 +492,27 @@ def test_the_grading_figure_is_read_from_the_benchmarks(tmp_path):
     results.write_text('{"when": "x", "machine": "y", "figures": []}')
     with pytest.raises(sizing.SizingError, match="grading figures are \\[\\]"):
         sizing.grading_core_seconds(results)
+
+
+# --- the guide ------------------------------------------------------------------------
+
+GUIDE = ROOT / "chapters" / "instructor_guide.md"
+
+
+def _section(title: str) -> str:
+    return GUIDE.read_text().split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_guide_shows_the_install_without_running_it():
+    section = _section("Beyond one machine")
+    # bash blocks in the guide are commands its tests run; these need a cluster
+    assert "```bash" not in section
+    assert f"--version={CHART}" in section and "--values hub/z2jh/values.yaml" in section
+    assert "hub/z2jh/exchange-pvc.yaml" in section and "hub/z2jh/Dockerfile" in section
+
+
+@pytest.mark.parametrize("title", ["Sizing a class", "Beyond one machine"])
+def test_the_guides_new_sections_type_no_result(title):
+    # 30 and 200 are the worked example's class sizes, inputs set in its code cell
+    typed = set(typed_numbers(_section(title))) - {"30", "200"}
+    assert not typed, f"{title}: numbers typed by hand {typed}: glue them from code"
