@@ -5,9 +5,11 @@ notebook cell exactly as a learner would have written it.
 """
 # ruff: noqa: F811  (every entry reuses the exercise's function name)
 
+import heapq
 import math
 
 import numpy as np
+import torch
 
 from catalogue import Catalogue
 
@@ -565,3 +567,63 @@ def ivf_search(query, corpus, centroids, cells, k, n_probe):
     scores = corpus[rows] @ query
     top = np.argpartition(-scores, k - 1)[:k]
     return rows[top[np.argsort(-scores[top])]]
+
+
+# Right answers found by trying the checks as an outsider would (session 4): the
+# assignment allows PyTorch's tensors (only its attention and softmax are ruled out), any
+# standard library helper such as heapq, and float32 arithmetic, which rotates far
+# positions less precisely (the check's tolerance grows with the angle).
+
+
+@RIGHT.add("rope", how="torch tensors, cat of the two rotated halves", preamble="import torch")
+def rope(x, positions, base=10000.0):
+    X = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    d = X.shape[-1]
+    if d % 2:
+        raise ValueError(f"d_head={d} must be even")
+    inv = base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    angle = torch.as_tensor(np.asarray(positions, dtype=np.float64))[:, None] * inv
+    a, b = X[:, : d // 2], X[:, d // 2:]
+    return torch.cat([a * angle.cos() - b * angle.sin(), a * angle.sin() + b * angle.cos()], dim=-1).numpy()
+
+
+@RIGHT.add("rope", how="complex numbers in float32")
+def rope(x, positions, base=10000.0):
+    x = np.asarray(x, dtype=np.float32)
+    d = x.shape[-1]
+    if d % 2:
+        raise ValueError(f"d_head={d} is odd")
+    half = d // 2
+    z = x[:, :half] + 1j * x[:, half:]
+    theta = (base ** (-2.0 * np.arange(half) / d)).astype(np.float32)
+    z = z * np.exp(1j * np.outer(np.asarray(positions, dtype=np.float32), theta))
+    return np.concatenate([z.real, z.imag], axis=1).astype(np.float32)
+
+
+@RIGHT.add("grouped_query_attention", how="torch repeat_interleave", preamble="import torch")
+def grouped_query_attention(q, k, v):
+    Q, K, V = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (q, k, v))
+    H, G = Q.shape[0], K.shape[0]
+    if H % G:
+        raise ValueError(f"G={G} must divide H={H}")
+    K, V = K.repeat_interleave(H // G, dim=0), V.repeat_interleave(H // G, dim=0)
+    s = Q @ K.transpose(1, 2) / math.sqrt(Q.shape[-1])
+    w = (s - s.amax(-1, keepdim=True)).exp()
+    return (w / w.sum(-1, keepdim=True) @ V).numpy()
+
+
+@RIGHT.add("sliding_window_mask", how="torch triangles", preamble="import torch")
+def sliding_window_mask(n_queries, n_keys, window):
+    if window < 1:
+        raise ValueError(f"window={window} must be at least 1")
+    offset = n_keys - n_queries
+    ones = torch.ones(n_queries, n_keys, dtype=torch.bool)
+    return (ones.tril(offset) & ones.triu(offset - window + 1)).numpy()
+
+
+@RIGHT.add("ivf_search", how="heapq.nlargest over Python lists", preamble="import heapq")
+def ivf_search(query, corpus, centroids, cells, k, n_probe):
+    query = np.asarray(query, dtype=float)
+    probed = heapq.nlargest(n_probe, range(len(centroids)), key=lambda c: float(np.asarray(centroids[c]) @ query))
+    rows = [r for r in range(len(cells)) if cells[r] in probed]
+    return np.array(heapq.nlargest(k, rows, key=lambda r: float(np.asarray(corpus[r]) @ query)), dtype=int)
