@@ -7,6 +7,7 @@ available there, and ``shape`` is a ``TransformerShape`` read through its attrib
 # ruff: noqa: F811  (every entry reuses the exercise's function name)
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -912,3 +913,22 @@ def matmul_intensity(m, k, n, bytes_per_value=2):
     sizes = np.array([m, k, n], dtype=np.float64)
     moved = bytes_per_value * (sizes[0] * sizes[1] + sizes[1] * sizes[2] + sizes[0] * sizes[2])
     return 2 * np.prod(sizes) / moved
+
+
+# Right answers found by trying the checks as an outsider would (session 4): a ratio
+# computed in float32 (the task asks for no precision), and exact arithmetic with fractions.
+
+
+@RIGHT.add("matmul_intensity", how="float32 scalars")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be positive")
+    f = np.float32
+    return f(2) * f(m) * f(k) * f(n) / (f(bytes_per_value) * (f(m) * f(k) + f(k) * f(n) + f(m) * f(n)))
+
+
+@RIGHT.add("matmul_intensity", how="exact fractions", preamble="from fractions import Fraction")
+def matmul_intensity(m, k, n, bytes_per_value=2):
+    if bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value={bytes_per_value} must be positive")
+    return float(Fraction(2 * m * k * n) / (Fraction(bytes_per_value) * (m * k + k * n + m * n)))
