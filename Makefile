@@ -36,7 +36,15 @@ $(LAB_SETTINGS): jupyter/overrides.json $(VENV)/.installed
 	mkdir -p $(dir $@)
 	cp $< $@
 
-setup: $(VENV)/.installed $(LAB_SETTINGS)
+# The course's Jupyter server settings (jupyter/jupyter_server_config.json): the book's
+# pages open in plain words where a role cannot resolve outside the book, and save back
+# as the book's text (dotlab.lab_pages). Read from the venv's jupyter_server_config.d.
+LAB_SERVER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.d/dotlab.json
+$(LAB_SERVER_CONFIG): jupyter/jupyter_server_config.json $(VENV)/.installed
+	mkdir -p $(dir $@)
+	cp $< $@
+
+setup: $(VENV)/.installed $(LAB_SETTINGS) $(LAB_SERVER_CONFIG)
 
 # The book serves MathJax, RequireJS and the widgets' HTML manager itself, so it reads
 # with no network. npm installs the exact versions in package-lock.json; only the files
