@@ -27,6 +27,7 @@ import socket
 import stat
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ COURSE_ID = "dot-product-course"  # as in the course's nbgrader_config.py
 NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 # The extensions an instructor needs and a learner must not have (nbgrader's docs).
 INSTRUCTOR_ONLY = ["nbgrader.server_extensions.formgrader"]
+# The instructor's server lets its own origin frame the formgrader's pages, so that
+# JupyterLab's Formgrader panel shows them (hub/formgrader_frame.py says why).
+FORMGRADER_FRAME = "formgrader_frame"
 
 
 # The instructor's course folder, and a collect that takes only the submissions their
@@ -127,12 +131,10 @@ def check(settings: Settings) -> None:
                        f"`chmod 1777 {root}`")
     if not CHP.exists():
         raise HubError(f"configurable-http-proxy is not installed at {CHP}: run `npm ci` in {REPO}")
-    python = Path(sys.executable).resolve()  # a venv's python is a link to this one
-    folder = _closed_folder(python)
-    if folder is not None:
-        raise HubError(f"learners' servers run {python}, but {folder} is closed to other users "
-                       f"(mode {stat.S_IMODE(folder.stat().st_mode):o}): install the course's Python where "
-                       f"every account can run it, or `chmod o+x {folder}`")
+    for name in (settings.instructor, *settings.learners):
+        problem = cannot_run_python(name)
+        if problem:
+            raise HubError(problem)
     for key, port in (("DOTLAB_HUB_PORT", settings.port), ("DOTLAB_HUB_API_PORT", settings.api_port),
                       ("DOTLAB_PROXY_API_PORT", settings.proxy_api_port)):
         host = settings.ip if key == "DOTLAB_HUB_PORT" else "127.0.0.1"
@@ -144,12 +146,68 @@ def check(settings: Settings) -> None:
                                f"stop what holds it or set {key} to a free port") from None
 
 
-def _closed_folder(python: Path) -> Path | None:
-    """The first folder above ``python`` that other users cannot pass through, if any."""
-    for folder in python.parents:
-        if not stat.S_IMODE(folder.stat().st_mode) & 0o001:
-            return folder
+def server_python() -> list[tuple[Path, int]]:
+    """What every account's server must reach, with the access it needs (read 4, execute 1).
+
+    The spawner's command (a script in the course's environment), the interpreter its
+    first line names and the one that resolves to (a venv's python is a link to it), the
+    standard library and the environment's packages (folders Python lists as it imports).
+    """
+    bin_dir = Path(sys.executable).parent
+    paths = sysconfig.get_paths()
+    return [(bin_dir / "jupyterhub-singleuser", 0o5), (Path(sys.executable), 0o1),
+            (Path(sys.executable).resolve(), 0o1), (Path(paths["stdlib"]), 0o5), (Path(paths["purelib"]), 0o5)]
+
+
+def blocked_python(name: str, needs: list[tuple[Path, int]] | None = None) -> tuple[Path, int, Path] | None:
+    """The first place the account ``name`` cannot get past on the way to its server's Python.
+
+    Returns ``(path, access it lacks there, target it was on the way to)``, or None if the
+    account reaches everything in ``needs`` (by default ``server_python()``). Reads the
+    permission bits as the kernel applies them: the owner's if the account owns the path,
+    the group's if it is in the path's group, else everyone's. An account not created yet
+    is everyone else to every path (useradd gives it a group of its own). ACLs and mount
+    options are not read.
+    """
+    try:
+        entry = pwd.getpwnam(name)
+        uid, groups = entry.pw_uid, set(os.getgrouplist(name, entry.pw_gid))
+    except KeyError:
+        uid, groups = None, set()
+    for target, access in needs if needs is not None else server_python():
+        # every folder from / down must let the account through (x); the target itself
+        # must give what it is used for
+        for path, want in [*((folder, 0o1) for folder in reversed(target.parents)), (target, access)]:
+            info = path.stat()
+            shift = 6 if info.st_uid == uid else 3 if info.st_gid in groups else 0
+            if (stat.S_IMODE(info.st_mode) >> shift) & want != want:
+                return path, want, target
     return None
+
+
+def cannot_run_python(name: str, needs: list[tuple[Path, int]] | None = None) -> str | None:
+    """Why the account ``name`` cannot run the course's Python, naming what is in the way, or None."""
+    for target, _ in needs if needs is not None else server_python():
+        if not target.exists():
+            return f"{target} does not exist, and every account's JupyterLab server needs it: run `make setup`"
+    blocked = blocked_python(name, needs)
+    if blocked is None:
+        return None
+    path, want, target = blocked
+    info = path.stat()
+    what = "pass through" if path != target else "read and run" if want == 0o5 else "run"
+    return (f"the account {name!r} cannot {what} {path} (mode {stat.S_IMODE(info.st_mode):o}, owner "
+            f"{_owner_name(info.st_uid)}), on the way to {target}, which its JupyterLab server needs: install the "
+            f"course and its Python where every account can run them (a clone in /opt or /srv, with a Python "
+            f"from outside any home, then `make setup` there), or let everyone {what} it: "
+            f"`chmod {'o+x' if want == 0o1 else 'o+rx'} {path}`")
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _exists(name: str) -> bool:
@@ -194,6 +252,12 @@ def _write_hub_files(settings: Settings) -> None:
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
             + (INSTRUCTOR_SETTINGS if who == "instructor" else ""))
         extensions = {name: who == "instructor" for name in INSTRUCTOR_ONLY}
+        if who == "instructor":
+            extensions[FORMGRADER_FRAME] = True
+            # read before the JSON file, so the extension above can be imported
+            (folder / "jupyter_server_config.py").write_text(
+                "import sys\n"
+                f"sys.path.insert(0, {str(REPO / 'hub')!r})  # hub/formgrader_frame.py\n")
         (folder / "jupyter_server_config.json").write_text(
             json.dumps({"ServerApp": {"jpserver_extensions": extensions}}, indent=2) + "\n")
         for path in (folder, folder.parent):

@@ -3,9 +3,12 @@
 The hub is the one ``make hub`` starts (hub/course_hub.py, hub/jupyterhub_config.py),
 with throw-away Unix accounts named ``dlhubt...`` that the fixture removes, an exchange
 and hub state in a scratch folder, and ports it binds itself. Learners log in with their
-password (PAM) and work through their own single-user server's HTTP API: nbgrader's
-assignment_list handlers (what JupyterLab's Assignments panel calls) and Jupyter's
-contents API. The instructor's side runs as the instructor's account, in their home.
+password (PAM). One learner works in Chromium, in JupyterLab, as a learner would: the
+Assignments panel to fetch, submit and fetch feedback, the notebook to type answers in,
+Validate on its toolbar. The other two work through their own single-user server's HTTP
+API: nbgrader's assignment_list handlers (what the Assignments panel calls) and Jupyter's
+contents API. The instructor's side runs as the instructor's account, in their home, and
+the instructor's formgrader is read in JupyterLab's Formgrader panel, in Chromium.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -107,13 +111,17 @@ class ClassHub:
         return env
 
     def open_python(self) -> None:
-        """Let the throw-away accounts run the course's interpreter (put back in close())."""
-        python = Path(sys.executable).resolve()  # the venv's python is a link to it
-        for folder in python.parents:
-            mode = stat.S_IMODE(folder.stat().st_mode)
-            if not mode & 0o001:
-                self.opened.append((folder, mode))
-                os.chmod(folder, mode | 0o001)
+        """Let the throw-away accounts reach the course's interpreter (put back in close()).
+
+        The hub refuses to start while an account cannot run its Python (course_hub.py
+        names the folder in the way); on this machine the interpreter may live in root's
+        home, so each place the check finds is opened to everyone, for the test only.
+        """
+        while (blocked := course_hub.blocked_python(self.instructor)) is not None:
+            path, want, _ = blocked
+            mode = stat.S_IMODE(path.stat().st_mode)
+            self.opened.append((path, mode))
+            os.chmod(path, mode | want)
 
     def start(self) -> None:
         self.open_python()
@@ -170,7 +178,7 @@ class ClassHub:
         for name in self.passwords:
             if course_hub._exists(name):
                 subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
-        for folder, mode in self.opened:
+        for folder, mode in reversed(self.opened):
             os.chmod(folder, mode)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -240,29 +248,93 @@ class Learner:
         assert reply.status_code in (200, 201), reply.text
 
 
-def fetch_in_chromium(hub: ClassHub, name: str) -> None:
-    """The learner logs in with the hub's form, opens Nbgrader > Assignment List, clicks Fetch."""
-    from playwright.sync_api import sync_playwright
+def log_in_in_chromium(page, hub: ClassHub, name: str) -> None:
+    """Log in with the hub's form and wait for JupyterLab (the server starts on the way)."""
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", name)
+    page.fill("#password_input", hub.passwords[name])
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
 
-    from browser.site import launch
 
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            page = browser.new_page()
-            page.goto(f"{hub.url}/hub/login")
-            page.fill("#username_input", name)
-            page.fill("#password_input", hub.passwords[name])
-            page.click("#login_submit")
-            page.wait_for_url(f"**/user/{name}/lab**", timeout=90_000)
-            page.get_by_role("menuitem", name="Nbgrader").click(timeout=60_000)
-            page.get_by_role("menuitem", name="Assignment List").click()
-            released = page.locator("#released_assignments_list")
-            released.get_by_role("button", name="Fetch").click(timeout=60_000)
-            fetched = page.locator("#fetched_assignments_list")
-            fetched.get_by_text("ch01").first.wait_for(timeout=60_000)
-        finally:
-            browser.close()
+def open_nbgrader(page, item: str) -> None:
+    """JupyterLab's menu Nbgrader > ``item`` (Assignment List, Formgrader)."""
+    page.get_by_role("menuitem", name="Nbgrader").click(timeout=90_000)
+    page.get_by_role("menuitem", name=item).click()
+
+
+class BrowserLearner:
+    """One learner at their browser: JupyterLab on the hub, driven with Chromium's mouse and keys.
+
+    Everything goes through what a learner sees: the Assignments panel (nbgrader's
+    Assignment List) to fetch, submit and fetch feedback, the notebook to type answers
+    in, its toolbar's Validate, and the feedback file opened from the panel's link.
+    """
+
+    def __init__(self, hub: ClassHub, name: str, page):
+        self.hub, self.name, self.page = hub, name, page
+        page.set_default_timeout(90_000)  # two cores shared by everyone: be patient
+
+    def fetch(self, assignment: str = "ch01") -> None:
+        log_in_in_chromium(self.page, self.hub, self.name)
+        open_nbgrader(self.page, "Assignment List")
+        released = self.page.locator("#released_assignments_list")
+        released.locator(".list_item", has_text=assignment).get_by_role("button", name="Fetch").click()
+        self._fetched(assignment).wait_for()
+
+    def _fetched(self, assignment: str):
+        return self.page.locator("#fetched_assignments_list .list_item", has_text=assignment).first
+
+    def open_notebook(self, assignment: str = "ch01"):
+        """Unfold the fetched assignment in the panel and click its notebook."""
+        fetched = self._fetched(assignment)
+        fetched.locator("a.assignment-notebooks-link").click()
+        fetched.locator(".nested_list_item a", has_text=assignment).click()
+        panel = self.page.locator(".jp-NotebookPanel:visible")
+        panel.locator(".jp-Cell").first.wait_for()
+        return panel
+
+    def type_answers(self, panel, answers: dict[str, str]) -> None:
+        """Replace each answered task's cell (found by its ``def`` line) with the answer, then save."""
+        for code in answers.values():
+            cell = panel.locator(".jp-CodeCell", has_text=code.splitlines()[0]).first
+            cell.locator(".cm-content").click()
+            self.page.keyboard.press("Control+a")
+            self.page.keyboard.insert_text(code)  # one input event: no typing delay, no auto-indent
+            self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+s")
+        from playwright.sync_api import expect
+
+        saved = self.page.locator(".lm-TabBar-tab.jp-mod-current")
+        expect(saved).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"), timeout=60_000)
+
+    def validate(self, panel) -> str:
+        """The notebook toolbar's Validate (nbgrader's button): the report it shows."""
+        panel.locator("jp-button.validate-button").click()
+        results = self.page.locator(".jp-Dialog", has_text="Validation Results")
+        results.wait_for(timeout=240_000)
+        report = results.inner_text()
+        results.get_by_role("button", name="Ok").click()
+        return report
+
+    def submit(self, assignment: str = "ch01") -> None:
+        open_nbgrader(self.page, "Assignment List")
+        self._fetched(assignment).get_by_role("button", name="Submit").click()
+        self._submitted(assignment).wait_for()
+
+    def _submitted(self, assignment: str):
+        return self.page.locator("#submitted_assignments_list .list_item", has_text=assignment).first
+
+    def feedback_score(self, assignment: str = "ch01") -> tuple[float, float]:
+        """Fetch Feedback in the panel, follow its link, open the feedback page: its score."""
+        open_nbgrader(self.page, "Assignment List")
+        submitted = self._submitted(assignment)
+        submitted.get_by_role("button", name="Fetch Feedback").click()
+        submitted.get_by_text("(view feedback)").click()  # the file browser goes to the feedback
+        self.page.locator(".jp-DirListing-itemText", has_text=f"{assignment}.html").dblclick()
+        shown = self.page.frame_locator(".jp-HTMLViewer:visible iframe")  # JupyterLab's HTML viewer
+        title = shown.get_by_text(re.compile(r"Score:\s*[\d.]+\s*/")).first.inner_text()
+        return tuple(map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", title).groups()))
 
 
 @pytest.fixture(scope="module")
@@ -277,14 +349,35 @@ def hub():
         running.close()
 
 
-def _answers(right: bool) -> dict[str, str]:
+def _solution_cells() -> dict[str, nbformat.NotebookNode]:
+    """The ch01 instructor notebook's graded cells, by grade id."""
     source = nbformat.read(COURSE_ROOT / "solutions" / "ch01" / "ch01.ipynb", as_version=4)
+    return {cell.metadata["nbgrader"]["grade_id"]: cell for cell in source.cells
+            if cell.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def _answers(right: bool) -> dict[str, str]:
     answers = {}
-    for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            answers[meta["grade_id"]] = cell.source if right else "raise NotImplementedError()"
+    for grade_id, cell in _solution_cells().items():
+        if cell.metadata["nbgrader"].get("solution") and cell.cell_type == "code":
+            answers[grade_id] = cell.source if right else "raise NotImplementedError()"
     return answers
+
+
+def _answer_as_typed(grade_id: str) -> str:
+    """The right answer to one task as a learner types it: the solution without nbgrader's markers."""
+    source = _solution_cells()[grade_id].source
+    return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line
+                     and "### END SOLUTION" not in line)
+
+
+# The learner in Chromium answers four tasks right and task project wrong, with the
+# classic slip of dividing by |onto| instead of |onto|^2 (the check names it).
+PROJECT_DIVIDED_BY_LENGTH = (
+    "def project(a, onto):\n"
+    '    """Return the vector projection of a onto the direction of onto."""\n'
+    "    a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)\n"
+    "    return float(a @ onto) / np.linalg.norm(onto) * onto\n")
 
 
 def test_the_guides_hub_recipe_is_the_one_tested():
@@ -298,9 +391,20 @@ def test_the_guides_hub_recipe_is_the_one_tested():
         "collect", "dotlab.grading.grade_class", "generate_feedback", "release_feedback"]
 
 
+@dataclass
+class Term:
+    expected: dict[str, float]  # each learner's score, from the points of the tasks they got right
+    scores: dict[str, tuple[float, float]]  # (score, out of) as each learner's feedback shows it
+    validation: str  # the report the learner in Chromium saw on Validate
+
+
 @pytest.fixture(scope="module")
 def term(hub):
-    """The term's loop, once for the module: what each learner's feedback says, and who was right."""
+    """The term's loop, once for the module: two learners on their server's API, one in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from browser.site import launch
+
     home = Path(pwd.getpwnam(hub.instructor).pw_dir)
     course = home / "course"
     course.mkdir()
@@ -311,47 +415,71 @@ def term(hub):
     for command in release:  # the guide's step 2
         hub.as_instructor(*shlex.split(command))
 
-    right = {hub.learners[0]: True, hub.learners[1]: False, hub.learners[2]: True}
-    learners = {name: Learner(hub, name) for name in hub.learners}
+    points = {grade_id[len("test_"):]: float(cell.metadata["nbgrader"]["points"])
+              for grade_id, cell in _solution_cells().items() if cell.metadata["nbgrader"].get("grade")}
+    right = {hub.learners[0]: True, hub.learners[1]: False}
+    expected = {name: sum(points.values()) if ok else 0.0 for name, ok in right.items()}
     in_browser = hub.learners[2]
-    for name, learner in learners.items():
-        if name == in_browser:
-            fetch_in_chromium(hub, name)
-            learner.log_in()
-            assert [(a["assignment_id"], a["status"]) for a in learner.assignments()] == [("ch01", "fetched")]
-        else:
-            learner.log_in()
-            listed = learner.assignments()
-            assert [(a["assignment_id"], a["status"]) for a in listed] == [("ch01", "released")]
-            learner.act("fetch")
-        nb = nbformat.from_dict(learner.read("ch01/ch01.ipynb").json()["content"])
-        for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            cell.source = _answers(right[name]).get(grade_id, cell.source)
-        learner.write_notebook("ch01/ch01.ipynb", nb)
-        statuses = {a["status"] for a in learner.act("submit")["value"]}
-        assert "submitted" in statuses, statuses
-
-    for command in after_deadline:  # the guide's step 3
-        hub.as_instructor(*shlex.split(command))
+    typed = {task: _answer_as_typed(task) for task in points if task != "project"}
+    typed["project"] = PROJECT_DIVIDED_BY_LENGTH
+    expected[in_browser] = sum(points[task] for task in typed if task != "project")
 
     scores = {}
-    for name, learner in learners.items():
-        learner.act("fetch_feedback")
-        folder = learner.read("ch01/feedback").json()["content"]
-        (stamp,) = [item["name"] for item in folder]
-        html = learner.read(f"ch01/feedback/{stamp}/ch01.html").json()["content"]
-        scores[name] = tuple(map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups()))
-    return right, scores
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            learner = BrowserLearner(hub, in_browser, browser.new_page(viewport={"width": 1280, "height": 900}))
+            learner.fetch()
+            notebook = learner.open_notebook()
+            learner.type_answers(notebook, typed)
+            validation = learner.validate(notebook)
+            learner.submit()
+
+            api = {name: Learner(hub, name) for name in right}
+            for name, other in api.items():
+                other.log_in()
+                listed = other.assignments()
+                assert [(a["assignment_id"], a["status"]) for a in listed] == [("ch01", "released")]
+                other.act("fetch")
+                nb = nbformat.from_dict(other.read("ch01/ch01.ipynb").json()["content"])
+                for cell in nb.cells:
+                    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                    cell.source = _answers(right[name]).get(grade_id, cell.source)
+                other.write_notebook("ch01/ch01.ipynb", nb)
+                statuses = {a["status"] for a in other.act("submit")["value"]}
+                assert "submitted" in statuses, statuses
+
+            for command in after_deadline:  # the guide's step 3
+                hub.as_instructor(*shlex.split(command))
+
+            for name, other in api.items():
+                other.act("fetch_feedback")
+                folder = other.read("ch01/feedback").json()["content"]
+                (stamp,) = [item["name"] for item in folder]
+                html = other.read(f"ch01/feedback/{stamp}/ch01.html").json()["content"]
+                scores[name] = tuple(map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups()))
+            scores[in_browser] = learner.feedback_score()
+        finally:
+            browser.close()
+    return Term(expected, scores, validation)
 
 
 @needs_root
 def test_a_term_through_the_hub(hub, term):
     """Release, fetch, submit, collect, grade_class, feedback: each learner sees their own score."""
-    right, scores = term
-    assert set(scores) == set(hub.learners)
-    for name, (score, top) in scores.items():
-        assert top == 10.0 and score == (top if right[name] else 0.0), (name, score, top)
+    assert set(term.scores) == set(hub.learners)
+    for name, (score, top) in term.scores.items():
+        assert top == 10.0 and score == term.expected[name], (name, score, top, term.expected[name])
+
+
+@needs_root
+def test_the_learner_in_chromium_validated_in_jupyterlab(hub, term):
+    """Validate, in the notebook they typed in, showed the one task they got wrong, and why."""
+    report = term.validation
+    assert report.count("The following cell failed") == 1, report
+    assert "ch01.check_project(project)" in report and "CheckFailure" in report, report
+    for right in ("dot_loop", "dot", "norm", "angle_between"):
+        assert f"check_{right}(" not in report, report
 
 
 def _as_learner(hub: ClassHub, name: str, *command: str, **env: str) -> subprocess.CompletedProcess:
@@ -365,29 +493,39 @@ def _as_learner(hub: ClassHub, name: str, *command: str, **env: str) -> subproce
 
 
 @needs_root
-def test_the_formgrader_shows_the_class_in_its_own_tab(hub, term):
-    """JupyterHub 4.1+ forbids framing a user's server, so the formgrader panel inside
-    JupyterLab is blank (nbgrader #1870); nbgrader's documented remedy that keeps that
-    protection is to open the formgrader in a tab of its own, which works in full."""
+def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
+    """JupyterHub 4.1+ forbids framing a user's server, which left JupyterLab's Formgrader
+    panel blank (nbgrader #1870). The instructor's server lets its own origin frame the
+    formgrader's pages only (hub/formgrader_frame.py): in the panel the instructor sees
+    ch01, every learner's submission and their score; JupyterLab and the APIs stay unframeable."""
     from playwright.sync_api import sync_playwright
 
     from browser.site import launch
 
-    base = f"{hub.url}/user/{hub.instructor}/formgrader"
+    server = f"{hub.url}/user/{hub.instructor}"
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page()
-            page.goto(f"{hub.url}/hub/login")
-            page.fill("#username_input", hub.instructor)
-            page.fill("#password_input", hub.passwords[hub.instructor])
-            page.click("#login_submit")
-            page.wait_for_url(f"**/user/{hub.instructor}/lab**", timeout=90_000)
-            page.goto(f"{base}/manage_assignments")
-            page.get_by_role("link", name="ch01").first.wait_for(timeout=60_000)
-            page.goto(f"{base}/manage_submissions/ch01")
-            for learner in hub.learners:
-                page.get_by_text(learner).first.wait_for(timeout=60_000)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(90_000)
+            log_in_in_chromium(page, hub, hub.instructor)
+            framing = {}
+            for path in ("formgrader/manage_assignments", "lab", "api/contents", "formgraderx"):
+                policy = page.request.get(f"{server}/{path}").headers.get("content-security-policy", "")
+                framing[path] = re.findall(r"frame-ancestors [^;]*", policy)
+            assert framing == {"formgrader/manage_assignments": ["frame-ancestors 'self'"],
+                               "lab": ["frame-ancestors 'none'"], "api/contents": ["frame-ancestors 'none'"],
+                               "formgraderx": ["frame-ancestors 'none'"]}, framing
+
+            open_nbgrader(page, "Formgrader")
+            panel = page.frame_locator(".jp-MainAreaWidget:visible iframe[src*='/formgrader']")
+            row = panel.locator("tr", has=panel.get_by_role("link", name="ch01", exact=True)).first
+            assert row.locator("td.num-submissions").inner_text().strip() == str(len(hub.learners))
+            row.locator("td.num-submissions a").click()
+            for name in hub.learners:
+                submission = panel.locator("tr", has_text=name).first
+                score, top = term.scores[name]
+                assert re.search(rf"\b{score:g} / {top:g}\b", submission.inner_text()), submission.inner_text()
         finally:
             browser.close()
 
@@ -494,7 +632,7 @@ def test_without_root_the_setup_says_what_it_needs(tmp_path, monkeypatch):
 
 def test_a_port_in_use_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(course_hub, "_closed_folder", lambda python: None)  # this machine's Python aside
+    monkeypatch.setattr(course_hub, "cannot_run_python", lambda name: None)  # this machine's Python aside
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -502,6 +640,59 @@ def test_a_port_in_use_is_named(tmp_path, monkeypatch):
         settings = _settings(tmp_path, "ada\n", DOTLAB_HUB_API_PORT=str(port))
         with pytest.raises(course_hub.HubError, match=f"port {port} on 127.0.0.1 \\(DOTLAB_HUB_API_PORT\\) is in use"):
             course_hub.check(settings)
+
+
+@pytest.fixture
+def closed_python():
+    """A stand-in interpreter at <scratch>/course/bin/python, with <scratch> open to all (as /tmp is)."""
+    scratch = Path(tempfile.mkdtemp(prefix="dotlab-hub-python-"))
+    os.chmod(scratch, 0o755)
+    python = scratch / "course" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\n")
+    os.chmod(python, 0o755)
+    os.chmod(python.parent, 0o755)
+    os.chmod(scratch / "course", 0o700)  # as root's home is
+    yield python
+    shutil.rmtree(scratch)
+
+
+def test_an_account_that_cannot_run_the_python_is_told_which_folder_blocks_it(closed_python):
+    needs = [(closed_python, 0o1)]
+    course = closed_python.parent.parent
+    message = course_hub.cannot_run_python(f"{PREFIX}new", needs)  # an account not made yet
+    assert f"the account '{PREFIX}new' cannot pass through {course} (mode 700, owner root)" in message
+    assert f"`chmod o+x {course}`" in message and "/opt or /srv" in message
+    os.chmod(course, 0o711)  # passage, not listing, is what it needs
+    assert course_hub.cannot_run_python(f"{PREFIX}new", needs) is None
+    os.chmod(closed_python, 0o744)
+    assert f"cannot run {closed_python} (mode 744" in course_hub.cannot_run_python(f"{PREFIX}new", needs)
+
+
+def test_an_existing_account_may_pass_through_its_group(closed_python):
+    """The kernel's rule: owner bits, else group bits for a member, else everyone's."""
+    nobody = pwd.getpwnam("nobody")
+    course = closed_python.parent.parent
+    os.chown(course, 0, nobody.pw_gid)
+    os.chmod(course, 0o710)
+    needs = [(closed_python, 0o1)]
+    assert course_hub.cannot_run_python("nobody", needs) is None
+    assert f"cannot pass through {course}" in course_hub.cannot_run_python(f"{PREFIX}new", needs)
+
+
+def test_setup_stops_before_making_anything_when_learners_cannot_run_the_python(
+        tmp_path, monkeypatch, capsys, closed_python):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(course_hub, "server_python", lambda: [(closed_python, 0o1)])
+    settings = _settings(tmp_path, f"{PREFIX}zx\n")  # writes the list and the exchange
+    for key, value in course_hub.environment(settings).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DOTLAB_HUB_LEARNERS", str(tmp_path / "learners.txt"))
+    assert course_hub.main(["setup"]) == 1
+    error = capsys.readouterr().err
+    assert f"cannot pass through {closed_python.parent.parent}" in error, error
+    assert not course_hub._exists(f"{PREFIX}zx") and not course_hub._exists(f"{PREFIX}zi")
+    assert not settings.state.exists()
 
 
 @needs_root
