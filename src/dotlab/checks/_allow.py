@@ -97,6 +97,22 @@ PRODUCT_METHODS = frozenset({"dot", "matmul", "mm", "bmm", "mv", "inner", "outer
                              "norm", "softmax", "log_softmax", "entropy", "__matmul__", "__rmatmul__"})
 
 
+#: The function behind each product method, by library: ``x.dot(y)`` is allowed where these are.
+_FUNCTION_FORMS = {
+    "dot": ("numpy.dot", "torch.dot"), "matmul": ("numpy.matmul", "torch.matmul"), "mm": ("torch.mm",),
+    "bmm": ("torch.bmm",), "mv": ("torch.mv",), "inner": ("numpy.inner", "torch.inner"),
+    "outer": ("numpy.outer", "torch.outer"), "tensordot": ("numpy.tensordot", "torch.tensordot"),
+    "vdot": ("numpy.vdot", "torch.vdot"), "norm": ("numpy.linalg.norm", "torch.norm"),
+    "softmax": ("torch.softmax",), "log_softmax": ("torch.log_softmax",),
+}
+_MATMUL_LIKE = frozenset({"matmul", "mm", "bmm", "mv"})
+#: The operator module's spellings of ``@`` and of indexing: allowed only where those are.
+_OPERATOR_MATMUL = frozenset({"operator.matmul", "operator.imatmul", "operator.__matmul__", "operator.__imatmul__"})
+_OPERATOR_INDEXING = frozenset({"operator.getitem", "operator.itemgetter", "operator.__getitem__"})
+#: Classes whose methods can be reached as functions (``np.ndarray.dot(A, B)``): judged as methods.
+_METHOD_CLASSES = ("numpy.ndarray.", "numpy.matrix.", "numpy.generic.", "torch.Tensor.")
+
+
 @dataclass(frozen=True)
 class Allow:
     """What a task's function may use.
@@ -124,6 +140,11 @@ class Allow:
             # only a course helper the task hands the learner by name (task 8.2's layer_norm),
             # never a whole dotlab module, never the checks
             return dotted in self.names
+        if not self.allows_operator(dotted):
+            return False
+        method_of = next((dotted[len(c):] for c in _METHOD_CLASSES if dotted.startswith(c)), None)
+        if method_of and "." not in method_of and not self.allows_method(method_of):
+            return False  # np.ndarray.dot(A, B) is A.dot(B)
         if f"!{dotted}" in self.names:
             return False
         parts = dotted.split(".")
@@ -154,8 +175,31 @@ class Allow:
         if f".{name}" in self.names:
             return True
         if self.methods is None:
-            return name not in PRODUCT_METHODS and not name.startswith("_")
+            if name in PRODUCT_METHODS:
+                return self._allows_function_form(name)
+            return not name.startswith("_")
         return name in self.methods
+
+    def _allows_function_form(self, name: str) -> bool:
+        """A product method (``x.dot(y)``) is allowed where its function (``np.dot``) is.
+
+        Every function form in a library the task allows must be allowed (``torch.dot``
+        as well as ``np.dot`` when the task allows PyTorch), so the method never reaches
+        what a carve-out refuses; ``@``-like methods also need ``matmul``.
+        """
+        forms = _FUNCTION_FORMS.get(name, ())
+        if name in _MATMUL_LIKE and not self.matmul:
+            return False
+        relevant = [form for form in forms if self.allows_module(form.split(".")[0])]
+        return bool(relevant) and all(self.allows_name(form) for form in relevant)
+
+    def allows_operator(self, dotted: str) -> bool:
+        """``operator.matmul`` is ``@`` and ``operator.getitem``/``itemgetter`` index a table: judged as such."""
+        if dotted in _OPERATOR_MATMUL:
+            return self.matmul
+        if dotted in _OPERATOR_INDEXING:
+            return not self.tables
+        return True
 
 
 def allow(*groups: Iterable[str], says: str, matmul: bool = False, methods: Iterable[str] | None | str = "default",
@@ -280,6 +324,23 @@ class _Walker:
         self.allowed, self.fn_name, self.scope = allowed, fn_name, scope
         self.seen: set[int] = set()
         self.derived: set[str] = set()  # the tables, under the learner's own names
+        self.own = _own_attributes(scope)  # attributes the learner's own classes define
+        self.instances: set[str] = {"self", "cls"}  # names bound to the learner's own objects
+
+    def own_attribute(self, node: ast.Attribute) -> bool:
+        """``acc.total`` where the learner's class defines ``total``: their code, not a library's.
+
+        On ``self`` or an instance of their class (``acc = Acc()``) any attribute their class
+        defines; elsewhere only a name no array, tensor or container has (``.sum`` on an
+        array stays judged by the task's rule, whoever else defines a ``sum``).
+        """
+        if node.attr not in self.own[0]:
+            return False
+        base = node.value
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):  # Vec(a).dot(...)
+            bound = self.scope.lookup(base.func.id)
+            return bool(bound and bound[0] == "def" and isinstance(bound[1].node, ast.ClassDef))
+        return node.attr in self.own[1] or (isinstance(base, ast.Name) and base.id in self.instances)
 
     def refuse(self, what: str, node: ast.AST, root: ast.AST, where: str) -> None:
         raise Refused(f"{where}, line {_line(node, root)}: `{_text(node)}` {what}, which this exercise asks you not "
@@ -321,6 +382,11 @@ class _Walker:
                     globals_declared.update(sub.names)
         for stmt in body:
             for sub in ast.walk(stmt):
+                if (isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Call)
+                        and isinstance(sub.value.func, ast.Name)):
+                    bound = self.scope.lookup(sub.value.func.id)
+                    if bound and bound[0] == "def" and isinstance(bound[1].node, ast.ClassDef):
+                        self.instances.update(t.id for t in sub.targets if isinstance(t, ast.Name))
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
                     if sub.id not in globals_declared:
                         local.setdefault(sub.id, None)
@@ -358,7 +424,7 @@ class _Walker:
                 if found is not None:
                     self.check_dotted(found[1], node, root, where)
                     continue  # the chain is judged as a whole: np.linalg.norm, not np, linalg, norm
-                if not allowed.allows_method(node.attr):
+                if not allowed.allows_method(node.attr) and not self.own_attribute(node):
                     self.refuse(f"uses the attribute .{node.attr}", node, root, where)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.check_name(node, root, where, local)
@@ -434,6 +500,41 @@ class _Walker:
                 if alias.name == "*" or not (self.allowed.allows_name(dotted) or self.allowed.allows_module(dotted)):
                     self.refuse(f"imports {dotted}", node, root, where)
                 local[alias.asname or alias.name] = ("ref", dotted)
+
+
+def _library_attributes() -> frozenset[str]:
+    """Every attribute name of arrays, tensors and containers: never the learner's to define."""
+    names = set(METHODS) | set(PRODUCT_METHODS)
+    import numpy
+
+    kinds = [numpy.ndarray, numpy.generic, list, tuple, dict, str, int, float]
+    torch = sys.modules.get("torch")  # not imported for this: only if the learner's kernel has it
+    if torch is not None:
+        kinds.append(torch.Tensor)
+    for kind in kinds:
+        names.update(dir(kind))
+    return frozenset(names)
+
+
+def _own_attributes(scope: Scope) -> tuple[frozenset[str], frozenset[str]]:
+    """Attribute names the learner's own classes define (methods, class attributes, ``self.x = ...``):
+    all of them, and those no array, tensor or container has (see :meth:`_Walker.own_attribute`)."""
+    names: set[str] = set()
+    for kind, value in scope.names.values():
+        if kind != "def" or not isinstance(value.node, ast.ClassDef):
+            continue
+        for node in ast.walk(value.node):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+        for stmt in value.node.body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                for target in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]):
+                    if isinstance(target, ast.Name):
+                        names.add(target.id)
+    names -= INTROSPECTION
+    return frozenset(names), frozenset(names - _library_attributes())
 
 
 #: Calls that convert a table without changing what it is: E stays E through them.
