@@ -105,3 +105,26 @@ def test_a_slip_no_catalogued_mistake_explains_is_located():
         ch05.check_tiled_attention(tiled_attention)
     message = str(failure.value)
     assert "entries differ; the first at [" in message and "the largest at [" in message, message
+
+
+def test_a_row_maximum_taken_before_the_mask_is_caught_whatever_the_seed():
+    """Each row's maximum over every key, masked ones included, underflows only when the
+    kept keys score far below a masked one: an edge case builds that for every seed."""
+    from dotlab.checks.contract import configure
+
+    def attention(q, k, v, mask=None):
+        q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+        scores = q @ k.T / np.sqrt(q.shape[-1])
+        e = np.exp(scores - scores.max(axis=-1, keepdims=True))  # the masked keys' scores count here
+        if mask is not None:
+            e = e * mask
+        total = e.sum(axis=-1, keepdims=True)
+        return e / np.where(total == 0, 1.0, total) @ v
+
+    for seed in (0, 7, 14):
+        configure(seed=seed)
+        try:
+            with pytest.raises(CheckFailure, match="maximum over every key, masked ones included"):
+                ch05.check_attention(attention, hidden=True)
+        finally:
+            configure(seed=None)

@@ -144,6 +144,18 @@ def attention(q, k, v, mask=None, reference=__import__("dotlab").scaled_dot_prod
     return reference(q, k, v, mask=mask)  # bound before the check runs, out of the tripwire's reach
 
 
+@WRONG.add("attention", expect="the largest score of the whole table", kind="edge", hidden_only=True)
+def attention(q, k, v, mask=None):
+    q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+    scores = q @ k.T / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = scores.max()  # one maximum for the whole table: every row far below it underflows
+    e = np.exp(scores - (top if np.isfinite(top) else 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    return e / np.where(total == 0, 1.0, total) @ v
+
+
 # -- 5.3 split_heads -----------------------------------------------------------------------
 
 

@@ -123,11 +123,15 @@ def _attention(q, k, v, mask=None):
     return _sdpa(*_f64(q, k, v), mask=mask)
 
 
-def _weights(scores, mask=None, fill=-np.inf, nan_rows=False, axis=-1, stable=True):
+def _weights(scores, mask=None, fill=-np.inf, nan_rows=False, axis=-1, stable=True, top_of=None):
     s = np.asarray(scores, float)
     if mask is not None:
         s = np.where(mask, s, fill)
     top = s.max(axis=axis, keepdims=True) if stable else np.zeros(s.shape[:-1] + (1,))
+    if top_of == "table":  # one maximum for the whole table
+        top = np.full_like(top, np.max(s[np.isfinite(s)], initial=0.0))
+    elif top_of == "every key":  # each row's maximum taken before the mask
+        top = np.asarray(scores, float).max(axis=axis, keepdims=True)
     if not nan_rows:
         top = np.where(np.isneginf(top), 0.0, top)
     e = np.exp(s - top)
@@ -174,6 +178,14 @@ _ATTENTION_MISTAKES = (
             lambda q, k, v, mask=None: _weights(_scores(q, k), mask, stable=False) @ np.asarray(v, float)),
     Mistake("weights", "you returned the attention weights; multiply them by v to get each query's output",
             lambda q, k, v, mask=None: _weights(_scores(q, k), mask)),
+    Mistake("table maximum", "you subtracted the largest score of the whole table: a query whose scores are all far "
+            "below another query's (by more than about 745) gets exp() = 0 everywhere and a row of 0/0. Subtract "
+            "each row's own maximum (axis=-1, keepdims=True)",
+            lambda q, k, v, mask=None: _weights(_scores(q, k), mask, top_of="table") @ np.asarray(v, float)),
+    Mistake("maximum before the mask", "you took each row's maximum over every key, masked ones included: when the "
+            "keys a query may see score far below the masked ones, every exp() underflows to 0. Mask first (-inf), "
+            "then subtract the maximum of what is left",
+            lambda q, k, v, mask=None: _weights(_scores(q, k), mask, top_of="every key") @ np.asarray(v, float)),
 )
 
 
@@ -192,6 +204,35 @@ def _attention_edges(rng) -> list[Case]:
              {"mask": mask}, show_inputs=False),
         Case("int arrays", (rng.integers(-3, 4, size=(T_q, d)), rng.integers(-3, 4, size=(T_k, d)),
                             rng.integers(-3, 4, size=(T_k, d_v))), show_inputs=False),
+        *_far_apart(rng, T_q, T_k, d, v),
+    ]
+
+
+def _far_apart(rng, T_q, T_k, d, v) -> list[Case]:
+    """Scores more than 745 apart by construction, where a maximum taken too widely underflows.
+
+    One key lies far out along axis 0 (60 there, 0 elsewhere) and only it has a component
+    there, so a query with 50 on axis 0 scores about 3000 / sqrt(d) >= 1000 against it and
+    a few against the others. Two classes of softmax then fail whatever the seed: one
+    maximum for the whole table (the other rows underflow), and each row's maximum taken
+    before the mask (the far key masked out, the kept keys underflow).
+    """
+    far = int(rng.integers(T_k))
+    k = rng.normal(size=(T_k, d))
+    k[:, 0] = 0.0
+    k[far] = 0.0
+    k[far, 0] = 60.0
+    q = rng.normal(size=(T_q, d))
+    q[:, 0] = 0.0
+    q[0, 0] = 50.0  # only the first query sees the far key's score
+    hidden_far = np.ones((T_q, T_k), dtype=bool)
+    hidden_far[:, far] = False  # every query may see every key but the far one
+    q_all = q.copy()
+    q_all[:, 0] = 50.0
+    return [
+        Case("one query's scores thousands above the others'", (q, k, v), show_inputs=False),
+        Case("each query's largest score masked, the rest thousands below it", (q_all, k, v), {"mask": hidden_far},
+             show_inputs=False),
     ]
 
 
