@@ -166,9 +166,12 @@ def quantity_problems(values: dict, pvc: dict) -> list[str]:
     cpu = single.get("cpu", {})
     if not (0 < cpu.get("guarantee", 0) <= cpu.get("limit", 0)):
         found.append(f"singleuser.cpu: want 0 < guarantee <= limit, got {cpu}")
-    sizes = {"hub.db.pvc.storage": values["hub"]["db"]["pvc"]["storage"],
-             "singleuser.storage.capacity": single["storage"]["capacity"],
-             "exchange-pvc.yaml storage": pvc["spec"]["resources"]["requests"]["storage"]}
+    # KubeSpawner turns memory into bytes for the pod; written its way, it is also a
+    # Kubernetes quantity (of powers of 1000 there), so both readings must accept it
+    sizes = {f"singleuser.memory.{k}": v for k, v in single["memory"].items()}
+    sizes |= {"hub.db.pvc.storage": values["hub"]["db"]["pvc"]["storage"],
+              "singleuser.storage.capacity": single["storage"]["capacity"],
+              "exchange-pvc.yaml storage": pvc["spec"]["resources"]["requests"]["storage"]}
     for init in single.get("initContainers", []):
         for kind, amounts in init.get("resources", {}).items():
             for resource, amount in amounts.items():
