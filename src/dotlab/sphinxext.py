@@ -18,6 +18,12 @@ It also makes the book read on every screen:
   buttons' thebe off, pages carry none of sphinx-thebe's configuration (whose default
   names another project's Binder repository); with it on, thebe launches this course's
   repository.
+- **The JupyterHub launch button for any git host** (:func:`hub_launch_settings`,
+  :func:`hub_launch_button`): the theme builds it only for a repository on GitHub,
+  GitLab or Bitbucket, and stops the build on any other; here it opens the page's
+  notebook in the learner's hub server through nbgitpuller from any URL git can clone
+  without a password (a school's own GitLab, an absolute path on the hub), and bad
+  settings stop the build with a message naming them.
 
 Enabled in ``_config.yml`` with ``sphinx: extra_extensions: [dotlab.sphinxext]``.
 """
@@ -27,9 +33,12 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
 
 from docutils import nodes
+from sphinx.errors import ConfigError
 
 from dotlab import figures
 
@@ -212,12 +221,269 @@ def drop_thebe_files(app, pagename, templatename, context, doctree) -> None:
             context[key][:] = [a for a in context[key] if not thebe(a)]
 
 
+# -- the JupyterHub launch button ------------------------------------------------------
+#
+# sphinx-book-theme 1.3.0 builds its JupyterHub link (header_buttons/launch.py) from the
+# repository's "org" and "repo" as it splits them out of repository_url, for a host it
+# can name: a URL without github, gitlab or bitbucket in it (a school's own git server,
+# a path on the hub) stops the build ("Provider not recognized"); a path loses its
+# leading "/"; no repository_url at all is a TypeError. nbgitpuller itself clones any
+# URL git does, so the link is built here from the URL as written, in the theme's form.
+
+#: Where each setting lives in _config.yml (Jupyter Book passes them to the theme).
+HUB_SETTING = "launch_buttons.jupyterhub_url"
+REPO_SETTING = "repository.url"
+#: The theme's features that need it to name the repository's host.
+_THEME_REPO_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+_THEME_REPO_LAUNCHES = ("binderhub_url", "colab_url", "deepnote_url")
+_HOSTS_THE_THEME_NAMES = ("github", "gitlab", "bitbucket")
+#: The notebook interfaces the theme knows, with the URL prefix that opens a file in each.
+_INTERFACES = {"jupyterlab": "lab/tree", "classic": "tree"}
+
+
+@dataclass(frozen=True)
+class HubLaunch:
+    """A JupyterHub launch: the hub, and the repository its learners' servers clone.
+
+    Attributes
+    ----------
+    hub : str
+        The address learners open the hub at, without a trailing slash.
+    repo : str
+        The repository as ``git clone`` takes it (``repository.url`` as written).
+    branch : str
+        The branch to check out; empty for the repository's default branch.
+    book : str
+        The book's folder inside the repository (``repository.path_to_book``), or ''.
+    interface : str
+        The URL prefix that opens a file in the notebook interface (``lab/tree``).
+    """
+
+    hub: str
+    repo: str
+    branch: str = ""
+    book: str = ""
+    interface: str = "lab/tree"
+
+    @property
+    def folder(self) -> str:
+        """The folder of the learner's home that nbgitpuller clones into.
+
+        The URL's last part without a ``.git`` ending (nbgitpuller's own default keeps
+        the ending: the link then names the folder, as ``targetpath``).
+
+        Examples
+        --------
+        >>> HubLaunch("https://hub.school.edu", "/srv/git/course.git/").folder
+        'course'
+        """
+        return self.repo.rstrip("/").split("/")[-1].removesuffix(".git")
+
+    def url(self, path: str) -> str:
+        """The link that clones (or updates) the repository and opens ``path`` from it.
+
+        ``path`` is the page's source relative to the book's folder. nbgitpuller's
+        git-pull, reached through the hub's user-redirect (the learner's own server,
+        started if need be), merges new commits without overwriting the learner's edits.
+
+        Examples
+        --------
+        >>> launch = HubLaunch("https://hub.school.edu",
+        ...                    "https://git.school.edu/ai/course.git", "main")
+        >>> print(launch.url("exercises/ch01/ch01.ipynb").replace("&", "\\n&"))
+        https://hub.school.edu/hub/user-redirect/git-pull?repo=https%3A//git.school.edu/ai/course.git
+        &urlpath=lab/tree/course/exercises/ch01/ch01.ipynb
+        &branch=main
+        &targetpath=course
+        """
+        in_repo = f"{self.book}/{path}" if self.book else path
+        query = {"repo": self.repo, "urlpath": f"{self.interface}/{self.folder}/{in_repo}"}
+        if self.branch:
+            query["branch"] = self.branch
+        if self.folder != self.repo.rstrip("/").split("/")[-1]:  # not nbgitpuller's default
+            query["targetpath"] = self.folder
+        # The theme's encoding (slashes kept), so a GitHub link is the one it would build.
+        return f"{self.hub}/hub/user-redirect/git-pull?{urlencode(query, safe='/')}"
+
+
+def _hub_problem(url: str) -> str | None:
+    """Why ``url`` is not a hub's address (None: it is one)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return "it is not an https:// address"
+    if parts.query or parts.fragment:
+        return "it has a query (?) or a fragment (#)"
+    if "hub" in parts.path.split("/"):
+        return "it goes past the hub's address into its pages (/hub/...), and the link adds /hub/ itself"
+    return None
+
+
+def _repository_problem(url: str) -> str | None:
+    """Why a learner's server could not ``git clone`` ``url`` for the link (None: it can).
+
+    Examples
+    --------
+    >>> _repository_problem("https://gitlab.school.edu/ai/dots/course.git") is None
+    True
+    >>> print(_repository_problem("git@github.com:school/course.git"))
+    it is an SSH address, and learners' servers hold no SSH key: give its https:// address
+    >>> print(_repository_problem("https://github.com/school/course/tree/main"))
+    a github.com repository is https://github.com/<owner>/<repo>, not a page in it
+    """
+    if any(character.isspace() for character in url):
+        return "it contains a space"
+    if url.startswith("/"):
+        return None  # a folder on the hub's machine
+    parts = urlsplit(url)
+    if parts.scheme in ("ssh", "git+ssh") or re.fullmatch(r"[\w.-]+@[\w.-]+:.+", url):
+        return "it is an SSH address, and learners' servers hold no SSH key: give its https:// address"
+    if parts.scheme == "file":
+        return None if parts.path.startswith("/") and not parts.netloc else "a file URL is file:///<absolute path>"
+    if parts.scheme not in ("https", "http", "git") or not parts.netloc:
+        return "it is neither an https:// address nor an absolute path on the hub"
+    if parts.username or parts.password:
+        return "it carries a user name or token, which every page of the book would publish"
+    if parts.query or parts.fragment:
+        return "it has a query (?) or a fragment (#): a web page's address, not the repository's"
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if parts.hostname in ("github.com", "bitbucket.org") and len(segments) != 2:
+        return f"a {parts.hostname} repository is https://{parts.hostname}/<owner>/<repo>, not a page in it"
+    if "-" in segments:
+        return "it is the address of a page in a GitLab repository (.../-/...), not of the repository"
+    if not segments:
+        return "it names a host but no repository"
+    return None
+
+
+def hub_launch_settings(options: dict) -> HubLaunch | None:
+    """The JupyterHub launch the theme's options ask for, checked; None without a hub.
+
+    Parameters
+    ----------
+    options : dict
+        ``html_theme_options``, as Jupyter Book fills it from ``_config.yml``
+        (``repository.url`` is ``repository_url``, ``repository.branch`` is
+        ``repository_branch``, ``repository.path_to_book`` is ``path_to_docs``).
+
+    Raises
+    ------
+    sphinx.errors.ConfigError
+        A hub without a repository, or a hub address or repository URL the link cannot
+        use; the message names the setting in ``_config.yml`` and what to set.
+
+    Examples
+    --------
+    >>> hub_launch_settings({"launch_buttons": {"jupyterhub_url": ""}}) is None
+    True
+    >>> hub_launch_settings({"launch_buttons": {"jupyterhub_url": "https://hub.school.edu/",
+    ...                                         "notebook_interface": "jupyterlab"},
+    ...                      "repository_url": "/srv/git/course.git",
+    ...                      "repository_branch": "main"})  # doctest: +NORMALIZE_WHITESPACE
+    HubLaunch(hub='https://hub.school.edu', repo='/srv/git/course.git', branch='main',
+              book='', interface='lab/tree')
+    >>> hub_launch_settings({"launch_buttons": {"jupyterhub_url": "https://hub.school.edu"}})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    sphinx.errors.ConfigError: launch_buttons.jupyterhub_url is set ('https://hub.school.edu') but repository.url is empty: ...
+    """
+    buttons = options.get("launch_buttons") or {}
+    hub = (buttons.get("jupyterhub_url") or "").strip()
+    if not hub:
+        return None
+    repo = (options.get("repository_url") or "").strip()
+    if not repo:
+        raise ConfigError(
+            f"{HUB_SETTING} is set ({hub!r}) but {REPO_SETTING} is empty: the launch button clones the "
+            f"course into each learner's hub server, so set {REPO_SETTING} in _config.yml to the course's "
+            f"git repository (https://<your git host>/<group>/<repo>.git, or an absolute path on the hub), "
+            f"or empty {HUB_SETTING}")
+    problem = _hub_problem(hub)
+    if problem:
+        raise ConfigError(f"{HUB_SETTING} = {hub!r}: {problem}; set it in _config.yml to the address learners "
+                          f"open the hub at, e.g. https://hub.<your-school>")
+    problem = _repository_problem(repo)
+    if problem:
+        raise ConfigError(
+            f"{REPO_SETTING} = {repo!r} cannot be cloned by the learners' hub servers for {HUB_SETTING}: "
+            f"{problem}; set {REPO_SETTING} in _config.yml to an https:// address git clones without a "
+            f"password, or an absolute path on the hub every learner can read")
+    interface = buttons.get("notebook_interface") or "classic"
+    if interface not in _INTERFACES:
+        raise ConfigError(f"launch_buttons.notebook_interface = {interface!r}: use one of {sorted(_INTERFACES)}")
+    return HubLaunch(hub=hub.rstrip("/"), repo=repo, branch=(options.get("repository_branch") or "").strip(),
+                     book=(options.get("path_to_docs") or "").strip("/"), interface=_INTERFACES[interface])
+
+
+def _theme_names_the_host(options: dict) -> bool:
+    """Whether the theme infers a provider from repository_url (its own rule)."""
+    if options.get("repository_provider"):
+        return True
+    host_part = options.get("repository_url", "").strip("/").rsplit("/", 2)[0].lower()
+    return any(name in host_part for name in _HOSTS_THE_THEME_NAMES)
+
+
+def check_hub_launch(app, config) -> None:
+    """``config-inited`` handler: check the launch settings (:func:`hub_launch_settings`).
+
+    For a repository host the theme cannot name, the repository and the hub are taken
+    out of its options when nothing else of the theme's needs them, so it neither stops
+    the build nor fails on a missing repository; :func:`hub_launch_button` adds the
+    button. (A repository button or a Binder/Colab launch still needs a host the theme
+    names, and it says so itself.)
+    """
+    options = config.html_theme_options
+    config.dotlab_hub_launch = launch = hub_launch_settings(options)
+    if launch is None or _theme_names_the_host(options):
+        return
+    buttons = options["launch_buttons"]
+    if any(options.get(key) for key in _THEME_REPO_BUTTONS) or any(buttons.get(k) for k in _THEME_REPO_LAUNCHES):
+        return
+    options["repository_url"] = ""
+    buttons["jupyterhub_url"] = ""
+
+
+def _is_notebook(app, pagename: str, context) -> bool:
+    # The theme's rule for a page with launch buttons: it has a kernel, or is an .ipynb.
+    return "kernelspec" in app.env.metadata.get(pagename, {}) or "ipynb" in context.get("page_source_suffix", "")
+
+
+def hub_launch_button(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler (after the theme's): the page's JupyterHub button.
+
+    On a notebook page, the launch menu's JupyterHub link is :meth:`HubLaunch.url` of
+    the page's source (the theme's own link, if it made one, is replaced in its place);
+    the menu is added when the theme made none.
+    """
+    launch = app.config.dotlab_hub_launch
+    if launch is None or "header_buttons" not in context or not _is_notebook(app, pagename, context):
+        return
+    source = Path(app.env.doc2path(pagename)).relative_to(app.srcdir).as_posix()
+    button = {"type": "link", "text": "JupyterHub", "tooltip": "Launch on JupyterHub",
+              "icon": "_static/images/logo_jupyterhub.svg", "url": launch.url(source)}
+    header = context["header_buttons"]
+    group = next((b for b in header if b.get("label") == "launch-buttons"), None)
+    if group is None:
+        group = {"type": "group", "tooltip": "Launch interactive content", "icon": "fas fa-rocket",
+                 "buttons": [], "label": "launch-buttons"}
+        header.insert(0, group)  # where the theme puts its launch menu: first
+    theirs = f"{launch.hub}/hub/user-redirect/git-pull?"
+    for index, other in enumerate(group["buttons"]):
+        if str(other.get("url", "")).startswith(theirs):
+            group["buttons"][index] = button
+            return
+    group["buttons"].append(button)
+
+
 def setup(app):
     app.connect("html-page-context", drop_duplicate_scripts)
     app.connect("html-page-context", drop_thebe_files)
     app.connect("html-page-context", code_names_in_tables)
     app.connect("html-page-context", search_page_math)
     app.connect("builder-inited", thebe_for_this_course)
+    app.add_config_value("dotlab_hub_launch", None, "html")
+    app.connect("config-inited", check_hub_launch)
+    # After the theme's launch buttons (priority 501), before the page is rendered.
+    app.connect("html-page-context", hub_launch_button, priority=502)
     # After myst-nb and the theme have made their images (priority 500 is the default).
     app.connect("doctree-resolved", figures_for_the_column, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
