@@ -66,6 +66,7 @@ The runtime tripwires (``forbidden``) stay as a second layer.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ import numpy as np
 from dotlab.checks._allow import MATH, METHODS, NUMPY_BASICS, PYTHON, STDLIB, Allow, allow  # noqa: F401 (re-exported)
 from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, _show, run_checks
 
-__all__ = ["Allow", "ArrayOf", "Number", "OneOf", "PythonFloat", "Returns", "Task", "TupleOf", "judge_contract", "allow", "configure",
+__all__ = ["Allow", "AnyError", "ArrayOf", "Number", "OneOf", "PythonFloat", "Returns", "Task", "TupleOf", "judge_contract", "allow", "configure",
            "hidden_rng", "tasks_table", "MATH", "METHODS", "NUMPY_BASICS", "PYTHON", "STDLIB", "NUMPY", "TORCH"]
 
 #: Every public NumPy routine (a task carves out what it forbids with "!numpy.dot").
@@ -243,6 +244,20 @@ class TupleOf(Returns):
 
 # -- deriving hidden cases: wrong ranks, variants ---------------------------------------------
 
+class AnyError(abc.ABC):
+    """Any exception, named ValueError in messages: the refusal a rank case asks where the text
+    states the rule only for the whole assignment ("a matrix where a vector belongs must raise
+    ValueError") and not in the task itself. A TypeError from the learner's own arithmetic then
+    refuses the matrix too; silently answering it is the mistake (``Task.rank_error``)."""
+
+    @classmethod
+    def __subclasshook__(cls, other):
+        return issubclass(other, Exception)
+
+
+AnyError.__name__ = "ValueError"
+
+
 def _as_kind(template: Any, arr: np.ndarray) -> Any:
     return arr.tolist() if isinstance(template, list) else arr
 
@@ -286,7 +301,7 @@ def _rank_cases(task: "Task", cases: list[Case]) -> list[Case]:
             if changed:
                 label = f"the contract: {' and '.join(changed)} must be refused"
                 if label not in (c.label for c in out):
-                    out.append(Case(label, tuple(args), dict(base.kwargs), raises=ValueError,
+                    out.append(Case(label, tuple(args), dict(base.kwargs), raises=task.rank_error,
                                     hint="Check the number of dimensions (x.ndim) yourself and raise ValueError "
                                          "naming the shape you got."))
     return out
@@ -334,9 +349,10 @@ def _variant_cases(task: "Task", cases: list[Case]) -> list[Case]:
                         task.reference(*args, **case.kwargs)
                 except Exception:
                     continue  # e.g. rounding made a vector zero: not this variant's point
-                tol = None
+                tol = case.tol  # a case's own tolerance (angles in degrees) holds in every variant
                 if variant == "float32":
-                    tol = (max(task.rtol, task.float32_rtol), max(task.atol, task.float32_atol))
+                    rtol, atol = case.tol or (task.rtol, task.atol)
+                    tol = (max(rtol, task.float32_rtol), max(atol, task.float32_atol))
                 out.append(Case(f"{case.label}, as {'a strided view' if variant == 'strided' else variant} input",
                                 tuple(args), dict(case.kwargs), show_inputs=case.show_inputs, tol=tol))
     return out
@@ -389,6 +405,7 @@ class Task:
     atol: float = 1e-8
     float32_rtol: float = 1e-4
     float32_atol: float = 1e-5
+    rank_error: type = ValueError  # what an input of a refused rank must raise (AnyError: any error)
     error_hints: tuple[tuple[str, str], ...] = ()
     params_: tuple[str, ...] | None = None
     array_params_: tuple[str, ...] | None = None
