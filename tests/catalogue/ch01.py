@@ -616,7 +616,7 @@ def angle_between(a, b, degrees=False):
 @RIGHT.add("angle_between", how="np.clip and np.degrees, NumPy scalars")
 def angle_between(a, b, degrees=False):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape:
+    if a.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"{a.shape} vs {b.shape}")
     if not a.any() or not b.any():
         raise ValueError("zero vector")
@@ -627,7 +627,7 @@ def angle_between(a, b, degrees=False):
 @RIGHT.add("project", how="a new array from a copy")
 def project(a, onto):
     a, onto = np.array(a, dtype=float), np.array(onto, dtype=float)
-    if a.shape != onto.shape:
+    if a.ndim != 1 or a.shape != onto.shape:
         raise ValueError(f"a.shape={a.shape}, onto.shape={onto.shape}")
     if not onto.any():
         raise ValueError("onto is the zero vector")
@@ -638,8 +638,8 @@ def project(a, onto):
 @RIGHT.add("project", how="torch, back to NumPy")
 def project(a, onto):
     ta, to = torch.as_tensor(np.asarray(a, dtype=float)), torch.as_tensor(np.asarray(onto, dtype=float))
-    if ta.shape != to.shape:
-        raise ValueError(f"shapes {tuple(ta.shape)} and {tuple(to.shape)} differ")
+    if ta.dim() != 1 or ta.shape != to.shape:
+        raise ValueError(f"shapes {tuple(ta.shape)} and {tuple(to.shape)}: two vectors of one length")
     if not torch.any(to != 0):
         raise ValueError("cannot project onto the zero vector")
     return ((ta @ to) / (to @ to) * to).numpy()
@@ -654,3 +654,130 @@ def project(a, onto):
     if length_sq == 0:
         raise ValueError("onto is zero")
     return (a @ onto) / length_sq * onto
+
+
+# -- found by red-teaming the checks as an outsider (session 4) ------------------------------
+
+
+@WRONG.add("dot", expect="does not mention 3 and 2", kind="contract")
+def dot(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"cannot take the dot product of {a} and {b}")  # the vectors, not their lengths
+    return float(a @ b)
+
+
+@WRONG.add("angle_between", expect="the second vector turned clockwise", kind="edge", hidden_only=True)
+def angle_between(a, b, degrees=False):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"{a.shape} vs {b.shape}")
+    if not a.any() or not b.any():
+        raise ValueError("zero vector")
+    if len(a) == 2:  # the signed angle of 2-D geometry: negative when b turns clockwise
+        theta = math.atan2(a[0] * b[1] - a[1] * b[0], a @ b)
+    else:
+        theta = math.acos(max(-1.0, min(1.0, a @ b / math.sqrt((a @ a) * (b @ b)))))
+    return math.degrees(theta) if degrees else theta
+
+
+@WRONG.add("angle_between", expect="must be refused", kind="contract", hidden_only=True)
+def angle_between(a, b, degrees=False):
+    a, b = np.ravel(a).astype(float), np.ravel(b).astype(float)  # a matrix quietly becomes a vector
+    if a.shape != b.shape:
+        raise ValueError(f"{a.shape} vs {b.shape}")
+    na, nb = math.sqrt(a @ a), math.sqrt(b @ b)
+    if na == 0 or nb == 0:
+        raise ValueError("zero vector")
+    theta = math.acos(max(-1.0, min(1.0, (a @ b) / (na * nb))))
+    return math.degrees(theta) if degrees else theta
+
+
+@WRONG.add("angle_between", expect="short is not zero", kind="edge", hidden_only=True)
+def angle_between(a, b, degrees=False):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"{a.shape} vs {b.shape}")
+    na, nb = math.sqrt(a @ a), math.sqrt(b @ b)
+    if na < 1e-6 or nb < 1e-6:  # "about zero" is not zero
+        raise ValueError("zero vector")
+    theta = math.acos(max(-1.0, min(1.0, (a @ b) / (na * nb))))
+    return math.degrees(theta) if degrees else theta
+
+
+@WRONG.add("angle_between", expect="a length-1 vector against a length-3 one", kind="edge", hidden_only=True)
+def angle_between(a, b, degrees=False):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    na, nb = np.sqrt(np.sum(a * a)), np.sqrt(np.sum(b * b))
+    if na == 0 or nb == 0:
+        raise ValueError("zero vector")
+    theta = np.arccos(np.clip(np.sum(a * b) / (na * nb), -1, 1))  # a * b broadcasts a length-1 a
+    return float(np.degrees(theta) if degrees else theta)
+
+
+@WRONG.add("project", expect="must be refused", kind="contract", hidden_only=True)
+def project(a, onto):
+    a, onto = np.asarray(a, dtype=float), np.asarray(onto, dtype=float)
+    if a.shape != onto.shape:
+        raise ValueError(f"{a.shape} vs {onto.shape}")
+    if not onto.any():
+        raise ValueError("zero vector")
+    return np.sum(a * onto) / np.sum(onto * onto) * onto  # a matrix gives a matrix, silently
+
+
+@RIGHT.add("dot_loop", how="recursion on the tails")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"a has length {len(a)} but b has length {len(b)}")
+    if len(a) == 0:
+        return 0.0
+    return a[0] * b[0] + dot_loop(a[1:], b[1:])
+
+
+class Accumulator:
+    def __init__(self):
+        self.total = 0.0
+
+    def add(self, x):
+        self.total += x
+
+
+@RIGHT.add("dot_loop", how="an accumulator class of the learner's own", helpers=(Accumulator,))
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"sizes {len(a)} and {len(b)}")
+    acc = Accumulator()
+    for x, y in zip(a, b):
+        acc.add(x * y)
+    return acc.total
+
+
+class Vec:
+    def __init__(self, xs):
+        self.xs = list(xs)
+
+    def dot(self, other):
+        if len(self.xs) != len(other.xs):
+            raise ValueError(f"lengths {len(self.xs)} and {len(other.xs)}")
+        total = 0
+        for x, y in zip(self.xs, other.xs):
+            total += x * y
+        return total
+
+
+@RIGHT.add("dot_loop", how="a vector class whose own .dot loops", helpers=(Vec,))
+def dot_loop(a, b):
+    return Vec(a).dot(Vec(b))
+
+
+@RIGHT.add("angle_between", how="float32 tensors, in degrees too", preamble="import torch")
+def angle_between(a, b, degrees=False):
+    ta = torch.as_tensor(np.asarray(a), dtype=torch.float32)
+    tb = torch.as_tensor(np.asarray(b), dtype=torch.float32)
+    if ta.dim() != 1 or ta.shape != tb.shape:
+        raise ValueError(f"shapes {tuple(ta.shape)} and {tuple(tb.shape)}")
+    if not ta.any() or not tb.any():
+        raise ValueError("zero vector")
+    c = torch.dot(ta, tb) / (torch.sqrt(torch.dot(ta, ta)) * torch.sqrt(torch.dot(tb, tb)))
+    theta = torch.arccos(torch.clamp(c, -1.0, 1.0)).item()
+    return math.degrees(theta) if degrees else theta

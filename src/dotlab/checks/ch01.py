@@ -20,7 +20,7 @@ import numpy as np
 
 from dotlab import vectors
 from dotlab.checks._core import Case, Forbidden, Mistake
-from dotlab.checks.contract import MATH, NUMPY, NUMPY_BASICS, PYTHON, STDLIB, TORCH, ArrayOf, Number, PythonFloat, Task, allow, tasks_table
+from dotlab.checks.contract import MATH, NUMPY, AnyError, NUMPY_BASICS, PYTHON, STDLIB, TORCH, ArrayOf, Number, PythonFloat, Task, allow, tasks_table
 
 # -- independent references ----------------------------------------------------------------
 
@@ -106,18 +106,22 @@ def _dot_cases(hidden: bool) -> list[Case]:
         Case("the worked example: 2*4 + 3*(-1) + 1*5", ([2, 3, 1], [4, -1, 5])),
         Case("perpendicular vectors", ([1, 0], [0, 1])),
         Case("opposed vectors", ([1.5, -2.0, 0.5], [-3.0, 4.0, -1.0])),
-        Case("vectors of different lengths", ([1, 2, 3], [1, 2]), raises=ValueError, must_mention=("3", "2"), hint=_LENGTH_HINT),
-        Case("a length-1 vector against a length-3 one", ([2.0], [1.0, 2.0, 3.0]), raises=ValueError, must_mention=("1", "3"), hint=_LENGTH_HINT),
+        # the components avoid the digits of the lengths, so a message that prints the
+        # vectors without stating their lengths does not pass for one that does
+        Case("vectors of different lengths", ([5, 7, 9], [4, 6]), raises=ValueError, must_mention=("3", "2"), hint=_LENGTH_HINT),
+        Case("a length-1 vector against a length-3 one", ([2.0], [4.0, 5.0, 6.0]), raises=ValueError, must_mention=("1", "3"), hint=_LENGTH_HINT),
     ]
     if not hidden:
         return cases
     rng = np.random.default_rng(101)
-    long_a, long_b = rng.normal(size=1000), rng.normal(size=1000)
+    # 400, not 1000: a recursive loop (a[0] * b[0] + dot_loop(a[1:], b[1:])) is a right
+    # answer, and Python's recursion limit (1000 frames, the checks' own included) is not the task
+    long_a, long_b = rng.normal(size=400), rng.normal(size=400)
     return cases + [
         Case("vectors of length 1", ([7.0], [-3.0])),
         Case("NumPy arrays of floats", (np.array([0.5, 0.25, -2.0, 8.0]), np.array([4.0, -8.0, 0.5, 0.125]))),
-        Case("length-1000 random vectors", (long_a, long_b), show_inputs=False),
-        Case("vectors of different lengths, the longer second", ([1, 2], [1, 2, 3, 4]), raises=ValueError, must_mention=("2", "4"), hint=_LENGTH_HINT),
+        Case("length-400 random vectors", (long_a, long_b), show_inputs=False),
+        Case("vectors of different lengths, the longer second", ([1, 3], [5, 6, 7, 8]), raises=ValueError, must_mention=("2", "4"), hint=_LENGTH_HINT),
     ]
 
 
@@ -248,13 +252,17 @@ _ANGLE_MISTAKES = (
             lambda a, b, degrees=False: np.arccos(np.clip(np.dot(a, b) / (np.dot(a, a) * np.dot(b, b)), -1, 1)) * (180 / np.pi if degrees else 1.0)),
 )
 
+# Angles are compared to within 1e-3 radian, whatever unit they are asked in: near 0 and π a
+# rounded cosine moves θ by up to sqrt(epsilon), 3e-4 rad in float32, which is 0.02 degree
+_DEGREES_TOL = (1e-5, math.degrees(1e-3))
+
 _ZERO_HINT = "A zero vector has no direction: check each length and raise ValueError naming which vector is zero."
 
 
 def _angle_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("perpendicular vectors: π/2", ([1, 0], [0, 2])),
-        Case("45 degrees, asked for in degrees", ([1, 0], [1, 1]), {"degrees": True}),
+        Case("45 degrees, asked for in degrees", ([1, 0], [1, 1]), {"degrees": True}, tol=_DEGREES_TOL),
         # a·a / (|a| |a|) rounds to 1.0000000000000002 here, and to -1.0000000000000002 against
         # the opposite: arccos of either is NaN unless clipped to [-1, 1]
         Case("a vector with itself: 0", ([-0.92, -0.46, 0.22], [-0.92, -0.46, 0.22])),
@@ -266,11 +274,14 @@ def _angle_cases(hidden: bool) -> list[Case]:
     rng = np.random.default_rng(107)
     return cases + [
         Case("opposed vectors: π", ([1.0, 2.0], [-2.0, -4.0])),
-        Case("a vector with a multiple of itself, in degrees", ([3.0, -1.0, 2.0], [6.0, -2.0, 4.0]), {"degrees": True}),
-        Case("120 degrees", ([1.0, 0.0], [-0.5, math.sqrt(3) / 2]), {"degrees": True}),
+        Case("a vector with a multiple of itself, in degrees", ([3.0, -1.0, 2.0], [6.0, -2.0, 4.0]), {"degrees": True}, tol=_DEGREES_TOL),
+        Case("120 degrees", ([1.0, 0.0], [-0.5, math.sqrt(3) / 2]), {"degrees": True}, tol=_DEGREES_TOL),
         Case("random 50-dimensional vectors", (rng.normal(size=50), rng.normal(size=50)), show_inputs=False),
         Case("the second vector is zero", ([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]), raises=ValueError, hint=_ZERO_HINT),
         Case("vectors of different lengths", ([1.0, 2.0], [1.0, 2.0, 3.0]), raises=ValueError, must_mention=("2", "3")),
+        # NumPy broadcasts a length-1 vector against any other: a * b "works" and hides the mismatch
+        Case("a length-1 vector against a length-3 one", ([2.0], [1.0, 2.0, 3.0]), raises=ValueError,
+             must_mention=("1", "3"), hint=_LENGTH_HINT),
     ]
 
 
@@ -295,15 +306,31 @@ def _angle_edges(rng: np.random.Generator) -> list[Case]:
     return [
         Case("parallel vectors whose cosine rounds past 1", (v, same)),
         Case("anti-parallel vectors whose cosine rounds below -1", (u, opposite)),
-        Case("anti-parallel vectors, in degrees", (u, opposite), {"degrees": True}),
+        Case("anti-parallel vectors, in degrees", (u, opposite), {"degrees": True}, tol=_DEGREES_TOL),
         Case("perpendicular vectors", (x, y)),
         Case("one component each, opposed", ([float(rng.uniform(1, 5))], [-float(rng.uniform(1, 5))])),
         Case("whole numbers", (rng.integers(-9, 10, size=d).tolist(), (rng.integers(1, 10, size=d)).tolist())),
+        # an angle is never negative: b turned clockwise from a is as far from a as counter-clockwise
+        Case("in 2-D, the second vector turned clockwise from the first", _clockwise(rng)),
+        Case("in 2-D, turned clockwise by more than 90 degrees, in degrees", _clockwise(rng, wide=True),
+             {"degrees": True}, tol=_DEGREES_TOL),
+        Case("a very short vector (length about 1e-8): short is not zero", (x * 1e-8, y + x), show_inputs=False),
     ]
+
+
+def _clockwise(rng: np.random.Generator, wide: bool = False) -> tuple[list[float], list[float]]:
+    """Two 2-D vectors, the second turned clockwise (a negative cross product) from the first."""
+    phi = float(rng.uniform(0, 2 * math.pi))
+    turn = float(rng.uniform(100, 170) if wide else rng.uniform(20, 80))
+    r1, r2 = float(rng.uniform(0.5, 3)), float(rng.uniform(0.5, 3))
+    psi = phi - math.radians(turn)
+    return [r1 * math.cos(phi), r1 * math.sin(phi)], [r2 * math.cos(psi), r2 * math.sin(psi)]
 
 
 ANGLE = Task(
     "1.4", "angle_between", reference=_angle, cases=_angle_cases, mistakes=_ANGLE_MISTAKES, returns=Number(),
+    # the assignment's rule, stated in its introduction: a matrix where a vector belongs is refused
+    ranks={"a": (1,), "b": (1,)}, rank_error=AnyError,
     forbidden=tuple(Forbidden(t, "derive the angle from the dot product yourself")
                     for t in ("dotlab.angle_between", "dotlab.vectors.angle_between")),
     allowed=_ANY_LIBRARY, edges=_angle_edges, variants=("int", "float32", "strided"), array_params_=("a", "b"),
@@ -370,7 +397,8 @@ def _project_edges(rng: np.random.Generator) -> list[Case]:
 
 PROJECT = Task(
     "1.5", "project", reference=_project, cases=_project_cases, mistakes=_PROJECT_MISTAKES,
-    returns=ArrayOf("f"), forbidden=tuple(Forbidden(t, "build the projection from dot products yourself")
+    returns=ArrayOf("f"), ranks={"a": (1,), "onto": (1,)}, rank_error=AnyError,
+    forbidden=tuple(Forbidden(t, "build the projection from dot products yourself")
                                           for t in ("dotlab.project", "dotlab.vectors.project")),
     allowed=_ANY_LIBRARY, edges=_project_edges, variants=("int", "float32", "strided"), array_params_=("a", "onto"),
     doc="the vector projection of a onto the direction of onto, as a NumPy array.",
