@@ -38,8 +38,9 @@ $(LAB_SETTINGS): jupyter/overrides.json $(VENV)/.installed
 
 # The course's Jupyter server settings (jupyter/jupyter_server_config.json): the book's
 # pages open in plain words where a role cannot resolve outside the book, and save back
-# as the book's text (dotlab.lab_pages). Read from the venv's jupyter_server_config.d.
-LAB_SERVER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.d/dotlab.json
+# as the book's text (dotlab.lab_pages). The venv's own config file, not a file in
+# jupyter_server_config.d/: the server reads only extensions' names from there.
+LAB_SERVER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.json
 $(LAB_SERVER_CONFIG): jupyter/jupyter_server_config.json $(VENV)/.installed
 	mkdir -p $(dir $@)
 	cp $< $@

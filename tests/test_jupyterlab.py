@@ -1,9 +1,11 @@
 """The course in the JupyterLab its setup installs, as a learner works through it (issue 20).
 
-One JupyterLab server (port 0, a temporary root holding a copy of chapter 1 and its
-exercise, the venv's settings from ``make setup``) and one Chromium page serve both tests,
-in order: the chapter first, then the exercise. Each step is one a learner takes with the
-mouse or the keyboard; no right-click, no pop-up to dismiss.
+One JupyterLab server (port 0, a temporary root holding a copy of the book's pages, its
+table of contents and sources, and chapter 1's exercise; the venv's settings from
+``make setup``) and one Chromium page serve every test, in order: chapter 1 first, then
+the exercise, then the pages that use the directives jupyterlab-myst is left to render.
+Each step is one a learner takes with the mouse or the keyboard; no right-click, no
+pop-up to dismiss.
 """
 
 from __future__ import annotations
@@ -45,9 +47,12 @@ ANSWER = '''def dot_loop(a, b):
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 at the port it chose; its URL. Stopped, whole, at the end."""
     root = tmp_path_factory.mktemp("lab")
-    (root / "chapters").mkdir()
+    # The book's pages with what their words come from (dotlab.lab_pages): the table of
+    # contents that marks them as the book's, and the sources their citations name.
+    shutil.copytree(ROOT / "chapters", root / "chapters")
+    for name in ("_toc.yml", "references.bib"):
+        shutil.copy(ROOT / name, root)
     (root / "exercises" / "ch01").mkdir(parents=True)
-    shutil.copy(ROOT / "chapters" / "ch01_dot_product.md", root / "chapters")
     shutil.copy(ROOT / "exercises" / "ch01" / "ch01.ipynb", root / "exercises" / "ch01")
     state = tmp_path_factory.mktemp("lab-state")
     # Every cell in the page at once, so one query sees the whole chapter (JupyterLab
@@ -72,7 +77,7 @@ def lab(tmp_path_factory):
             assert proc.poll() is None, f"JupyterLab ended:\n{log_path.read_text()}"
             assert time.monotonic() < deadline, f"JupyterLab did not start:\n{log_path.read_text()}"
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port.group(1)}"
+        yield f"http://127.0.0.1:{port.group(1)}", root
     finally:
         # SIGTERM: the server shuts its kernels down, then itself. A kernel runs in a
         # session of its own, so one that outlives the server is found by the connection
@@ -102,7 +107,7 @@ def page(lab):
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(START * 1000)
-        page.goto(f"{lab}/lab?token={TOKEN}")
+        page.goto(f"{lab[0]}/lab?token={TOKEN}")
         page.wait_for_selector(".jp-DirListing-item")
         yield page
         browser.close()
@@ -116,6 +121,41 @@ def open_from_file_browser(page, *names):
     panel = page.locator(".jp-NotebookPanel:visible")
     panel.locator(".jp-Cell").first.wait_for()
     return panel
+
+
+def assert_opened_unmodified(page):
+    """Once the page's kernel is idle, the tab is not marked modified (● in place of its ×)."""
+    page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\| Idle")).first.wait_for()
+    time.sleep(1)  # what JupyterLab changes on opening, it changes at once
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+    assert "jp-mod-dirty" not in tab.get_attribute("class"), f"{tab.inner_text()} is modified on opening"
+
+
+def assert_reads_as_words(panel, name, *expected):
+    """Once the page has rendered (the expected words show), no role or directive is left as
+    markup: no warning icon, no error box, no raw role. Returns the rendered text."""
+    cells = panel.locator(".jp-MarkdownCell .jp-RenderedMarkdown, .jp-MarkdownCell .myst")
+    deadline = time.monotonic() + START
+    while True:
+        text = "\n".join(cells.all_inner_texts())
+        missing = [w for w in expected if w not in text]
+        if not missing:
+            break
+        assert time.monotonic() < deadline, f"{name}: {missing} not in the rendered page"
+        time.sleep(0.5)
+    raw = re.search(r".{0,40}\{[a-z][\w:-]*\}.{0,40}", text)
+    assert raw is None, f"{name}: a role or directive shows as markup: {raw[0]!r}"
+    for title in ("Citation Not Found", "Cross Reference Not Found"):
+        assert panel.locator(f"[title='{title}']").count() == 0, f"{name}: a {title} warning"
+    unknown = re.findall(r"\S+ - Unknown (?:Directive|Role|Admonition|Type)", text)
+    assert not unknown, f"{name}: {unknown}"
+    return text
+
+
+def close_current(page):
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="File", exact=True).click()
+    page.locator("li[data-command='application:close']").click()
 
 
 def run_all(page, panel):
@@ -137,21 +177,33 @@ def run_all(page, panel):
         time.sleep(0.5)
 
 
-def test_chapter_opens_as_a_notebook_with_its_myst_rendered_and_explorers_keep_their_keys(page):
+def test_chapter_opens_as_a_notebook_with_its_myst_rendered_and_explorers_keep_their_keys(page, lab):
     panel = open_from_file_browser(page, "chapters", "ch01_dot_product.md")
     assert page.locator(".jp-FileEditor:visible").count() == 0, "the chapter opened as text"
+    assert_opened_unmodified(page)
 
-    # MyST rendered: the practice answers hidden until opened, no role left as source.
+    # MyST rendered: the practice answers hidden until opened, no role left as source, and
+    # the roles only the book resolves read as words (dotlab.lab_pages).
     dropdowns = panel.locator(".jp-MarkdownCell details.myst-dropdown")
     dropdowns.first.wait_for(state="attached")
     assert not any(dropdowns.evaluate_all("ds => ds.map(d => d.open)")), "a dropdown is open"
-    text = panel.locator(".jp-MarkdownCell .jp-RenderedMarkdown, .jp-MarkdownCell .myst").all_inner_texts()
-    text = "\n".join(text)
-    for raw in ("{term}", "{doc}", "{cite:p}", "{glue:text}", "{dropdown}", ":::"):
+    text = assert_reads_as_words(panel, "chapter 1", "(Vaswani et al., 2017)",
+                                 "Symbols follow the Notation page", "computed by the code of this page")
+    for raw in ("{term}", "{doc}", "{cite:p}", "{glue:text}", "{dropdown}", ":::", "vaswani2017attention",
+                "n_items:d"):
         assert raw not in text, f"{raw!r} shows in the rendered chapter"
 
     run_all(page, panel)
     assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    # Saved after Run All, the page is the book's again, byte for byte.
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+    deadline = time.monotonic() + START
+    while "jp-mod-dirty" in tab.get_attribute("class") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    saved = lab[1] / "chapters" / "ch01_dot_product.md"
+    assert saved.read_bytes() == (ROOT / "chapters" / "ch01_dot_product.md").read_bytes(), "saving changed the page"
 
     # An explorer's slider, focused, takes the arrow, Home/End and Page keys itself.
     slider = panel.locator("[data-component][data-mounted] input[type=range]").first
@@ -214,3 +266,19 @@ def test_exercise_opens_unchanged_runs_every_check_and_validates(page):
         assert f"ch01.check_{fn}({fn})\nCheckFailure: {fn} is not implemented yet" in report, report
     assert "check_dot_loop" not in report, report
     results.get_by_role("button", name="Ok").click()
+
+
+def test_the_directives_left_to_jupyterlab_myst_render_and_no_page_opens_modified(page):
+    """The glossary (its directive), chapter 6 (an admonition, a figure in another chapter) and the
+    bibliography (written out from references.bib) read as words, each unmodified on opening."""
+    pages = {"glossary.md": ["The floating-point operations a computation performs per byte"],
+             "ch06_vocabulary.md": ["the figure “One block of tinygpt around its residual stream”",
+                                    "Practice: reading a loss"],
+             "bibliography.md": ["Attention is all you need", "Ashish Vaswani"]}
+    for name, expected in pages.items():
+        panel = open_from_file_browser(page, "chapters", name)
+        assert_opened_unmodified(page)
+        assert_reads_as_words(panel, name, *expected)
+        if name == "ch06_vocabulary.md":
+            assert panel.locator(".jp-MarkdownCell .myst-admonition").count() == 1, "the admonition is not drawn"
+        close_current(page)

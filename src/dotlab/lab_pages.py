@@ -55,8 +55,8 @@ _TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>\s*$", re.S)
 #: What stands for a glued value. The book prints the value the page's code computed;
 #: a notebook has no glue (myst-nb's glue(..., display=False) shows nothing in
 #: JupyterLab), so the words say where the value comes from instead of inventing one.
-GLUED_VALUE = "*(computed by the page's code)*"
-GLUED_MATH = "*(An equation the page's code writes out; the book shows it here.)*"
+GLUED_VALUE = "*(computed by the code of this page)*"
+GLUED_MATH = "*(An equation the code of this page writes out; the book shows it here.)*"
 COURSE_MAP = ("*(The book draws the map here from the code each time it is built: "
               "`dotlab.course_map`.)*")
 
