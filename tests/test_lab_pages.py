@@ -218,3 +218,21 @@ def test_files_outside_the_books_pages_are_jupytexts_alone(tmp_path):
     # Without the book (no _toc.yml next to chapters/), its pages are not the book's either.
     (root / "_toc.yml").unlink()
     assert "{term}`token`" in asyncio.run(opened("chapters/ch01_dot_product.md"))["cells"][0]["source"]
+
+
+def test_a_page_saved_under_another_name_carries_the_books_markup(tmp_path):
+    """Save As, elsewhere or as a new page: the copy holds the book's roles, not the words."""
+    root = _copy_book(tmp_path)
+    (root / "notes").mkdir()
+    manager = ChapterContentsManager(root_dir=str(root))
+
+    async def save_as(path):
+        nb = (await manager.get("chapters/ch01_dot_product.md", content=True, type="notebook"))["content"]
+        await manager.save({"type": "notebook", "format": "json", "content": nb}, path)
+        return jupytext.read(root / path)
+
+    book_cells = [c.source for c in jupytext.read(ROOT / "chapters" / "ch01_dot_product.md").cells]
+    for path in ("notes/ch01_copy.md", "chapters/ch01_copy.md"):
+        copy_ = asyncio.run(save_as(path))
+        assert [c.source for c in copy_.cells] == book_cells, path
+        assert not any(META_KEY in c.metadata for c in copy_.cells), path

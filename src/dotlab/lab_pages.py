@@ -399,10 +399,10 @@ def _shown_cell(cell, book: Book, page: Path) -> None:
         cell.metadata[META_KEY] = {"shown": shown, "spans": [[s.start, s.end, s.markup] for s in spans]}
 
 
-def _book_cell(cell) -> None:
-    """Put the markup back in a cell (and drop what JupyterLab adds that the page never holds)."""
+def _book_cell(cell, page: bool = True) -> None:
+    """Put the markup back in a cell (and, in a page, drop what JupyterLab adds that it never holds)."""
     kept = cell.metadata.pop(META_KEY, None)
-    if cell.cell_type == "markdown":
+    if page and cell.cell_type == "markdown":
         # jupyterlab-myst records its inline expressions' results (none on these pages).
         if not cell.metadata.get("user_expressions", True):
             del cell.metadata["user_expressions"]
@@ -445,19 +445,23 @@ class ChapterContentsManager(_contents_manager_base()):
         nb = model["content"]
         for cell in nb.cells:
             _shown_cell(cell, book, page)
-        _as_jupyterlab_announces(nb)
+        _as_jupyterlab_announces(nb, getattr(self.parent, "kernel_spec_manager", None))
         return model
 
     async def save(self, model, path=""):
-        found = self._page(path)
-        if not (found and model.get("type") == "notebook" and model.get("content")):
+        if not (model.get("type") == "notebook" and model.get("content")):
             return await super().save(model, path)
         import jupytext
         import nbformat
 
         nb = nbformat.from_dict(model["content"])
+        page = self._page(path) is not None and await self.file_exists(path)
         for cell in nb.cells:
-            _book_cell(cell)
+            # A page saved under another name, or its cells pasted elsewhere, carry the
+            # book's markup too, never the words that stood in for it.
+            _book_cell(cell, page)
+        if not page:
+            return await super().save(dict(model, content=nb), path)
         on_disk = await self.super.get(path, content=True, type="file", format="text")
         text = on_disk["content"]
         config = await self.get_config(path)
@@ -478,20 +482,21 @@ class ChapterContentsManager(_contents_manager_base()):
         return await super().save(dict(model, content=nb), path)
 
 
-def _as_jupyterlab_announces(nb) -> None:
+def _as_jupyterlab_announces(nb, specs=None) -> None:
     """The kernel metadata JupyterLab writes when the page's kernel starts, written already.
 
     JupyterLab writes the kernel's spec (its ``display_name`` is "Python 3 (ipykernel)"
     where the pages say "Python 3") and ``language_info`` the moment the kernel starts;
     had the page not held them already, it would be "modified" before the learner
-    touched it. Saving writes the page's own header back (``save``).
+    touched it. Saving writes the page's own header back (``save``). ``specs`` is the
+    server's kernel spec manager (default: Jupyter's).
     """
     from ipykernel.ipkernel import IPythonKernel
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     name = nb.metadata.get("kernelspec", {}).get("name", "python3")
     try:
-        spec = KernelSpecManager().get_kernel_spec(name)
+        spec = (specs or KernelSpecManager()).get_kernel_spec(name)
     except NoSuchKernel:
         return
     nb.metadata["kernelspec"] = {"display_name": spec.display_name, "language": spec.language, "name": name}
