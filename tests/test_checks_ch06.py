@@ -45,8 +45,9 @@ def test_every_mistake_the_checks_know_has_a_catalogue_entry():
     expects = [w.expect for w in WRONG.entries]
     for name, (mistakes, _) in MISTAKES.items():
         for mistake in mistakes:
-            if name == "vocab_logits" and mistake.name == "sum":
-                continue  # the one diagnosis without a learner-style entry: checked below
+            if (name, mistake.name) in {("vocab_logits", "sum"), ("top_k_sample", "every tie kept")}:
+                continue  # diagnoses without a catalogue entry (each would add a learner to the
+                # round trip): each has its own test below
             assert any(e in mistake.hint for e in expects), (name, mistake.name)
 
 
@@ -60,10 +61,13 @@ def test_summing_the_logits_is_named():
 
 @pytest.mark.parametrize("name", MISTAKES)
 def test_the_mistakes_are_told_apart_on_the_visible_cases(name):
-    """No two mistakes predict the same answers on every visible case (nor the right
-    ones): if they did, the diagnosis could name the wrong one."""
-    mistakes, make_cases = MISTAKES[name]
-    cases = [c for c in make_cases(False) if c.raises is None]
+    """No two mistakes predict the same answers on every case (nor the right ones): if
+    they did, the diagnosis could name the wrong one. The visible cases tell most apart;
+    a mistake of an edge class (every tie kept, the temperature after exp) only the hidden
+    cases can, since it agrees with the reference everywhere else."""
+    mistakes, _ = MISTAKES[name]
+    task = next(t for t in ch06.TASKS.values() if t.name == name)
+    cases = [c for c in task.all_cases(hidden=True) if c.raises is None]
 
     def answers(fn):
         out = []
@@ -163,3 +167,36 @@ def test_right_answers_of_chapters_5_to_8_pass_with_other_instructor_seeds(seed,
                 by_name[entry.target](entry.fn, hidden=True)
     finally:
         configure(seed=None)
+
+
+def test_keeping_every_logit_tied_at_the_cut_is_named_and_no_tie_break_is_refused():
+    """Top-k with ties at the cut: a threshold (logits >= the k-th largest) keeps them all,
+    which a hidden case catches; np.argsort(-x), np.argsort(x)[::-1] and torch.topk break
+    the tie their own ways and all pass (no case's token depends on the tie-break)."""
+    def threshold(logits, k, seed):
+        z = np.asarray(logits, dtype=float)
+        if not 1 <= k <= len(z):
+            raise ValueError(f"k={k} must be between 1 and {len(z)}")
+        keep = z >= np.sort(z)[::-1][k - 1]
+        probs = np.where(keep, np.exp(z - z.max()), 0.0)
+        return int(np.random.default_rng(seed).choice(len(z), p=probs / probs.sum()))
+
+    def reversed_ties(logits, k, seed):
+        z = np.asarray(logits, dtype=float)
+        if not 1 <= k <= len(z):
+            raise ValueError(f"k={k} must be between 1 and {len(z)}")
+        ids = np.argsort(z)[::-1][:k]  # equal logits: the higher token id first
+        probs = np.zeros(len(z))
+        probs[ids] = np.exp(z[ids] - z[ids].max())
+        return int(np.random.default_rng(seed).choice(len(z), p=probs / probs.sum()))
+
+    with pytest.raises(CheckFailure, match="ties at the cut keep more than k tokens"):
+        ch06.check_top_k_sample(threshold, hidden=True)
+    from dotlab.checks.contract import configure
+
+    for seed in (0, 3, 11):
+        configure(seed=seed)
+        try:
+            ch06.check_top_k_sample(reversed_ties, hidden=True)
+        finally:
+            configure(seed=None)

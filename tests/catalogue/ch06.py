@@ -859,3 +859,81 @@ def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
     s = np.einsum("th,h->t", K, q) / np.float32(math.sqrt(q.size))
     w = np.exp(s - s.max())
     return np.einsum("t,th->h", w / w.sum(), V)
+
+
+# -- found by trying the checks as an outsider would (session 4) ---------------------------------
+# Tokens tied at the cut: the texts do not say which of them a sampler keeps, so every
+# tie-break is right (a case whose token depends on it is not asked), and keeping every
+# tied token is wrong. Underflow and overflow built into the edge cases, not left to a draw.
+
+
+@WRONG.add("top_p_sample", expect="tokens tied at the cut went in together", kind="edge", hidden_only=True)
+def top_p_sample(logits, p, seed):
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} must be in (0, 1]")
+    z = np.asarray(logits, dtype=float)
+    probs = np.exp(z - z.max())
+    probs /= probs.sum()
+    ranked = np.sort(probs)[::-1]
+    n = int(np.searchsorted(np.cumsum(ranked), p)) + 1
+    keep = probs >= ranked[min(n, len(ranked)) - 1]  # a threshold: every tied token passes it
+    probs = np.where(keep, probs, 0.0)
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs / probs.sum()))
+
+
+@WRONG.add("softmax_temperature", expect="after the exponential", kind="edge", hidden_only=True)
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be positive")
+    z = np.asarray(logits, dtype=float)
+    p = np.exp(z - z.max())
+    p = (p / p.sum()) ** (1 / temperature)  # the same in exact arithmetic; exp() already gave 0
+    return p / p.sum()
+
+
+@WRONG.add("decode_step", expect="scores of a thousand (exp overflows)", kind="edge", hidden_only=True)
+def decode_step(x, K_cache, V_cache, W_q, W_k, W_v):
+    if len(K_cache) != len(V_cache):
+        raise ValueError(f"K_cache holds {len(K_cache)} tokens but V_cache holds {len(V_cache)}")
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    K, V = np.vstack([K_cache, k]), np.vstack([V_cache, v])
+    e = np.exp(K @ q / math.sqrt(len(q)))  # no maximum subtracted
+    return e @ V / e.sum()
+
+
+@RIGHT.add("top_p_sample", how="ascending argsort reversed (ties broken the other way)")
+def top_p_sample(logits, p, seed):
+    if not 0 < p <= 1:
+        raise ValueError(f"p={p} outside (0, 1]")
+    z = np.asarray(logits, dtype=float)
+    probs = np.exp(z - z.max())
+    probs = probs / probs.sum()
+    order = np.argsort(probs)[::-1]  # equal probabilities: the higher token id first
+    n = min(int(np.searchsorted(np.cumsum(probs[order]), p)) + 1, len(z))
+    kept = np.zeros(len(z))
+    kept[order[:n]] = probs[order[:n]]
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=kept / kept.sum()))
+
+
+@RIGHT.add("top_k_sample", how="torch.topk (its own tie order)")
+def top_k_sample(logits, k, seed):
+    import torch
+
+    t = torch.as_tensor(np.asarray(logits, dtype=np.float64))
+    if not 1 <= k <= t.numel():
+        raise ValueError(f"k={k} out of range for {t.numel()} tokens")
+    values, ids = torch.topk(t, int(k))
+    probs = torch.zeros_like(t)
+    probs[ids] = torch.exp(values - values.max()) / torch.exp(values - values.max()).sum()
+    rng = np.random.default_rng(seed)
+    return int(rng.choice(len(logits), p=probs.numpy()))
+
+
+@RIGHT.add("softmax_temperature", how="log-sum-exp")
+def softmax_temperature(logits, temperature):
+    if temperature <= 0:
+        raise ValueError(f"temperature={temperature} must be > 0")
+    z = np.asarray(logits, dtype=float) / temperature
+    return np.exp(z - np.logaddexp.reduce(z))

@@ -16,10 +16,12 @@ makes "the same seed gives the same token" checkable, token for token.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -145,10 +147,21 @@ _TEMPERATURE_MISTAKES = (
             _with_temperature(lambda x, t: _stable(x))),
     Mistake("log", "you returned log-probabilities; return the probabilities themselves",
             _with_temperature(lambda x, t: np.log(_stable(x / t)))),
+    Mistake("after the exponential", "you applied the temperature after the exponential (softmax(x) ** (1/τ), "
+            "renormalised): the same in exact arithmetic, but exp() of a logit 1000 below the best is already 0, "
+            "and no temperature brings it back. Divide the logits by τ first, then subtract the largest",
+            _with_temperature(lambda x, t: _stable(x) ** (1 / t) / np.sum(_stable(x) ** (1 / t)))),
 )
 
 _TEMPERATURE_HINT = ("A temperature of 0 or below has no meaning here (τ → 0 is greedy decoding, a separate rule): "
                      "raise ValueError(f'temperature={temperature} must be positive').")
+
+
+def _thousands_apart(rng, x):
+    """Logits 1000 to 3000 below the best (and one exactly 1000 below): exp() of the raw gap
+    is 0, while at τ of a few hundred those tokens keep a probability of 0.1% to 10%."""
+    gaps = np.r_[0.0, 1000.0, rng.uniform(1000.0, 3000.0, size=len(x) - 2)]
+    return float(x[0]) * 1000.0 - rng.permutation(gaps)
 
 
 def _temperature_edges(rng) -> list[Case]:
@@ -165,6 +178,10 @@ def _temperature_edges(rng) -> list[Case]:
         Case("logits near -1e4 (exp underflows)", (-1e4 + x, t), show_inputs=False, tol=(1e-2, 1e-7)),
         Case("float32 logits near 1e3", ((1e3 + x).astype(np.float32), t), show_inputs=False, tol=(1e-2, 1e-7)),
         Case("an int temperature", (x, int(rng.integers(1, 5))), show_inputs=False),
+        # logits thousands apart at a hot temperature: exp() of the raw differences underflows
+        # to 0 for tokens whose probability is far from 0 (dividing by τ must come first)
+        Case("logits thousands apart at a hot temperature", (_thousands_apart(rng, x), float(rng.uniform(200, 500))),
+             show_inputs=False),
     ]
 
 
@@ -228,6 +245,9 @@ _REPRODUCE_HINT = ("Make the generator inside your function, from the seed, on e
 # Fifty logits close together, so that every token has a real chance: a sampler whose draws
 # do not follow its seed gives the same token on a repeated seed only by a rare accident.
 _FLAT = np.random.default_rng(606).normal(scale=0.3, size=50)
+#: The mistake the reproducibility check names (the instructor's report counts it by name);
+#: it is judged by comparing the learner's calls with each other, so it predicts no token.
+NOT_REPRODUCIBLE = Mistake("seed not followed", _REPRODUCE_HINT, lambda *args, **kwargs: np.nan)
 _SEED_ORDER = (3, 4, 3, 5, 4, 3, 5)  # each seed asked again after other calls
 
 
@@ -255,16 +275,53 @@ def check_reproducible(fn, fn_name: str, args_for, forbidden: tuple[Forbidden, .
         if seed in tokens and token != tokens[seed]:
             raise CheckFailure(
                 f"{fn_name}(logits, {args[1]!r}, seed={seed}) on {len(args[0])} logits returned {tokens[seed]:g} and "
-                f"later {token:g}: the same seed must give the same token. {_REPRODUCE_HINT}"
-            )
+                f"later {token:g}: the same seed must give the same token. {_REPRODUCE_HINT}",
+                mistake=NOT_REPRODUCIBLE.name, hint=NOT_REPRODUCIBLE.hint, case=f"seed={seed} asked again")
         tokens[seed] = token
     return 1
+
+
+class AmbiguousCase(Exception):
+    """A case whose right answer depends on how ties are broken, which the task text leaves open."""
+
+
+def _tie_choices(logits, n: int) -> list[np.ndarray]:
+    """Every set of ``n`` tokens a best-first order may keep when logits tie at the cut.
+
+    The task texts say "the k largest logits" and "sort the probabilities from the largest
+    down", and nothing about equal ones: np.argsort(-x), np.argsort(x)[::-1] and
+    torch.topk each break a tie their own way, and each is right.
+    """
+    logits = np.asarray(logits, dtype=float)
+    order = _best_first(logits)
+    if n >= logits.size:
+        return [order]
+    cut = logits[order[n - 1]]
+    above = np.flatnonzero(logits > cut)
+    tied = np.flatnonzero(logits == cut)
+    choices = itertools.islice(itertools.combinations(tied, n - above.size), 200)
+    return [np.concatenate([above, np.asarray(c, dtype=int)]) for c in choices]
+
+
+def _answers(logits, n: int, seed) -> set[int]:
+    """The tokens the prescribed draw gives for every tie-break of a cut after ``n`` tokens."""
+    return {_draw(_keep(logits, ids), seed) for ids in _tie_choices(logits, n)}
+
+
+def _unambiguous(token: int, logits, n: int, seed) -> int:
+    """``token``, unless another tie-break the text allows draws another token: then the case
+    cannot judge anyone (the variants that round logits into ties skip it; see
+    :func:`_sampler_edges` for the edges)."""
+    if len(_answers(logits, n, seed)) > 1:
+        raise AmbiguousCase(f"tokens tied at the cut give different draws for seed={seed}")
+    return token
 
 
 def _top_k_reference(logits, k, seed):
     if not 1 <= k <= np.size(logits):  # the reference module's message names k too; the check wants k named
         raise ValueError(f"k={k} must be between 1 and {np.size(logits)}")
-    return _sample_token(*_f64(logits), np.random.default_rng(seed), top_k=int(k))
+    token = _sample_token(*_f64(logits), np.random.default_rng(seed), top_k=int(k))
+    return _unambiguous(token, _f64(logits)[0], int(k), seed)
 
 
 _ORDER_HINT = ("you drew among the kept tokens listed best first. Draw over the whole vocabulary in token order, "
@@ -289,6 +346,9 @@ _TOP_K_MISTAKES = (
         np.random.default_rng(seed).choice(k, p=_stable(np.asarray(logits, float)[_best_first(logits)[:k]])))),
     Mistake("legacy", _LEGACY_HINT, lambda logits, k, seed: _legacy_draw(_keep(logits, _best_first(logits)[:k]), seed)),
     Mistake("greedy", _GREEDY_HINT, lambda logits, k, seed: int(np.argmax(logits))),
+    Mistake("every tie kept", "you kept every token whose logit equals the k-th largest (logits >= threshold), so "
+            "ties at the cut keep more than k tokens: keep exactly k (np.argsort(-logits)[:k])",
+            lambda logits, k, seed: _draw(_keep(logits, _every_tie(logits, k)), seed)),
 )
 
 _RENORMALISE_HINT = ("the probabilities you passed to rng.choice do not add up to 1: after zeroing the tokens you "
@@ -320,12 +380,21 @@ def _top_k_cases(hidden: bool) -> list[Case]:
         Case("k=6 of 6, seed=31", (_SIX, 6, 31)),
         Case("a NumPy integer k", (_SIX, np.int64(3), 9)),
         Case("ties inside the k kept: [2, 2, 1, -1] with k=2, seed=5", ([2.0, 2.0, 1.0, -1.0], 2, 5)),
+        _tie_at_the_cut([1.0, 3.0, 1.0, 1.0, -2.0], 2, "three logits tied at the cut, k=2"),
         Case("k larger than the vocabulary", (_SIX, 7, 0), raises=ValueError, must_mention=("7",), hint=_K_HINT),
     ]
 
 
 def _top_p_reference(logits, p, seed):
-    return _sample_token(*_f64(logits), np.random.default_rng(seed), top_p=p)
+    token = _sample_token(*_f64(logits), np.random.default_rng(seed), top_p=p)
+    return _unambiguous(token, _f64(logits)[0], len(_nucleus(logits, p)), seed)
+
+
+def _every_tie(logits, n):
+    """The mistake of keeping every token tied with the last one kept (more than n)."""
+    logits = np.asarray(logits, dtype=float)
+    cut = logits[_best_first(logits)[n - 1]]
+    return np.flatnonzero(logits >= cut)
 
 
 def _nucleus(logits, p, *, strict=False, ascending=False, past_a_tie=False):
@@ -368,6 +437,10 @@ _TOP_P_MISTAKES = (
         np.random.default_rng(seed).choice(len(_nucleus(logits, p)), p=_stable(np.asarray(logits, float)[_nucleus(logits, p)])))),
     Mistake("legacy", _LEGACY_HINT, lambda logits, p, seed: _legacy_draw(_keep(logits, _nucleus(logits, p)), seed)),
     Mistake("greedy", _GREEDY_HINT, lambda logits, p, seed: int(np.argmax(logits))),
+    Mistake("every tie kept", "you kept every token as probable as the last one the nucleus needs, so tokens tied "
+            "at the cut went in together: stop at the first token where the running total reaches p, one token "
+            "at a time", lambda logits, p, seed: _draw(_keep(logits, _every_tie(logits, len(_nucleus(logits, p)))),
+                                                       seed)),
 )
 
 _P_HINT = "p must be a probability in (0, 1]: raise ValueError(f'p={p} must be in (0, 1]')."
@@ -402,12 +475,56 @@ def _top_p_cases(hidden: bool) -> list[Case]:
         Case("p=0.75 reached exactly, seed=11", (_TIE, 0.75, 11)),
         Case("p=0.5 reached exactly by the first token alone, seed=4", (_TIE, 0.5, 4)),
         Case("p=0.5 reached exactly by the first token alone, seed=9", (_TIE, 0.5, 9)),
+        _tie_at_the_cut(np.log([0.4, 0.2, 0.2, 0.2]), 0.5, "three tokens tied at the cut of p=0.5"),
         Case("p=1.5", (_FIVE, 1.5, 0), raises=ValueError, must_mention=("1.5",), hint=_P_HINT),
     ]
 
 
+def _kept(logits, limit) -> int:
+    """How many tokens a sampler keeps: k for top-k (an int), the nucleus's size for top-p."""
+    if isinstance(limit, (int, np.integer)):
+        return min(int(limit), np.size(logits))
+    return len(_nucleus(logits, limit))
+
+
+def _judgeable(case: Case, rng) -> Case:
+    """``case`` with a seed whose token every allowed tie-break agrees on (a tie at the cut is
+    rare in random logits, common in rounded ones), else with the tie broken in its logits."""
+    logits, limit, seed = case.args
+    for _ in range(100):
+        if len(_answers(logits, _kept(logits, limit), seed)) == 1:
+            return dataclasses.replace(case, args=(logits, limit, seed))
+        seed = int(rng.integers(0, 2**31))
+    values = np.asarray(logits)
+    if values.dtype.kind in "iu":  # whole numbers stay whole: distinct ones, drawn afresh
+        distinct = rng.choice(np.arange(-8, 9), size=values.size, replace=False).astype(values.dtype)
+    else:
+        distinct = values + np.arange(values.size) * 1e-3  # the same order but for the ties
+    return dataclasses.replace(case, args=(distinct.tolist() if isinstance(logits, list) else distinct, limit, seed))
+
+
+def _tie_at_the_cut(logits, limit, label: str) -> Case:
+    """A case with logits tied at the cut, and a seed for which every allowed tie-break draws
+    the same token while keeping every tied token draws another: it catches
+    ``logits >= threshold`` without failing any right tie-break."""
+    n = _kept(logits, limit)
+    for seed in range(10_000):
+        answers = _answers(logits, n, seed)
+        if len(answers) == 1 and _draw(_keep(logits, _every_tie(logits, n)), seed) not in answers:
+            return Case(f"{label}, seed={seed}", (logits, limit, seed))
+    raise AssertionError(f"no seed tells a tie-break from every tie kept for {logits}")
+
+
 def _sampler_edges(rng, limit) -> list[Case]:
-    """The boundaries of a sampler's domain, with ``limit`` as k or p; fresh numbers each class."""
+    """The boundaries of a sampler's domain, with ``limit`` as k or p; fresh numbers each class.
+
+    Rounded (int) logits often tie where the sampler cuts; a case is kept only with a seed
+    whose token does not depend on how the tie is broken (:func:`_judgeable`).
+    """
+    return [_judgeable(case, rng) for case in _sampler_edge_cases(rng, limit)]
+
+
+def _sampler_edge_cases(rng, limit) -> list[Case]:
     six = rng.normal(scale=1.5, size=6)
     seeds = [int(x) for x in rng.integers(0, 2**31, size=8)]
     return [
@@ -476,13 +593,26 @@ def _decode_case(label, rng, T_cached, d_model, d_head, **kwargs):
     return Case(label, (x, K, V, W_q, W_k, W_v), **kwargs)
 
 
+def _scores_reach(top: float, x, K, W_q):
+    """``K`` scaled so that the new query's largest score against the cache is exactly ``top``.
+
+    Scaling the draws by a constant made overflow depend on the seed (some draws stayed
+    below exp's limit of ~709); this makes it certain.
+    """
+    q = np.asarray(x, float) @ W_q
+    scores = K @ q / math.sqrt(q.shape[0])
+    biggest = scores[np.argmax(np.abs(scores))]
+    return K * (top / biggest) if abs(biggest) > 1e-9 else K
+
+
 def _decode_edges(rng) -> list[Case]:
     T, d_model, d_head = (int(n) for n in rng.integers(1, 7, size=3))
     x, K, V = rng.normal(size=d_model), rng.normal(size=(T, d_head)), rng.normal(size=(T, d_head))
     W_q, W_k, W_v = rng.normal(size=(3, d_model, d_head))
     return [
         Case("the first token: empty caches", (x, K[:0], V[:0], W_q, W_k, W_v), show_inputs=False),
-        Case("scores in the hundreds (exp overflows)", (x * 40, K * 40, V, W_q, W_k, W_v), show_inputs=False),
+        Case("scores of a thousand (exp overflows)", (x, _scores_reach(1000.0, x, K, W_q), V, W_q, W_k, W_v),
+             show_inputs=False),
         Case("every cached key equal to the new one: a tie", (x, np.tile(x @ W_k, (T, 1)), V, W_q, W_k, W_v),
              show_inputs=False),
         Case("int inputs", tuple(rng.integers(-2, 3, size=a.shape) for a in (x, K, V, W_q, W_k, W_v)),
