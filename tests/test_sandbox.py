@@ -147,6 +147,16 @@ def test_arguments_are_copies_so_the_learner_cannot_change_the_inputs():
     assert "returned" in _message(outputs)  # wrong because of its own change, judged on pristine inputs
 
 
+def test_a_strided_input_reaches_the_learner_strided():
+    """The checks' strided variant is a strided view in the sandbox too, as in a notebook or
+    pytest (NumPy's own pickling would hand the learner a contiguous copy)."""
+    only_contiguous = RIGHT_DOT_LOOP.replace("    total = 0.0", "    if isinstance(a, np.ndarray) and not "
+                                             "a.flags.c_contiguous:\n        raise ValueError('a strided a')\n"
+                                             "    total = 0.0")
+    (outputs,), _ = _verdicts(only_contiguous)
+    assert "raised ValueError: a strided a" in _message(outputs) and "as a strided view input" in _message(outputs)
+
+
 def test_each_graded_cell_gets_a_fresh_copy_of_the_notebook():
     # the first function sabotages its own process when called; the second is unaffected
     saboteur = "import numpy\ndef dot_loop(a, b):\n    numpy.asarray = None\n    return 0.0"

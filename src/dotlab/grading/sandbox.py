@@ -34,12 +34,12 @@ import time
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from functools import lru_cache
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
 
 from dotlab.checks._core import (Case, CheckFailure, Forbidden, LearnerProxy, _call_text, _Outcome, _Tripwire,
-                                 armed_tripwires)
+                                 armed_tripwires, copy_input)
 from dotlab.grading import confine, protocol
 from dotlab.grading.budget import BUDGET_ENAME, TimeBudget
 from dotlab.grading.suspects import scan
@@ -92,6 +92,33 @@ class Settings:
 
 # -- the channel to the sandbox --------------------------------------------------------
 
+class _LayoutPickler(pickle.Pickler):
+    """Pickles a non-contiguous NumPy array as the strided view it is.
+
+    NumPy's own pickling sends an array's values, and the sandbox would unpickle a
+    contiguous copy: a check's strided variant (``x[..., ::2]``) would reach the learner's
+    function contiguous in the grader, and strided only in a notebook or pytest. Here such
+    an array travels as a contiguous base and the view's shape and strides, rebuilt in the
+    sandbox with ``np.lib.stride_tricks.as_strided`` (as :func:`~dotlab.checks._core.copy_input`
+    lays it out in this process), so every place runs the learner's code on the same layout.
+    """
+
+    def reducer_override(self, obj):
+        if type(obj).__name__ == "ndarray" and type(obj).__module__ == "numpy":
+            if obj.ndim and not (obj.flags.c_contiguous or obj.flags.f_contiguous):
+                from numpy.lib.stride_tricks import as_strided
+
+                view = copy_input(obj)  # a fresh strided view over a contiguous array of its own
+                return as_strided, (view.base, view.shape, view.strides)
+        return NotImplemented
+
+
+def _pickled(message) -> bytes:
+    buffer = BytesIO()
+    _LayoutPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
+    return buffer.getvalue()
+
+
 class _Channel:
     """Frames to the sandbox are pickles; frames from it are JSON, never unpickled, and
     parsed into :mod:`~dotlab.grading.protocol`'s typed replies."""
@@ -102,7 +129,7 @@ class _Channel:
         os.set_blocking(self.fd_out, False)
 
     def send(self, message, deadline: float) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        data = _pickled(message)
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
             if not select.select([], [self.fd_out], [], max(0.0, deadline - time.monotonic()))[1]:
