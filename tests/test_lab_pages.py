@@ -18,8 +18,8 @@ import jupytext
 import pytest
 
 from dotlab.course_map import ROOT
-from dotlab.lab_pages import (GLUED_MATH, GLUED_VALUE, META_KEY, Book, ChapterContentsManager, Span,
-                              plain_words, restore)
+from dotlab.lab_pages import (GLUED_MATH, GLUED_NOTE, GLUED_VALUE, META_KEY, Book, ChapterContentsManager,
+                              Span, plain_words, restore)
 
 PAGES = sorted((ROOT / "chapters").glob("*.md"))
 #: Directives jupyterlab-myst renders itself, so they stay as they are.
@@ -53,6 +53,9 @@ def test_every_role_on_the_page_reads_as_words(book, page):
         assert left <= LEFT_TO_JUPYTERLAB_MYST, f"{page.name}: directives shown as markup: {left - LEFT_TO_JUPYTERLAB_MYST}"
         for span in spans:
             words, markup = shown[span.start:span.end], span.markup
+            if not markup:  # the note on what a glued value's mark means, only where one stands
+                assert words == "\n\n" + GLUED_NOTE and span.end == len(shown) and GLUED_VALUE in shown
+                continue
             assert words and "`" not in words.replace("`dotlab.course_map`", "") or markup.startswith("```{include}")
             _assert_resolved(book, page, markup, words)
 
@@ -87,7 +90,8 @@ def test_glued_values_and_directives_the_book_fills_read_as_words(book):
     page = ROOT / "chapters" / "ch01_dot_product.md"
     source = "Before.\n\n```{glue:math} q1_terms\n:label: eq-x\n```\nIt is {glue:text}`q1_result:.0f`.\n"
     shown, spans = plain_words(source, book, page)
-    assert shown == f"Before.\n\n{GLUED_MATH}\nIt is {GLUED_VALUE}.\n"
+    # The mark for a glued value is explained once, after the cell.
+    assert shown == f"Before.\n\n{GLUED_MATH}\nIt is {GLUED_VALUE}.\n\n\n{GLUED_NOTE}"
     assert restore(shown, spans) == source
     bib, _ = plain_words("```{bibliography}\n:all:\n```", book, ROOT / "chapters" / "bibliography.md")
     assert bib.count("\n- ") == len(book.sources) - 1 and "Attention is all you need" in bib
@@ -193,7 +197,7 @@ def test_a_learners_new_cell_is_saved_and_no_plain_words_reach_the_page(tmp_path
     asyncio.run(add_cell())
     saved = (root / path).read_text()
     assert "My note." in saved
-    assert GLUED_VALUE not in saved and "(Vaswani et al., 2017)" not in saved and META_KEY not in saved
+    assert GLUED_VALUE not in saved and GLUED_NOTE not in saved and "(Vaswani et al., 2017)" not in saved and META_KEY not in saved
     # Jupytext rewrote the page (its cells moved), so compare what it holds, not its bytes.
     book_nb, saved_nb = jupytext.read(ROOT / path), jupytext.reads(saved, fmt="md:myst")
     assert [c.source for c in saved_nb.cells] == [c.source for c in book_nb.cells[:1]] + ["My note."] + [

@@ -54,8 +54,11 @@ _TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>\s*$", re.S)
 
 #: What stands for a glued value. The book prints the value the page's code computed;
 #: a notebook has no glue (myst-nb's glue(..., display=False) shows nothing in
-#: JupyterLab), so the words say where the value comes from instead of inventing one.
-GLUED_VALUE = "*(computed by the code of this page)*"
+#: JupyterLab, and jupyterlab-myst has no glue role), so the words say where the value
+#: comes from instead of inventing one: a short mark in the sentence, and once at the
+#: end of the cell what the mark means. No apostrophes: jupyterlab-myst curls them.
+GLUED_VALUE = "*(value)*"
+GLUED_NOTE = "*(value): computed by the code of this page; the book shows it here.*"
 GLUED_MATH = "*(An equation the code of this page writes out; the book shows it here.)*"
 COURSE_MAP = ("*(The book draws the map here from the code each time it is built: "
               "`dotlab.course_map`.)*")
@@ -322,7 +325,14 @@ def plain_words(source: str, book: Book, page: Path) -> tuple[str, list[Span]]:
             offset += 1
         i = close + 1
     flush()
-    return "".join(out), spans
+    shown = "".join(out)
+    # What the mark means, once, after the cell's text (it is no part of the book's text,
+    # so it stands for nothing: saving takes it out).
+    if any(shown[s.start:s.end] == GLUED_VALUE for s in spans):
+        note = "\n\n" + GLUED_NOTE
+        spans.append(Span(len(shown), len(shown) + len(note), ""))
+        shown += note
+    return shown, spans
 
 
 def _closes(line: str, char: str, length: int) -> bool:
