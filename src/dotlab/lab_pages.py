@@ -7,9 +7,12 @@ pages use: ``{cite:p}`` (sphinxcontrib-bibtex, from ``references.bib``), ``{term
 ``{glue:text}``/``{glue:math}`` (myst-nb, from outputs of the executed page). A notebook
 has none of that: jupyterlab-myst 2.7 shows a citation as a warning icon and its key, a
 glued value as its key, ``{glue:math}`` as an "Unknown Directive" box, and terms and
-page links as links that go nowhere. It has no setting to change that, and no
-maintained JupyterLab extension resolves Sphinx's or myst-nb's roles outside a Sphinx
-build, so the course writes its own: a Jupyter server contents manager that wraps
+page links as links that go nowhere. It has no setting to change that (citations from a
+BibTeX file are on its to-do list: jupyter-book/jupyterlab-myst#127), and no maintained
+JupyterLab extension resolves Sphinx's or myst-nb's roles outside a Sphinx build
+(jupyterlab-citation-manager keeps its own citation syntax, not Jupyter Book's:
+jupyterlab-contrib/jupyterlab-citation-manager#15), so the course writes its own, on
+the server, where the book's files are: a Jupyter server contents manager that wraps
 Jupytext's and, when a page is opened as a notebook, turns each role that cannot
 resolve into the words the book would show ("Vaswani et al. (2017)", the term, the
 page's title, the figure's caption), and restores the markup when the notebook is
@@ -27,6 +30,17 @@ saved, so the book's source never changes through JupyterLab:
 
 Roles and directives jupyterlab-myst renders itself (dropdowns, admonitions, the
 glossary, math) are left to it.
+
+A glued value reads as a mark, "(value)", explained once after its cell: the book's
+value is an output of the executed page, which a notebook does not hold. jupyterlab-myst's
+``{eval}`` role could show a value after Run All, but only by evaluating an expression
+in the kernel, and myst-nb's ``glue(name, value)`` keeps no copy there; the expression
+glued may be reassigned before the sentence that shows it, so the number shown could
+differ from the book's.
+
+Opening a page also writes into it what JupyterLab would write when the page's kernel
+starts (the kernel's spec and ``language_info``), so a page is not "modified" before
+the learner touches it; saving writes the page's own header back.
 """
 
 from __future__ import annotations
