@@ -193,13 +193,15 @@ def test_dark_theme_shows_dark_figures_and_no_light_boxes(site, path):
             assert not layout["light_boxes"], f"{path} ({key}): light boxes in the dark theme: {layout['light_boxes']}"
             assert not layout["no_dark"], (
                 f"{path} ({key}): figures with no dark rendering (draw them with dotlab.figures and end the cell "
-                f"with figures.show(fig)): {layout['no_dark']}")
+                f"with figures.show(fig); an explorer's pictures: give each View its dark= picture): "
+                f"{layout['no_dark']}")
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_outputs_read_as_a_person_writes_numbers(site, path):
     repr_ = site.report(path).layout["desktop-light"]["repr"]
-    assert not repr_, f"{path} prints NumPy reprs or float noise (print plain, rounded numbers):\n" + "\n".join(repr_)
+    assert not repr_, (f"{path} prints NumPy reprs, float noise, a negative zero or scientific notation a "
+                       f"person would not write (print plain, rounded numbers):\n" + "\n".join(repr_))
 
 
 def test_screenshots_are_never_published_with_the_site():

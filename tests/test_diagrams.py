@@ -232,6 +232,33 @@ def test_diagrams_read_on_a_phone(name):
             assert overlap_x <= 1 or overlap_y <= 1, f"{a!r} is drawn over {b!r}"
 
 
+HOUSE_INK = {diagrams.figures.INK, diagrams.figures.MUTED, *diagrams.figures.PALETTE}
+
+
+@pytest.mark.parametrize("name", EVERY_DIAGRAM)
+def test_diagrams_are_drawn_in_the_house_colours_whatever_the_callers_settings(name):
+    """A page may show a diagram outside figures.house(): it is still drawn for both themes.
+
+    Under matplotlib's own defaults a figure is white and its text black; the dark
+    rendering keeps both (a white box in the dark theme, black text on dark cells). A
+    house diagram is transparent and every label is in a house colour, which the dark
+    rendering turns light.
+    """
+    import re
+
+    import matplotlib as mpl
+
+    with mpl.rc_context(mpl.rcParamsDefault):
+        text = diagrams.figures.svg(EVERY_DIAGRAM[name]())
+    background = re.search(r'<g id="patch_1">\s*<path [^>]*style="([^"]*)"', text).group(1)
+    assert "opacity: 0" in background or "fill: none" in background, f"figure background: {background}"
+    # matplotlib writes a text's glyphs in a group with its fill, and no fill for black
+    labels = re.findall(r'<g id="text_\d+">\s*<!--(.*?)-->\s*<g (?:style="fill: (#[0-9a-f]{6})" )?transform', text)
+    assert labels, "no labels found in the SVG"
+    off = [(label.strip(), fill or "black") for label, fill in labels if fill.lower() not in HOUSE_INK]
+    assert not off, f"labels not in a house colour: {off}"
+
+
 def test_tiles_mark_exactly_the_rows_whose_maximum_grew():
     """A marked cell is a rescale: the row's running maximum rose in that tile of keys."""
     from matplotlib.colors import to_hex

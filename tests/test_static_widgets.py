@@ -104,3 +104,14 @@ def test_precomputed_refuses_bad_views(view, error):
 def test_choice_names_must_differ():
     with pytest.raises(ValueError, match="differ"):
         precomputed([Choice("k", (1,)), Choice("k", (2,))], lambda k: None)
+
+
+def test_precomputed_carries_each_views_dark_picture_and_refuses_half_a_set():
+    w = precomputed([Choice("n", (1, 2))], lambda n: View(_png(n), alt=f"{n} bars", dark=_png(n + 2)))
+    frames = w.config["frames"]
+    assert all(f["dark"].startswith("data:image/png;base64,") and f["dark"] != f["src"] for f in frames.values())
+    light_only = precomputed([Choice("n", (1, 2))], lambda n: View(_png(n), alt=f"{n} bars"))
+    assert not any("dark" in f for f in light_only.config["frames"].values())
+    # A theme switch must not show some settings dark and others light.
+    with pytest.raises(ValueError, match="every View one, or none"):
+        precomputed([Choice("n", (1, 2))], lambda n: View(_png(n), alt="bars", dark=_png(3) if n == 2 else None))

@@ -20,8 +20,10 @@ add a dependency and lose the link between the arrays and the picture.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
@@ -56,6 +58,24 @@ WEIGHT = figures.PALETTE[5]  # learned matrices: sky blue
 RESULT = figures.PALETTE[1]  # what the dot products produce: orange
 HIGHLIGHT = figures.PALETTE[3]  # the one dot product a diagram points at: vermillion
 HEAD_COLOURS = [figures.PALETTE[i] for i in (0, 1, 2, 4, 5, 3, 6, 7)]
+
+
+def _in_house_style(draw):
+    """Draw in the house style whatever the caller's matplotlib settings.
+
+    A diagram's figure, its text and its lines take their colours from the settings in
+    force while they are made; a page that shows a diagram outside ``figures.house()``
+    would otherwise get a white figure with black text, which the dark rendering keeps
+    (a white box in the dark theme, black text on its dark cells). No layout engine: a
+    diagram places everything in its own cell units.
+    """
+
+    @functools.wraps(draw)
+    def drawn_in_house_style(*args, **kwargs):
+        with mpl.rc_context({**figures.style(), "figure.constrained_layout.use": False}):
+            return draw(*args, **kwargs)
+
+    return drawn_in_house_style
 
 
 def _size(name: str, value, low: int = 1, high: int = 64) -> int:
@@ -162,6 +182,7 @@ def drawn_shapes(fig: Figure) -> dict[str, tuple[int, int]]:
     return shapes
 
 
+@_in_house_style
 def neuron_bank(n_in: int = 5, n_out: int = 3, highlight: int = 0) -> Figure:
     """A layer as a bank of neurons: each row of ``W`` meets ``x`` in one dot product.
 
@@ -204,6 +225,7 @@ def neuron_bank(n_in: int = 5, n_out: int = 3, highlight: int = 0) -> Figure:
     return fig
 
 
+@_in_house_style
 def qkv_projection(T: int = 4, d_model: int = 6, d_k: int = 3, d_v: int = 3) -> Figure:
     """``Q = X W_Q``, ``K = X W_K``, ``V = X W_V`` laid out so every product sits under its weight.
 
@@ -249,6 +271,7 @@ def qkv_projection(T: int = 4, d_model: int = 6, d_k: int = 3, d_v: int = 3) -> 
     return fig
 
 
+@_in_house_style
 def heads_split_merge(T: int = 4, d_model: int = 8, n_heads: int = 2) -> Figure:
     """Multi-head attention's bookkeeping: split the columns into heads, attend, put them back.
 
@@ -303,6 +326,7 @@ def heads_split_merge(T: int = 4, d_model: int = 8, n_heads: int = 2) -> Figure:
     return fig
 
 
+@_in_house_style
 def scaling_pipeline(T: int = 4, d_k: int = 3) -> Figure:
     """Where ``1/sqrt(d_k)`` sits: ``Q Kᵀ``, then the division, then a row-wise softmax, then ``V``.
 
@@ -374,6 +398,7 @@ def running_maxima(scores, block: int) -> np.ndarray:
     return np.maximum.accumulate(np.stack(tile_max, axis=1), axis=1)  # (T_q, n_tiles)
 
 
+@_in_house_style
 def tiled_attention_tiles(scores, block: int) -> Figure:
     """The score table cut into tiles, and each row's running maximum tile by tile.
 
@@ -436,6 +461,7 @@ def tiled_attention_tiles(scores, block: int) -> Figure:
     return fig
 
 
+@_in_house_style
 def kv_cache_steps(prompt: int = 4, steps: int = 3, words: list[str] | None = None) -> Figure:
     """The key cache across decode steps: each step adds one key and asks one query.
 
@@ -486,6 +512,7 @@ def kv_cache_steps(prompt: int = 4, steps: int = 3, words: list[str] | None = No
     return fig
 
 
+@_in_house_style
 def transformer_block(T: int = 48, d_model: int = 96, n_heads: int = 4, d_ff: int = 384,
                       vocab_size: int | None = None) -> Figure:
     """One pre-norm block around its residual stream, with the shapes each step reads and writes.
@@ -550,6 +577,7 @@ def transformer_block(T: int = 48, d_model: int = 96, n_heads: int = 4, d_ff: in
     return fig
 
 
+@_in_house_style
 def prefill_stage_boxes(shape, T: int) -> Figure:
     """The stages of a prefill as boxes: height = dot products, width = their length.
 

@@ -27,6 +27,7 @@ __all__ = [
     "ScoreExplorer",
     "ScorePanel",
     "draw_score_panel",
+    "panel_colours",
     "panel_png",
     "score_panel",
 ]
@@ -93,6 +94,29 @@ def score_panel(d_k: int, *, scaled: bool, n_keys: int = 12, n_pairs: int = 4000
 COLOURS = {"scores": "#0072B2", "weights": "#E69F00", "guide": "#999999"}
 
 
+def panel_colours(theme: str = "light") -> dict[str, str]:
+    """The panel's data colours in one of the book's themes.
+
+    The light ones are :data:`COLOURS`; the dark ones are the house figures' dark
+    variants of the same hues (:data:`dotlab.figures.DARK_OF`), and the house's muted
+    grey for the guide line, so the explorer matches every other figure in dark mode.
+
+    Examples
+    --------
+    >>> panel_colours("dark")["scores"], panel_colours("light") == COLOURS
+    ('#4ea8e8', True)
+    """
+    from dotlab import figures
+
+    if theme == "light":
+        return dict(COLOURS)
+    if theme == "dark":
+        return {"scores": figures.DARK_OF[COLOURS["scores"].lower()],
+                "weights": figures.DARK_OF[COLOURS["weights"].lower()],
+                "guide": figures.colours("dark")["muted"]}
+    raise ValueError(f"theme={theme!r}: expected 'light' or 'dark'")
+
+
 class _PanelArtists:
     """The artists of one panel on two axes, made once and updated for each panel.
 
@@ -101,16 +125,16 @@ class _PanelArtists:
     what lets the explorer redraw quickly and the page precompute all 22 of its states.
     """
 
-    def __init__(self, axes, n_keys: int, score_range: float):
+    def __init__(self, axes, n_keys: int, score_range: float, colours: dict[str, str] = COLOURS):
         self.hist_ax, self.bar_ax = axes
         self.n_keys, self.bins = n_keys, np.linspace(-score_range, score_range, 101)
         # One filled outline for the histogram, not a hundred bar patches.
-        self.steps = self.hist_ax.stairs(np.zeros(len(self.bins) - 1), self.bins, fill=True, color=COLOURS["scores"])
+        self.steps = self.hist_ax.stairs(np.zeros(len(self.bins) - 1), self.bins, fill=True, color=colours["scores"])
         self.hist_ax.set_xlim(-score_range, score_range)
         self.hist_ax.set_yticks([])
         self.hist_ax.set_xlabel("score")
-        self.bars = self.bar_ax.bar(np.arange(n_keys), np.zeros(n_keys), color=COLOURS["weights"])
-        self.guide = self.bar_ax.axhline(1 / n_keys, color=COLOURS["guide"], lw=0.8, ls="--")  # uniform weights
+        self.bars = self.bar_ax.bar(np.arange(n_keys), np.zeros(n_keys), color=colours["weights"])
+        self.guide = self.bar_ax.axhline(1 / n_keys, color=colours["guide"], lw=0.8, ls="--")  # uniform weights
         self.bar_ax.set_ylim(0, 1)
         self.bar_ax.set_xticks(np.arange(0, n_keys, 3))
         self.bar_ax.set_xlabel(f"key (of {n_keys})")
@@ -149,39 +173,67 @@ class PanelPainter:
     so they are drawn once; each panel then draws only its histogram, bars and titles
     over a copy of that background (matplotlib's "blitting"). No pyplot, no global state.
 
+    Parameters
+    ----------
+    dpi, n_keys, score_range, figsize
+        Pixel density, keys per panel, the histogram's half-width, size in inches.
+    theme : {"light", "dark"}, optional
+        Draw in the house style of :mod:`dotlab.figures` for that theme (transparent
+        background, the theme's ink and data colours: :func:`panel_colours`). By default,
+        matplotlib's current settings and the light :data:`COLOURS`.
+
     Examples
     --------
     >>> painter = PanelPainter(dpi=40)
     >>> [painter.png(score_panel(d, scaled=True))[:4] for d in (4, 64)]
     [b'\\x89PNG', b'\\x89PNG']
+    >>> dark = PanelPainter(dpi=40, theme="dark").png(score_panel(4, scaled=True))
+    >>> dark != PanelPainter(dpi=40, theme="light").png(score_panel(4, scaled=True))
+    True
     """
 
+    #: Colours in a PNG. A panel has a few flat colours and their anti-aliased edges, so
+    #: a palette of this many (PIL's octree quantiser) looks the same as full RGBA at a
+    #: third of the bytes; a page embeds every state's picture in both themes.
+    PALETTE_SIZE = 128
+
     def __init__(self, *, dpi: int = 80, n_keys: int = 12, score_range: float = 100.0,
-                 figsize: tuple[float, float] = (8, 3)):
+                 figsize: tuple[float, float] = (8, 3), theme: str | None = None):
+        import matplotlib as mpl
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        # figsize in inches at 96 CSS px each: a page shows the PNG at figsize * 96 px,
-        # sharp on any screen when dpi is twice that (dotlab.figures.RASTER_DPI).
-        self.figure = Figure(figsize=figsize, dpi=dpi)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
-        self._artists = _PanelArtists(self.figure.subplots(1, 2), n_keys, score_range)
-        for artist in self._artists.changing():
-            artist.set_animated(True)  # left out of the background
-        self.canvas.draw()
+        from dotlab import figures
+
+        # The house style's settings are read when artists are made and when a title is
+        # set, so they apply to both (a layout engine would move the axes: margins below).
+        self._rc = {} if theme is None else {**figures.style(theme), "figure.constrained_layout.use": False}
+        with mpl.rc_context(self._rc):
+            # figsize in inches at 96 CSS px each: a page shows the PNG at figsize * 96
+            # px, sharp on any screen when dpi is twice that (figures.RASTER_DPI).
+            self.figure = Figure(figsize=figsize, dpi=dpi)
+            self.canvas = FigureCanvasAgg(self.figure)
+            self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
+            colours = COLOURS if theme is None else panel_colours(theme)
+            self._artists = _PanelArtists(self.figure.subplots(1, 2), n_keys, score_range, colours)
+            for artist in self._artists.changing():
+                artist.set_animated(True)  # left out of the background
+            self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def png(self, panel: ScorePanel) -> bytes:
+        import matplotlib as mpl
         from PIL import Image
 
-        self._artists.show(panel)
-        self.canvas.restore_region(self._background)
-        for artist in self._artists.changing():
-            self.figure.draw_artist(artist)
+        with mpl.rc_context(self._rc):
+            self._artists.show(panel)
+            self.canvas.restore_region(self._background)
+            for artist in self._artists.changing():
+                self.figure.draw_artist(artist)
         width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
-        Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(buffer, "png")
+        image.quantize(self.PALETTE_SIZE, method=Image.Quantize.FASTOCTREE).save(buffer, "png")
         return buffer.getvalue()
 
 

@@ -15,7 +15,7 @@
  */
 (function () {
   "use strict";
-  var VERSION = "1";
+  var VERSION = "2";  // a new version replaces an older one already on the page
   if (window.dotlabWidgets && window.dotlabWidgets.version === VERSION) {
     window.dotlabWidgets.mountAll();
     return;
@@ -305,8 +305,18 @@
 
   // -- component: precomputed pictures switched by controls ----------------------------
 
+  // Pictures drawn for both themes (frames with a "dark" picture) come as two images,
+  // and the stylesheet shows the one of the reader's theme (STYLE: .dotlab-dark), so a
+  // switch of theme needs no script. In the book, the theme's own only-light/only-dark
+  // classes also keep it from dimming the dark picture and boxing it in white.
   function precomputed(root, config) {
     var img = el("img", { "data-role": "picture" });
+    var pictures = [img];
+    var anyKey = Object.keys(config.frames)[0];
+    if (config.frames[anyKey].dark) {
+      img.className = "dotlab-light only-light";
+      pictures.push(el("img", { "data-role": "picture", "class": "dotlab-dark only-dark" }));
+    }
     var table = el("div", { "class": "dotlab-readout", "aria-live": "polite" });
     var controls = el("div", { "class": "dotlab-controls dotlab-row-controls" });
     var inputs = [];
@@ -314,7 +324,8 @@
       var key = inputs.map(function (get) { return get(); }).join("|");
       var frame = config.frames[key];
       img.src = frame.src;
-      img.alt = frame.alt;
+      if (pictures.length > 1) pictures[1].src = frame.dark;
+      pictures.forEach(function (p) { p.alt = frame.alt; });
       table.innerHTML = frame.readout || "";
       root.dispatchEvent(new CustomEvent("dotlab:update", { detail: { key: key } }));
     };
@@ -331,7 +342,7 @@
       }
     });
     root.appendChild(el("div", { "data-role": "display" },
-      [controls, el("div", { "class": "dotlab-picture dotlab-wide" }, [img]), table]));
+      [controls, el("div", { "class": "dotlab-picture dotlab-wide" }, pictures), table]));
     update();
   }
 
@@ -354,6 +365,10 @@
     ".dotlab-picture{flex:0 1 320px;max-width:100%;margin:0 auto}",  // text: currentColor, as the output around it
     ".dotlab-picture svg,.dotlab-picture img{width:100%;height:auto;display:block}",
     ".dotlab-wide{max-width:640px;margin:.5em 0}",
+    // The book's dark theme (pydata-sphinx-theme) and JupyterLab's dark themes.
+    ".dotlab-picture img.dotlab-dark{display:none}",
+    "html[data-theme=dark] .dotlab-picture img.dotlab-dark,body[data-jp-theme-light=false] .dotlab-picture img.dotlab-dark{display:block}",
+    "html[data-theme=dark] .dotlab-picture img.dotlab-light,body[data-jp-theme-light=false] .dotlab-picture img.dotlab-light{display:none}",
   ].join("\n");
 
   /** A focused control keeps its keys (arrows, Home/End, Page Up/Down) in JupyterLab.
@@ -371,8 +386,8 @@
   }
 
   function mountAll() {
-    if (!document.getElementById("dotlab-widgets-style")) {
-      var style = el("style", { id: "dotlab-widgets-style" }, [STYLE]);
+    if (!document.getElementById("dotlab-widgets-style-" + VERSION)) {
+      var style = el("style", { id: "dotlab-widgets-style-" + VERSION }, [STYLE]);
       document.head.appendChild(style);
     }
     document.querySelectorAll(".dotlab-widget:not([data-mounted])").forEach(function (root) {

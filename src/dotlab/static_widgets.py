@@ -244,20 +244,40 @@ class View:
         Alt text for this picture: what it shows, with its numbers.
     readout : str, optional
         A little HTML shown under the picture (numbers for this setting).
+    dark : bytes or str, optional
+        The same picture drawn for the dark theme (as :mod:`dotlab.figures` draws
+        every figure of the book in both): shown instead of ``image`` when the book,
+        or JupyterLab, is dark. Without it, the light picture keeps a light backdrop.
+
+    Examples
+    --------
+    >>> View(b"\\x89PNG...", alt="a picture").src()[:22]
+    'data:image/png;base64,'
+    >>> View("<svg/>", alt="a picture", dark="<svg id='d'/>").src(dark=True)[:26]
+    'data:image/svg+xml;base64,'
+    >>> View("<svg/>", alt="a picture").src(dark=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: this View has no dark picture
     """
 
     image: bytes | str
     alt: str
     readout: str = ""
+    dark: bytes | str | None = None
 
-    def src(self) -> str:
-        if isinstance(self.image, bytes) and self.image[:4] == b"\x89PNG":
-            kind, data = "image/png", self.image
-        elif isinstance(self.image, str) and "<svg" in self.image[:500]:
-            kind, data = "image/svg+xml", self.image.encode("utf-8")
+    def src(self, dark: bool = False) -> str:
+        """The picture (or its dark rendering) as a ``data:`` URL."""
+        image = self.dark if dark else self.image
+        if image is None:
+            raise ValueError("this View has no dark picture")
+        if isinstance(image, bytes) and image[:4] == b"\x89PNG":
+            kind, data = "image/png", image
+        elif isinstance(image, str) and "<svg" in image[:500]:
+            kind, data = "image/svg+xml", image.encode("utf-8")
         else:
-            raise TypeError(f"image must be PNG bytes or an SVG string, not {type(self.image).__name__} "
-                            f"starting {self.image[:12]!r}")
+            raise TypeError(f"image must be PNG bytes or an SVG string, not {type(image).__name__} "
+                            f"starting {image[:12]!r}")
         return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
@@ -267,7 +287,8 @@ def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summa
     ``render`` is called once per combination with one keyword per choice and returns a
     :class:`View`. Every picture is in the page, so the number of combinations times
     the size of one picture is what the page weighs: keep pictures small (PNG at a low
-    dpi) and combinations few (dozens, not thousands).
+    dpi, or a palette PNG) and combinations few (dozens, not thousands). Views with a
+    ``dark`` picture (every view, or none) show it in the dark theme.
 
     Examples
     --------
@@ -286,14 +307,20 @@ def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summa
     names = [c.name for c in choices]
     if len(set(names)) != len(names):
         raise ValueError(f"choice names must differ, got {names}")
-    frames = {}
+    frames, dark = {}, set()
     for combo in itertools.product(*(range(len(c.options)) for c in choices)):
         view = render(**{c.name: c.options[i] for c, i in zip(choices, combo)})
         if not isinstance(view, View):
             raise TypeError(f"render must return a View, not {type(view).__name__}")
         if not view.alt.strip():
             raise ValueError(f"the View for {dict(zip(names, combo))} has no alt text")
-        frames["|".join(map(str, combo))] = {"src": view.src(), "alt": view.alt, "readout": view.readout}
+        frame = {"src": view.src(), "alt": view.alt, "readout": view.readout}
+        if view.dark is not None:
+            frame["dark"] = view.src(dark=True)
+        dark.add(view.dark is not None)
+        frames["|".join(map(str, combo))] = frame
+    if len(dark) > 1:  # a theme switch would show some settings dark and others light
+        raise ValueError("some Views have a dark picture and others not: give every View one, or none")
     config = {
         "choices": [
             {"name": c.name, "label": c.label or c.name, "kind": "toggle" if c.is_toggle else "slider",

@@ -211,32 +211,70 @@ LAYOUT = r"""(smallest) => {
   }
   const lum = c => { const m = c.match(/[\d.]+/g); if (!m) return null; const [r, g, b, a] = m.map(Number);
                      return (a === 0) ? null : (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
-  // Explorers and dark renderings, and every box around them, in the page's colours.
+  // Explorers and dark renderings (figures' and explorers' pictures), and every box
+  // around them, in the page's colours; a dark rendering is shown as drawn, not dimmed.
+  // A dark rendering with an opaque light background of its own is a light box inside the
+  // picture (a figure drawn white, which the dark rendering keeps): its edge tells, as a
+  // figure's edge is its background.
+  const lightEdge = img => {
+    if (!img.complete || !img.naturalWidth) return false;
+    const w = Math.min(img.naturalWidth, 600), h = Math.max(3, Math.round(img.naturalHeight * w / img.naturalWidth));
+    const c = document.createElement('canvas');
+    c.width = w; c.height = h;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0, w, h);
+    const d = ctx.getImageData(0, 0, w, h).data;
+    let light = 0, n = 0;
+    const at = (x, y) => {
+      const i = 4 * (y * w + x);
+      n++;
+      if (d[i + 3] > 200 && (0.2126 * d[i] + 0.7152 * d[i + 1] + 0.0722 * d[i + 2]) / 255 > 0.9) light++;
+    };
+    for (let x = 0; x < w; x++) { at(x, 1); at(x, h - 2); }
+    for (let y = 0; y < h; y++) { at(1, y); at(w - 2, y); }
+    return light / n > 0.5;
+  };
   const light_boxes = [];
-  for (const w of article.querySelectorAll('.dotlab-widget, img.only-dark')) {
+  for (const w of article.querySelectorAll('.dotlab-widget, img.only-dark, .dotlab-widget img.dotlab-dark')) {
     if (!visible(w)) continue;
+    const filter = getComputedStyle(w).filter;
+    if (w.tagName === 'IMG' && filter !== 'none') light_boxes.push(name(w) + ' dimmed by ' + filter);
+    if (w.tagName === 'IMG' && lightEdge(w)) light_boxes.push(name(w) + ' drawn on a light background of its own');
     for (let e = w; e && e !== article; e = e.parentElement) {
       const l = lum(getComputedStyle(e).backgroundColor);
       if (l !== null && l > 0.6) { light_boxes.push(name(w) + ' in ' + name(e)); break; }
     }
   }
-  // Outputs as a reader should never see them: NumPy reprs and float noise.
+  // Outputs as a reader should never see them: NumPy reprs and float noise, a negative
+  // zero ("-0.00": a small negative number rounded away), zero or a number between 1 and
+  // 10 in scientific notation ("0.0e+00"). A number glued into a sentence reads as a
+  // person writes it: scientific notation there is for the very small and the very
+  // large only (not "0.05" as "5.0e-02", nor 25,000 as "2.5e+04").
   const repr = [];
-  const bad = /\bnp\.(?:int|uint|float|complex|bool|str)\w*\(|\bnp\.(?:True_|False_)|\d\.\d*(?:0{9,}[1-9]|9{9,}\d)\b/;
-  for (const o of article.querySelectorAll('.cell_output')) {
-    const t = o.innerText || '';
-    const m = t.match(bad);
-    if (m) repr.push(`${m[0]} in "${t.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\s+/g, ' ')}"`);
+  const bad = new RegExp([
+    /\bnp\.(?:int|uint|float|complex|bool|str)\w*\(|\bnp\.(?:True_|False_)|\d\.\d*(?:0{9,}[1-9]|9{9,}\d)\b/.source,
+    /(?<![\w.])[-\u2212]0(?:\.0+)?(?![\w.])/.source,
+    /(?<![\w.])\d(?:\.\d+)?e[-+]?00\b/.source].join('|'));
+  const badInProse = new RegExp(bad.source + '|' + /(?<![\w.])\d(?:\.\d+)?e(?:-0?[12]|\+?0?[1-4])\b/.source);
+  for (const [selector, pattern] of [['.cell_output', bad], ['.pasted-text', badInProse]]) {
+    for (const o of article.querySelectorAll(selector)) {
+      const t = o.innerText || '';
+      const m = t.match(pattern);
+      if (m) repr.push(`${m[0]} in "${t.slice(Math.max(0, m.index - 40), m.index + 40).replace(/\s+/g, ' ')}"`);
+    }
   }
   // A figure drawn in both themes shows the rendering of the theme the reader chose.
   const theme = document.documentElement.dataset.theme;
   const other = theme === 'dark' ? 'only-light' : 'only-dark';
-  const wrong_theme = [...article.querySelectorAll(`a.dotlab-figure.${other} img`)].filter(visible).map(i => i.alt.slice(0, 60));
+  // An explorer's pictures drawn in both themes are img.dotlab-light and img.dotlab-dark.
+  const otherPicture = theme === 'dark' ? 'dotlab-light' : 'dotlab-dark';
+  const wrong_theme = [...article.querySelectorAll(`a.dotlab-figure.${other} img, .dotlab-widget img.${otherPicture}`)]
+    .filter(visible).map(i => i.alt.slice(0, 60));
   // In the dark theme, every figure shown is a dark rendering (a house figure's
-  // only-dark copy); one without it keeps its light backdrop and ink. An explorer's
-  // pictures are its own business (light_boxes above).
+  // only-dark copy, an explorer's img.dotlab-dark); one without it keeps its light
+  // backdrop and ink.
   const no_dark = theme !== 'dark' ? [] : [...article.querySelectorAll('img')]
-    .filter(i => visible(i) && !i.closest('.dotlab-widget') && !i.closest('a.dotlab-figure.only-dark'))
+    .filter(i => visible(i) && !i.closest('a.dotlab-figure.only-dark') && !i.matches('.dotlab-widget img.dotlab-dark'))
     .map(i => `${i.currentSrc.split('/').pop().slice(0, 24)} "${(i.alt || '').slice(0, 60)}"`);
   return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme, no_dark};
 }"""
