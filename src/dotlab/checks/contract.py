@@ -411,6 +411,7 @@ class Task:
     array_params_: tuple[str, ...] | None = None
     after: Callable[[Any, bool], int] | None = None
     check_with: Callable[["Task", Any, bool], int] | None = None
+    equivalent: Callable[[Case, Any, Any], Any] | None = None  # see run_checks: ties ranked either way
     doc: str = ""
 
     @property
@@ -443,7 +444,8 @@ class Task:
             cases = self.all_cases(hidden)
             run_checks(fn, fn_name=self.name, reference=self.reference, cases=cases, mistakes=self.mistakes,
                        forbidden=self.forbidden, error_hints=self.error_hints, rtol=self.rtol, atol=self.atol,
-                       quiet=True, returns=self.returns, params=self.params, allowed=self.allowed)
+                       quiet=True, returns=self.returns, params=self.params, allowed=self.allowed,
+                       equivalent=self.equivalent)
             checked = len(cases)
         extra = self.after(fn, hidden) if self.after is not None else 0
         print(f"\u2714 {self.name}: all {checked + extra} checks passed")
