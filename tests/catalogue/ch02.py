@@ -599,7 +599,9 @@ def recall_at_k(found, exact):
     return sum(shares) / len(shares)
 
 
-@WRONG.add("recall_at_k", expect="must be refused", kind="contract", hidden_only=True)
+# Right, not wrong: the task asks only for equal shapes, so one query given as a vector (or a
+# stack of tables) may be answered; the checks no longer refuse other ranks (red-teaming, session 4)
+@RIGHT.add("recall_at_k", how="np.atleast_2d: one query as a vector is fine too")
 def recall_at_k(found, exact):
     found, exact = np.atleast_2d(found), np.atleast_2d(exact)
     if found.shape[-1] != exact.shape[-1] or found.shape[0] != exact.shape[0]:
@@ -743,3 +745,67 @@ def recall_at_k(found, exact):
             if e in list(f_row):
                 hits += 1
     return hits / (len(exact) * len(exact[0]))
+
+
+# -- found by red-teaming the checks as an outsider (session 4): right answers once refused --
+
+
+@RIGHT.add("cosine_similarity", how="the .dot method (np.dot is allowed, so its method is too)")
+def cosine_similarity(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim not in (1, 2) or a.ndim != b.ndim or a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"a.shape={a.shape}, b.shape={b.shape}")
+    na = np.sqrt((a * a).sum(axis=-1, keepdims=True))
+    nb = np.sqrt((b * b).sum(axis=-1, keepdims=True))
+    if (na == 0).any() or (nb == 0).any():
+        raise ValueError("a zero vector has no direction")
+    table = (a / na).dot((b / nb).T)
+    return float(table) if a.ndim == 1 else table
+
+
+@RIGHT.add("top_k", how="float32 scores by einsum, ties and near-ties in float32's own order")
+def top_k(corpus, queries, k):
+    corpus, queries = np.asarray(corpus, np.float32), np.asarray(queries, np.float32)
+    if corpus.ndim != 2 or queries.ndim != 2 or corpus.shape[1] != queries.shape[1]:
+        raise ValueError(f"corpus {corpus.shape}, queries {queries.shape}")
+    if not 1 <= k <= corpus.shape[0]:
+        raise ValueError(f"k={k} not in 1..{corpus.shape[0]}")
+    scores = np.einsum("nd,Nd->nN", queries, corpus)
+    idx = np.argsort(-scores, axis=1)[:, :k]
+    return np.take_along_axis(scores, idx, axis=1), idx
+
+
+@RIGHT.add("quantise_int8", how="float32 and np.rint: a half-integer may round the other way")
+def quantise_int8(x):
+    x = np.asarray(x, dtype=np.float32)
+    if np.isnan(x).any() or np.isinf(x).any():
+        raise ValueError("x contains NaN or infinity")
+    scale = np.abs(x).max(axis=-1) / np.float32(127)
+    codes = np.clip(np.rint(x / np.expand_dims(scale, -1)), -127, 127).astype(np.int8)
+    return codes, scale
+
+
+@RIGHT.add("quantise_int8", how="round half up, floor(x + 0.5): as near as half to even")
+def quantise_int8(x):
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or infinity")
+    scale = np.max(np.abs(x), axis=-1) / 127
+    s = scale[..., None] if x.ndim == 2 else scale
+    return np.floor(x / s + 0.5).astype(np.int8), scale
+
+
+@RIGHT.add("int8_dot", how="int32 codes and the .dot method")
+def int8_dot(qa, scale_a, qb, scale_b):
+    qa, qb = np.asarray(qa, dtype=np.int32), np.asarray(qb, dtype=np.int32)
+    if qa.ndim != 1 or qb.ndim != 1 or qa.shape != qb.shape:
+        raise ValueError(f"qa.shape={qa.shape}, qb.shape={qb.shape}")
+    return float(qa.dot(qb)) * scale_a * scale_b
+
+
+@RIGHT.add("recall_at_k", how="np.intersect1d, row by row (any rank the shapes allow)")
+def recall_at_k(found, exact):
+    found, exact = np.asarray(found), np.asarray(exact)
+    if found.shape != exact.shape:
+        raise ValueError(f"found.shape={found.shape} but exact.shape={exact.shape}")
+    return float(np.mean([np.intersect1d(f, e).size / e.size for f, e in zip(found, exact)]))
