@@ -266,6 +266,13 @@ def test_a_learner_follows_the_link_and_finds_the_assignment_open(hub, learners_
             panel = lab.locator(".jp-NotebookPanel", has=lab.locator(".jp-Cell"))
             panel.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)  # rendered, shown
             assert lab.locator(".lm-TabBar-tab.lm-mod-current", has_text="ch01.ipynb").count() >= 1
+            # JupyterLab starts the notebook's kernel: it comes up ready to run (and a
+            # server stopped while its kernel starts outlasts ClassHub.stop's wait)
+            deadline = time.monotonic() + 60
+            kernels = f"{hub.url}/user/{name}/api/kernels"
+            while not [k for k in lab.request.get(kernels).json() if k["execution_state"] == "idle"]:
+                assert time.monotonic() < deadline, lab.request.get(kernels).text
+                lab.wait_for_timeout(500)
         finally:
             browser.close()
             server.close()
