@@ -81,6 +81,9 @@ def test_the_guide_fills_in_the_settings_the_link_is_built_from():
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{EXAMPLE_HUB}/hub/user-redirect/git-pull"
     assert parse_qs(url.query) == {"repo": [EXAMPLE_REPO], "branch": ["main"], "targetpath": [FOLDER],
                                    "urlpath": [f"lab/tree/{FOLDER}/exercises/ch01/ch01.ipynb"]}
+    # the book's copy is the released notebook: exercises/ is nbgrader's release folder
+    assert re.search(r'^c\.CourseDirectory\.release_directory = "exercises"$',
+                     (COURSE_ROOT / "nbgrader_config.py").read_text(), flags=re.M)
     # the guide's commands publish to the address its settings name
     make, publish = guide_steps()
     assert publish[0].startswith(f"git clone {EXAMPLE_REPO} ") and all(EXAMPLE_PATH in line for line in make)

@@ -235,7 +235,7 @@ HUB_SETTING = "launch_buttons.jupyterhub_url"
 REPO_SETTING = "repository.url"
 #: The theme's features that need it to name the repository's host.
 _THEME_REPO_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
-_THEME_REPO_LAUNCHES = ("binderhub_url", "colab_url", "deepnote_url")
+_THEME_REPO_LAUNCHES = ("binderhub_url", "colab_url", "deepnote_url", "thebe")
 _HOSTS_THE_THEME_NAMES = ("github", "gitlab", "bitbucket")
 #: The notebook interfaces the theme knows, with the URL prefix that opens a file in each.
 _INTERFACES = {"jupyterlab": "lab/tree", "classic": "tree"}
@@ -428,8 +428,8 @@ def check_hub_launch(app, config) -> None:
     For a repository host the theme cannot name, the repository and the hub are taken
     out of its options when nothing else of the theme's needs them, so it neither stops
     the build nor fails on a missing repository; :func:`hub_launch_button` adds the
-    button. (A repository button or a Binder/Colab launch still needs a host the theme
-    names, and it says so itself.)
+    button. (A repository button, or a Binder, Colab or thebe launch, still needs a host
+    the theme names, and the theme says so itself.)
     """
     options = config.html_theme_options
     config.dotlab_hub_launch = launch = hub_launch_settings(options)
