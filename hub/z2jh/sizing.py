@@ -144,7 +144,11 @@ def learner_server_memory(timeout: float = 90) -> dict[str, int]:
         finally:
             kernel.shutdown_kernel(now=True)
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # nothing it started may outlive the page
+                server.kill()
+                server.wait()
 
 
 @dataclass(frozen=True)
