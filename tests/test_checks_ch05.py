@@ -128,3 +128,23 @@ def test_a_row_maximum_taken_before_the_mask_is_caught_whatever_the_seed():
                 ch05.check_attention(attention, hidden=True)
         finally:
             configure(seed=None)
+
+
+def test_resetting_the_tracers_peak_is_refused_however_the_tracer_is_reached():
+    """The tracer's controls are tripwires while the call is measured: reaching tracemalloc
+    through a module a library hands on, and swallowing the tripwire's error, still fails,
+    under the mistake the instructor's report counts."""
+    def sneaky(q, k, v, block_size=64):
+        out = _whole_table(q, k, v)
+        try:
+            np.f2py.sys.modules["tracemalloc"].reset_peak()
+        except AssertionError:
+            pass
+        return out
+
+    with pytest.raises(CheckFailure, match="reset, cleared or stopped") as failure:
+        ch05._check_memory(sneaky)
+    assert failure.value.mistake == "memory tracer touched"
+    with pytest.raises(CheckFailure, match="score table is 8 MiB") as failure:
+        ch05._check_memory(_whole_table)
+    assert failure.value.mistake == ch05.HOLDS_THE_TABLE.name

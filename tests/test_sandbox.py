@@ -147,6 +147,29 @@ def test_arguments_are_copies_so_the_learner_cannot_change_the_inputs():
     assert "returned" in _message(outputs)  # wrong because of its own change, judged on pristine inputs
 
 
+def test_resetting_the_memory_tracer_inside_the_sandbox_is_caught():
+    """Task 5.5's memory is measured in the sandbox's worker, with the tracer's controls armed
+    as tripwires: a whole table held, then the peak reset through a module a library hands
+    on (no `import tracemalloc` for the allowlist to see), fails there as in a notebook."""
+    imports = "import math\nimport numpy as np\nfrom dotlab.checks import ch05\n"
+    resetting = textwrap.dedent('''
+        def tiled_attention(q, k, v, block_size=64):
+            s = np.asarray(q, float) @ np.asarray(k, float).T / math.sqrt(np.shape(q)[1])
+            w = np.exp(s - s.max(axis=1, keepdims=True))
+            out = w / w.sum(axis=1, keepdims=True) @ np.asarray(v, float)
+            del s, w
+            try:
+                np.f2py.sys.modules["tracemalloc"].reset_peak()
+            except Exception:
+                pass
+            return out
+    ''')
+    check = parse_test_cell("ch05.check_tiled_attention(tiled_attention, hidden=True)", checks_namespace([imports]))
+    verdicts, _ = grade_notebook([Step(0, imports), Step(1, resetting), Step(2, calls=check)],
+                                 Settings(timeout=30, secret=[COURSE_ROOT / "solutions"]))
+    assert "reset, cleared or stopped Python's memory tracer" in _message(verdicts[2])
+
+
 def test_a_strided_input_reaches_the_learner_strided():
     """The checks' strided variant is a strided view in the sandbox too, as in a notebook or
     pytest (NumPy's own pickling would hand the learner a contiguous copy)."""

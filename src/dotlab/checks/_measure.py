@@ -23,29 +23,51 @@ from __future__ import annotations
 import tracemalloc
 from typing import Any, Callable
 
-from dotlab.checks._core import Case, CheckFailure, LearnerProxy
+from dotlab.checks._core import Case, CheckFailure, Forbidden, LearnerProxy, Mistake, _forbid
 
 PEAK_MEMORY = "peak_memory"
 
+_LEAVE_IT = ("the check measures your function's memory with tracemalloc while it runs: a function that resets, "
+             "clears or stops the tracer hides what it held. Leave tracemalloc alone")
+#: The tracer's controls, armed as tripwires while a measured call runs, wherever it runs
+#: (this process, or the sandbox's worker, which keeps its own untouched copies). The
+#: allowlists refuse ``tracemalloc`` in the learner's source too; these catch a call that
+#: reaches the tracer some other way (a module object handed on by a library).
+TRACER_CONTROLS = tuple(Forbidden(f"tracemalloc.{name}", _LEAVE_IT) for name in ("reset_peak", "clear_traces", "stop"))
+#: The mistake a measured call that touched the tracer is recorded under (the instructor's
+#: report counts failures by mistake); it is judged by the tripwires, so it predicts nothing.
+TRACER_TOUCHED = Mistake("memory tracer touched", _LEAVE_IT, lambda *args, **kwargs: float("nan"))
 
-def _traced_peak(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, int | None]:
-    """Call ``fn`` and return its answer and the peak bytes allocated above the start.
+
+def _traced_peak(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, int | None, Exception | None]:
+    """Call ``fn``: its answer, the peak bytes allocated above the start, and its error.
 
     NumPy reports its arrays to :mod:`tracemalloc`, so the peak is measured, not guessed.
-    The sandbox's worker does exactly this around the call it makes.
+    The sandbox's worker does the same around the call it makes. The peak is None when the
+    call reset, cleared or stopped the tracer (the tripwires saw it, or tracing is off).
     """
     was_tracing = tracemalloc.is_tracing()
+    # the originals, taken before the tripwires replace them for the learner's call
+    start, stop, reset_peak = tracemalloc.start, tracemalloc.stop, tracemalloc.reset_peak
+    traced, tracing = tracemalloc.get_traced_memory, tracemalloc.is_tracing
     if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
+        start()
+    reset_peak()
+    base = traced()[0]
+    value = error = None
     try:
-        value = fn(*args, **kwargs)
-        peak = tracemalloc.get_traced_memory()[1] - base if tracemalloc.is_tracing() else None
+        with _forbid(TRACER_CONTROLS) as wires:
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as exc:  # the learner's error, judged by the caller
+                error = exc
+            peak = traced()[1] - base if tracing() else None
+        if any(wire.tripped for wire in wires):  # even if the learner's code caught the tripwire
+            peak = None
     finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return value, peak
+        if not was_tracing and tracing():
+            stop()
+    return value, peak, error
 
 
 def peak_memory(fn: Callable, args: tuple, kwargs: dict, *, fn_name: str, label: str) -> tuple[Any, int]:
@@ -65,16 +87,20 @@ def peak_memory(fn: Callable, args: tuple, kwargs: dict, *, fn_name: str, label:
         measure = getattr(fn, "measured_outcome", None)
         if measure is None:
             raise CheckFailure(f"{fn_name} runs where its memory cannot be measured ({label}).")
-        outcome, _, peak = measure(Case(label, tuple(args), dict(kwargs)), (), PEAK_MEMORY)
-        if outcome.error is not None:
-            raise CheckFailure(f"{fn_name} raised {type(outcome.error).__name__}: {outcome.error} ({label}).")
+        outcome, wires, peak = measure(Case(label, tuple(args), dict(kwargs)), TRACER_CONTROLS, PEAK_MEMORY)
+        if any(wire.tripped for wire in wires):
+            peak = None
+        elif outcome.error is not None:
+            raise CheckFailure(f"{fn_name} raised {type(outcome.error).__name__}: {outcome.error} ({label}).",
+                               mistake=f"(raised {type(outcome.error).__name__})", case=label)
         value = outcome.value
     else:
-        try:
-            value, peak = _traced_peak(fn, args, kwargs)
-        except Exception as exc:  # the learner's error, reported as theirs
-            raise CheckFailure(f"{fn_name} raised {type(exc).__name__}: {exc} ({label}).") from None
+        value, peak, error = _traced_peak(fn, args, kwargs)
+        if error is not None and peak is not None:  # the learner's error, reported as theirs
+            raise CheckFailure(f"{fn_name} raised {type(error).__name__}: {error} ({label}).",
+                               mistake=f"(raised {type(error).__name__})", case=label)
     if peak is None:
-        raise CheckFailure(f"{fn_name} stopped Python's memory tracer (tracemalloc) while it ran ({label}), so its "
-                           "memory could not be measured: leave tracemalloc alone")
+        raise CheckFailure(f"{fn_name} reset, cleared or stopped Python's memory tracer (tracemalloc) while it ran "
+                           f"({label}), so its memory could not be measured: {_LEAVE_IT}",
+                           mistake=TRACER_TOUCHED.name, hint=TRACER_TOUCHED.hint, case=label)
     return value, peak
