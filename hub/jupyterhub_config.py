@@ -54,7 +54,18 @@ c.JupyterHub.cleanup_proxy = True
 # OAuth username must still be an account that hub/course_hub.py created.
 c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = set(settings.learners) | {settings.instructor}
-c.Authenticator.admin_users = {settings.instructor}
+# The instructor runs the class from the hub's admin page (who is there; start and stop
+# learners' servers) but cannot open a learner's server, which JupyterHub's admin role
+# allows (access:servers): a learner controls what their own server sends, and on a hub
+# that serves everyone from one address such a page, opened by the instructor, could act
+# in the instructor's server (JupyterHub's "Mitigating same-origin deployments"; the
+# formgrader's framing by its own origin, hub/formgrader_frame.py, relies on this too).
+c.JupyterHub.load_roles = [{
+    "name": "instructor",
+    "description": "Sees the class and starts or stops its servers; cannot open them",
+    "scopes": ["admin-ui", "list:users", "read:users", "admin:servers", "read:hub"],
+    "users": [settings.instructor],
+}]
 # Accounts are created by course_hub.py from the learner file, never by a login.
 c.LocalAuthenticator.create_system_users = False
 

@@ -13,6 +13,9 @@ the instructor's formgrader is read in JupyterLab's Formgrader panel, in Chromiu
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import pwd
 import re
@@ -28,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -81,6 +85,35 @@ def _processes_of(uids: set[int], needles: tuple[str, ...]) -> list[str]:
     return found
 
 
+OPENING = Path(tempfile.gettempdir()) / "dotlab-hub-python-opened.json"
+
+
+@contextlib.contextmanager
+def _python_opening():
+    """The shared record of folders opened for the hubs' accounts, under an exclusive lock.
+
+    ``holders`` are the processes whose hubs use the opening (dead ones are dropped, so a
+    crashed run does not keep it open for ever); ``modes`` the modes to put back.
+    """
+    with open(OPENING.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            state = json.loads(OPENING.read_text())
+        except (FileNotFoundError, ValueError):
+            state = {"holders": [], "modes": {}}
+        state["holders"] = [pid for pid in state["holders"] if _alive(pid)]
+        yield state
+        OPENING.write_text(json.dumps(state))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class ClassHub:
     """A running course hub with one instructor and its learners, all throw-away accounts."""
 
@@ -98,7 +131,7 @@ class ClassHub:
         subprocess.run(command, check=True)
         self.state = self.scratch / "state"
         (self.scratch / "learners.txt").write_text("\n".join(self.learners) + "\n")
-        self.opened: list[tuple[Path, int]] = []
+        self.holds_python_open = False
         self.process: subprocess.Popen | None = None
         self.uids: set[int] = set()
 
@@ -115,13 +148,30 @@ class ClassHub:
 
         The hub refuses to start while an account cannot run its Python (course_hub.py
         names the folder in the way); on this machine the interpreter may live in root's
-        home, so each place the check finds is opened to everyone, for the test only.
+        home, so each place the check finds is opened to everyone, for the tests only.
+        Several hubs may run at once (this module's and test_hub_launch's on two xdist
+        workers, or two runs): the modes are changed under a lock, and put back by the
+        last hub to close, never under one still running.
         """
-        while (blocked := course_hub.blocked_python(self.instructor)) is not None:
-            path, want, _ = blocked
-            mode = stat.S_IMODE(path.stat().st_mode)
-            self.opened.append((path, mode))
-            os.chmod(path, mode | want)
+        with _python_opening() as state:
+            state["holders"].append(os.getpid())
+            self.holds_python_open = True
+            while (blocked := course_hub.blocked_python(self.instructor)) is not None:
+                path, want, _ = blocked
+                mode = stat.S_IMODE(path.stat().st_mode)
+                state["modes"].setdefault(str(path), mode)
+                os.chmod(path, mode | want)
+
+    def close_python(self) -> None:
+        if not self.holds_python_open:
+            return
+        with _python_opening() as state:
+            state["holders"].remove(os.getpid())
+            self.holds_python_open = False
+            if not state["holders"]:
+                for path, mode in reversed(state["modes"].items()):
+                    os.chmod(path, mode)
+                state["modes"] = {}
 
     def start(self) -> None:
         self.open_python()
@@ -178,8 +228,7 @@ class ClassHub:
         for name in self.passwords:
             if course_hub._exists(name):
                 subprocess.run(["userdel", "--remove", "--force", name], capture_output=True)
-        for folder, mode in reversed(self.opened):
-            os.chmod(folder, mode)
+        self.close_python()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def as_instructor(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -294,17 +343,25 @@ class BrowserLearner:
         panel.locator(".jp-Cell").first.wait_for()
         return panel
 
-    def type_answers(self, panel, answers: dict[str, str]) -> None:
-        """Replace each answered task's cell (found by its ``def`` line) with the answer, then save."""
-        for code in answers.values():
-            cell = panel.locator(".jp-CodeCell", has_text=code.splitlines()[0]).first
+    def type_answers(self, panel, answers: dict[str, str], code_cells: list[str | None]) -> None:
+        """Replace each answered task's cell with the answer, then save.
+
+        ``code_cells`` are the notebook's code cells' grade ids, in order: a cell is found
+        by its place, then checked to be the task's (its ``def`` line) before typing.
+        """
+        from playwright.sync_api import expect
+
+        cells = panel.locator(".jp-CodeCell")
+        expect(cells).to_have_count(len(code_cells), timeout=90_000)
+        for grade_id, code in answers.items():
+            cell = cells.nth(code_cells.index(grade_id))
+            cell.scroll_into_view_if_needed()
+            expect(cell).to_contain_text(code.splitlines()[0], timeout=90_000)
             cell.locator(".cm-content").click()
             self.page.keyboard.press("Control+a")
             self.page.keyboard.insert_text(code)  # one input event: no typing delay, no auto-indent
             self.page.keyboard.press("Escape")
         self.page.keyboard.press("Control+s")
-        from playwright.sync_api import expect
-
         saved = self.page.locator(".lm-TabBar-tab.jp-mod-current")
         expect(saved).not_to_have_class(re.compile(r"\bjp-mod-dirty\b"), timeout=60_000)
 
@@ -399,7 +456,7 @@ class Term:
 
 
 @pytest.fixture(scope="module")
-def term(hub):
+def term(hub, tmp_path_factory):
     """The term's loop, once for the module: two learners on their server's API, one in Chromium."""
     from playwright.sync_api import sync_playwright
 
@@ -428,10 +485,13 @@ def term(hub):
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            learner = BrowserLearner(hub, in_browser, browser.new_page(viewport={"width": 1280, "height": 900}))
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            learner = BrowserLearner(hub, in_browser, page)
             learner.fetch()
             notebook = learner.open_notebook()
-            learner.type_answers(notebook, typed)
+            code_cells = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nbformat.read(
+                COURSE_ROOT / "solutions" / "ch01" / "ch01.ipynb", as_version=4).cells if cell.cell_type == "code"]
+            learner.type_answers(notebook, typed, code_cells)
             validation = learner.validate(notebook)
             learner.submit()
 
@@ -459,6 +519,10 @@ def term(hub):
                 html = other.read(f"ch01/feedback/{stamp}/ch01.html").json()["content"]
                 scores[name] = tuple(map(float, re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html).groups()))
             scores[in_browser] = learner.feedback_score()
+        except Exception as error:  # what the browser showed, for whoever reads the failure
+            shot = tmp_path_factory.mktemp("hub-browser") / "learner.png"
+            page.screenshot(path=shot, full_page=True)
+            raise AssertionError(f"the term failed; the learner's browser at that moment: {shot}") from error
         finally:
             browser.close()
     return Term(expected, scores, validation)
@@ -530,6 +594,24 @@ def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
             browser.close()
 
 
+@pytest.mark.parametrize("path, framed", [
+    ("/user/ann/formgrader", True), ("/user/ann/formgrader/manage_submissions/ch01", True),
+    ("/user/ann/formgraders", False), ("/user/ann/lab", False), ("/user/ann/api/contents/formgrader", False),
+    ("/user/bob/formgrader", False),
+])
+def test_only_the_formgrader_pages_may_be_framed_and_only_by_their_origin(path, framed):
+    """hub/formgrader_frame.py changes the frame-ancestors directive of ann's formgrader only, and keeps the rest."""
+    from tornado.httputil import HTTPHeaders
+
+    import formgrader_frame
+
+    transform = formgrader_frame.formgrader_transform("/user/ann/")(SimpleNamespace(path=path))
+    headers = HTTPHeaders({"Content-Security-Policy": "frame-ancestors 'none'; default-src 'none'"})
+    _, headers, _ = transform.transform_first_chunk(200, headers, b"", True)
+    expected = "frame-ancestors 'self'; default-src 'none'" if framed else "frame-ancestors 'none'; default-src 'none'"
+    assert headers["Content-Security-Policy"] == expected
+
+
 @needs_root
 def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub, term):
     """After the term: homes, the exchange's submissions and feedback, the instructor's course."""
@@ -552,6 +634,20 @@ def test_a_learner_reads_nothing_of_the_others_nor_the_instructors(hub, term):
     for folder in (exchange / "inbound", exchange / "feedback", Path(pwd.getpwnam(other).pw_dir)):
         done = _as_learner(hub, me, "ls", str(folder))
         assert done.returncode != 0 and "Permission denied" in done.stderr, folder
+
+
+
+@needs_root
+def test_the_instructor_cannot_open_a_learners_server(hub, term):
+    """The hub's instructor role sees the class but has no access:servers (hub/jupyterhub_config.py says why)."""
+    instructor = Learner(hub, hub.instructor)
+    instructor.log_in()  # their own server opens
+    xsrf = instructor.http.cookies.get("_xsrf", path="/hub/")
+    users = instructor.http.get(f"{hub.url}/hub/api/users", headers={"X-XSRFToken": xsrf}, timeout=60)
+    assert users.status_code == 200 and set(hub.learners) <= {u["name"] for u in users.json()}, users.text
+    page = instructor.http.get(f"{hub.url}/user/{hub.learners[0]}/lab", timeout=60)
+    # the learner's server sends the browser to the hub, which refuses to sign them in there
+    assert page.status_code == 403 and page.url.startswith(f"{hub.url}/hub/"), (page.status_code, page.url)
 
 
 @needs_root
@@ -678,6 +774,22 @@ def test_an_existing_account_may_pass_through_its_group(closed_python):
     needs = [(closed_python, 0o1)]
     assert course_hub.cannot_run_python("nobody", needs) is None
     assert f"cannot pass through {course}" in course_hub.cannot_run_python(f"{PREFIX}new", needs)
+
+
+def test_the_tests_open_the_python_until_the_last_hub_closes(tmp_path, monkeypatch, closed_python):
+    """ClassHub.open_python: two hubs at once (two workers), and the first to close leaves it open."""
+    monkeypatch.setattr(sys.modules[__name__], "OPENING", tmp_path / "opening.json")
+    monkeypatch.setattr(course_hub, "server_python", lambda: [(closed_python, 0o1)])
+    course = closed_python.parent.parent
+    hubs = [ClassHub.__new__(ClassHub) for _ in range(2)]  # their accounts and folders are not needed
+    for hub in hubs:
+        hub.instructor, hub.holds_python_open = f"{PREFIX}new", False
+        hub.open_python()
+    assert stat.S_IMODE(course.stat().st_mode) == 0o701
+    hubs[0].close_python()
+    assert stat.S_IMODE(course.stat().st_mode) == 0o701  # the other hub still runs
+    hubs[1].close_python()
+    assert stat.S_IMODE(course.stat().st_mode) == 0o700
 
 
 def test_setup_stops_before_making_anything_when_learners_cannot_run_the_python(
