@@ -301,6 +301,34 @@ def _judge_value(outcome, want, fn_name, case, mistakes, error_hints, rtol, atol
         hint=hint, case=case.label)
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds; tuples and lists entry by entry."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _judge_exact(value: Any, want_raw: Any, fn_name: str, case: Case) -> None:
+    """Whole numbers compared exactly, where a task promises counts to the unit.
+
+    The comparison above reads both answers as float64, which holds every whole number only
+    up to 2**53: past it, a count made with floats rounds to the same float as the true one
+    and would pass. Python compares an int and a float exactly, so ``6.0000...e16 == 60006...1``
+    is False when the float lost the last digits.
+    """
+    __tracebackhide__ = True
+    want, got = _plain(want_raw), _plain(value)
+    pairs = list(zip(got, want)) if isinstance(want, list) and isinstance(got, list) else [(got, want)]
+    for i, (g, w) in enumerate(pairs):
+        if isinstance(w, int) and not isinstance(w, bool) and isinstance(g, (int, float)) and g != w:
+            where = f"entry {i} of the answer" if len(pairs) > 1 else "the answer"
+            raise CheckFailure(
+                f"{_call_text(fn_name, case)}: {where} is {g!r}, expected exactly {w}{_label(case)}. Past 2**53 "
+                "(about 9e15) a float cannot hold every whole number: count with Python ints (no float(), 2.0 * or "
+                "np.prod(..., dtype=float)), which never round.",
+                mistake="(counted with floats)", case=case.label)
+
+
 # -- inputs: copies in, the same values out ---------------------------------------------
 
 def copy_input(value: Any) -> Any:
@@ -531,6 +559,8 @@ def run_checks(
             case_rtol, case_atol = case.tol if case.tol is not None else (rtol, atol)
             _judge_value(outcome, want, fn_name, case, mistakes, error_hints, case_rtol, case_atol, answers, want_raw,
                          right)
+            if case_rtol == 0 and case_atol == 0:
+                _judge_exact(outcome.value, want_raw, fn_name, case)
             if returns is not None and outcome.error is None:
                 problem = returns.problem(outcome.value)
                 if problem:
