@@ -69,8 +69,9 @@ class Course:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(submission.build(self.release()), folder / f"{self.assignment}.ipynb")
 
-    def autograde(self, *extra: str) -> str:
-        result = nbgrader("autograde", self.assignment, *extra, cwd=self.root)
+    def autograde(self, *extra: str, check: bool = True) -> str:
+        """The log of ``nbgrader autograde``; with ``check=False``, also when a learner could not be graded."""
+        result = nbgrader("autograde", self.assignment, *extra, cwd=self.root, check=check)
         return result.stdout + result.stderr
 
     def feedback(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import socket
 import threading
 
@@ -32,7 +33,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader-hostile")]
 # 300 s per notebook. Every other hostile notebook runs its code for well under BUDGET seconds;
 # slow_but_right's right answers would need about 270.
 BUDGET = 45
-TIMEOUTS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4", f"--GradingLimits.notebook_budget={BUDGET}")
+# Submissions over 2 MB are refused here (the course reads up to 16 MiB): too_big is padded past it.
+TIMEOUTS = ("--Execute.timeout=6", "--SandboxGrades.timeout=4", f"--GradingLimits.notebook_budget={BUDGET}",
+            "--CappedNotebookExporter.max_bytes=2000000")
 SIGNALS_SCOPED = confine.landlock_abi() >= 6
 # `make test` installs bubblewrap: without it these tests fail (in the fixture), they never skip
 SANDBOXED = bubblewrap.available() == ""
@@ -79,6 +82,20 @@ def _entries():
     return [e for e in CATALOGUE if SANDBOXED or SIGNALS_SCOPED or not e.needs_signal_scoping]
 
 
+def _graded_entries():
+    """The hostile learners who are graded (the others' notebooks are refused unread)."""
+    return [e for e in _entries() if not e.oversize]
+
+
+def _submitted_text(entry, port: int) -> str:
+    text = path(entry).read_text().replace(PORT, str(port)).replace(LATE_SWAP, _late_swap())
+    if entry.oversize:  # the bulk is added here, not kept in git
+        nb = json.loads(text)
+        nb["cells"].append({"cell_type": "markdown", "id": "bulk", "metadata": {}, "source": "x" * entry.oversize})
+        text = json.dumps(nb)
+    return text
+
+
 def _files(root) -> dict[str, tuple]:
     """Every file below ``root``: whether it is a link, its link count, mode and contents' hash."""
     found = {}
@@ -121,10 +138,10 @@ def graded(tmp_path_factory):
         for entry in _entries():
             folder = course.root / "submitted" / entry.name / "ch01"
             folder.mkdir(parents=True)
-            text = path(entry).read_text().replace(PORT, str(listener.port)).replace(LATE_SWAP, _late_swap())
-            (folder / "ch01.ipynb").write_text(text)
+            (folder / "ch01.ipynb").write_text(_submitted_text(entry, listener.port))
         _BEFORE.update(_instructor_files(course))
-        log = course.autograde(*TIMEOUTS)
+        # nbgrader exits with 1 when it could not grade a learner (too_big): the log says who and why
+        log = course.autograde(*TIMEOUTS, check=False)
         _SURVIVORS[:] = processes_with(_late_swap())  # right when grading returns
     finally:
         listener.close()
@@ -135,7 +152,7 @@ def graded(tmp_path_factory):
     return course, alone, log, listener
 
 
-@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", _graded_entries(), ids=lambda e: e.name)
 def test_each_hostile_notebook_earns_exactly_what_it_honestly_earned(graded, entry):
     course, _, log, _ = graded
     points = course.points()
@@ -145,11 +162,13 @@ def test_each_hostile_notebook_earns_exactly_what_it_honestly_earned(graded, ent
 
 def test_the_batch_finished_for_everyone(graded):
     course, _, log, _ = graded
-    students = {sub.student for sub in _honest(course)} | {e.name for e in _entries()}
+    students = {sub.student for sub in _honest(course)} | {e.name for e in _graded_entries()}
     for student in students:
         assert (course.root / "autograded" / student / "ch01" / "ch01.ipynb").is_file(), student
-    assert "There was an error processing" not in log
-    assert set(course.export()) == students
+    refused = {e.name for e in _entries() if e.oversize}
+    failures = re.findall(r"There was an error processing assignment '\w+' for student '(\w+)'", log)
+    assert set(failures) == refused, failures  # only the notebooks refused unread
+    assert students | refused <= set(course.export())
 
 
 def test_honest_learners_score_the_same_with_or_without_hostile_classmates(graded):
@@ -308,3 +327,56 @@ def test_suspect_constructs_are_in_the_grading_record_with_their_cell(graded):
     assert all(cell for _, _, cell in flags)  # each names its cell
     for sub in ("honest_reference", "honest_untouched", "honest_mistakes"):
         assert records[sub].flags == [], sub  # honest learners are never flagged
+
+
+# -- resources no timeout should have to stop; the kernel's protocol; nbgrader's metadata ----------
+
+def _printed(course, student: str) -> str:
+    nb = nbformat.read(course.root / "autograded" / student / "ch01" / "ch01.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def _count(printed: str, label: str) -> int:
+    return int(printed.split(label, 1)[1].split()[0])
+
+
+def test_fork_thread_and_descriptor_bombs_stop_at_their_caps(graded):
+    course, _, _, _ = graded
+    printed = _printed(course, "bombs")
+    # the kernel has threads of its own under the same cap of 64 tasks, so the bomb gets fewer; without the
+    # cap each would have stopped itself at 300
+    assert 0 < _count(printed, "processes started:") < 64 and 0 < _count(printed, "threads started:") < 64
+    assert 0 < _count(printed, "descriptors opened:") < 1024
+
+
+def test_memory_outside_the_address_space_is_refused(graded):
+    course, _, _, _ = graded
+    printed = _printed(course, "hidden_memory")
+    for what in ("System V shared memory MiB: 0", "memfd MiB: 0", "/dev/shm MiB: 0"):
+        assert what in printed, printed[-500:]
+
+
+def test_forged_kernel_messages_are_dropped_and_the_instructor_told(graded):
+    course, _, log, _ = graded
+    assert "forged: ['execute_result'" in _printed(course, "forged_messages")  # the attack ran
+    flags = gradelog.read_all(course.root, "ch01")["forged_messages"].flags
+    protocol = [f.detail for f in flags if f.what == "kernel protocol"]
+    assert protocol and "6 malformed message(s)" in protocol[0], flags
+    assert 'stream: content["text"] is a int' in protocol[0]
+
+
+def test_tampered_nbgrader_metadata_neither_fails_the_submission_nor_adds_points(graded):
+    course, _, log, _ = graded
+    assert set(course.cell_scores("metadata_tricks")) == set(course.points())  # no cell it made up is graded
+    assert course.export()["metadata_tricks"] <= sum(course.points().values())
+    nb = nbformat.read(course.root / "autograded" / "metadata_tricks" / "ch01" / "ch01.ipynb", as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    assert cells["test_dot"].cell_type == "code" and nb.metadata.kernelspec.name == "python3"
+    assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells].count("test_norm") == 1
+
+
+def test_a_notebook_too_large_to_read_is_refused_unread_and_the_instructor_told_why(graded):
+    course, _, log, _ = graded
+    assert re.search(r"too_big/ch01/ch01\.ipynb is \d+\.\d MiB, more than the 1\.9 MiB the grader reads", log), log[-3000:]
+    assert not (course.root / "autograded" / "too_big").exists()
+    assert course.export()["too_big"] == 0

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -349,7 +351,8 @@ def _grader_namespaces() -> dict[str, str]:
     return {ns: os.readlink(f"/proc/self/ns/{ns}") for ns in ("pid", "net", "ipc", "mnt", "user", "uts")}
 
 
-def _start_probe(code: str, tmp_path, disk: int = 8 * 2**20) -> tuple[subprocess.Popen, confine.Wall]:
+def _start_probe(code: str, tmp_path, disk: int = 8 * 2**20,
+                 processes: int | None = None) -> tuple[subprocess.Popen, confine.Wall]:
     from dotlab.grading import bubblewrap
 
     assert bubblewrap.available() == "", f"the sandbox cannot run here: {bubblewrap.available()}"
@@ -358,7 +361,7 @@ def _start_probe(code: str, tmp_path, disk: int = 8 * 2**20) -> tuple[subprocess
     wall = confine.wall(confine.readable_paths([COURSE_ROOT / "solutions", tmp_path]), str(scratch), disk)
     # as the kernel gets it: its own /proc to read (its processes only)
     conf = confine.Confinement(read=[*confine.readable_paths([COURSE_ROOT / "solutions", tmp_path]), "/proc"],
-                               write=[wall.scratch])
+                               write=[wall.scratch], processes=processes)
     script = PROBE + textwrap.dedent(code) + "\nprint(json.dumps(seen))\n"
     proc = subprocess.Popen([*wall.prefix, sys.executable, "-c", script, conf.to_json()], stdout=subprocess.PIPE,
                             stdin=subprocess.PIPE,
@@ -368,8 +371,8 @@ def _start_probe(code: str, tmp_path, disk: int = 8 * 2**20) -> tuple[subprocess
     return proc, wall
 
 
-def _probe(code: str, tmp_path, disk: int = 8 * 2**20) -> dict:
-    proc, wall = _start_probe(code, tmp_path, disk)
+def _probe(code: str, tmp_path, disk: int = 8 * 2**20, processes: int | None = None) -> dict:
+    proc, wall = _start_probe(code, tmp_path, disk, processes)
     out, err = proc.communicate(timeout=120)
     assert wall.tear_down()
     assert proc.returncode == 0, err[-2000:]
@@ -484,6 +487,163 @@ def test_learners_graded_side_by_side_cannot_see_each_other(tmp_path):
     for ns in ("pid", "net", "ipc", "mnt", "uts"):
         assert first_seen["ns"][ns] != second["ns"][ns], ns
     assert max(second["pids"]) < 10 and second["signal"] == "ESRCH"
+
+
+# Bombs: each stops itself at 300 so that, were the cap missing, this test could not harm the machine.
+BOMBS = '''
+    import threading
+    release, hold = os.pipe()
+    children = []
+    for _ in range(300):
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            seen["fork_refused"] = errno.errorcode[exc.errno]
+            break
+        if pid == 0:
+            os.close(hold)
+            os.read(release, 1)  # every child stays alive until the parent has counted them
+            os._exit(0)
+        children.append(pid)
+    HOLD
+    os.close(hold)
+    for pid in children:
+        os.waitpid(pid, 0)
+    seen["children"] = len(children)
+    stop, threads = threading.Event(), []
+    for _ in range(300):
+        try:
+            threads.append(threading.Thread(target=stop.wait))
+            threads[-1].start()
+        except RuntimeError:
+            threads.pop()
+            break
+    stop.set()
+    for thread in threads:
+        thread.join()
+    seen["threads"] = len(threads)
+    opened = []
+    try:
+        for _ in range(300_000):
+            opened.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError as exc:
+        seen["fds_refused"] = errno.errorcode[exc.errno]
+    seen["fds"] = len(opened)
+'''
+
+
+def test_fork_and_thread_bombs_stop_at_a_cap_each_sandbox_has_of_its_own(tmp_path):
+    """RLIMIT_NPROC set inside a sandbox counts that sandbox's user namespace only (Linux 5.14+):
+    two learners bombing side by side get the whole cap each, and it stops them at once."""
+    assert confine.counts_processes_per_sandbox(), "this kernel counts tasks per uid: the cap would be shared"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # the first holds its children alive while the second bombs
+    holding = 'print("holding", flush=True)\n    sys.stdin.readline()'
+    first, first_wall = _start_probe(BOMBS.replace("HOLD", holding), tmp_path / "a", processes=20)
+    assert first.stdout.readline().strip() == "holding"
+    second = _probe(BOMBS.replace("HOLD", "pass"), tmp_path / "b", processes=20)
+    out, err = first.communicate("go\n", timeout=120)
+    assert first_wall.tear_down() and first.returncode == 0, err[-2000:]
+    for seen in (json.loads(out.strip().splitlines()[-1]), second):
+        assert seen["fork_refused"] == "EAGAIN" and seen["children"] == 19  # 20 tasks: itself and 19 children
+        assert seen["threads"] == 19
+        assert seen["fds_refused"] == "EMFILE" and seen["fds"] < 1024  # RLIMIT_NOFILE
+
+
+def test_memory_that_no_limit_counts_is_refused_and_learner_code_goes_first_when_memory_runs_out(tmp_path):
+    seen = _probe('''
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        seen["shmget"] = (libc.shmget(0, 2**20, 0o1600), errno.errorcode.get(ctypes.get_errno()))
+        try:
+            os.memfd_create("hoard")
+            seen["memfd"] = "ok"
+        except OSError as exc:
+            seen["memfd"] = errno.errorcode[exc.errno]
+        seen["oom_score_adj"] = int(open("/proc/self/oom_score_adj").read())
+        try:
+            with open("/proc/self/oom_score_adj", "w") as handle:
+                handle.write("0")
+            seen["lowered"] = "ok"
+        except OSError as exc:
+            seen["lowered"] = errno.errorcode[exc.errno]
+        import resource
+        seen["core"] = resource.getrlimit(resource.RLIMIT_CORE)
+    ''', tmp_path)
+    assert seen["shmget"] == [-1, "EPERM"] and seen["memfd"] == "EPERM"  # seccomp
+    assert seen["oom_score_adj"] == 1000 and seen["lowered"] == "EACCES"  # Landlock keeps it there
+    assert seen["core"] == [0, 0]
+
+
+def test_the_seccomp_filter_checks_the_architecture_before_the_call():
+    for machine in ("x86_64", "aarch64"):
+        program = confine.seccomp_program(machine)
+        assert program[0] == (0x20, 0, 0, 4) and program[1][0] == 0x15  # load the arch, compare it first
+        denied = {k for code, jt, jf, k in program if code == 0x15 and jt}
+        assert {numbers[machine] for numbers in confine.DENIED_SYSCALLS.values()} <= denied
+        for i, (code, jt, jf, k) in enumerate(program):  # every jump lands on the program's last (EPERM)
+            if code == 0x15 and i > 1 or code == 0x35:
+                assert i + 1 + jt == len(program) - 1
+
+
+# The grader run by an ordinary account (an instructor on their own machine): bwrap then makes the
+# user namespace itself. As root, this test plays that instructor as uid 65534.
+NOT_ROOT_GRADER = '''
+import json, os, subprocess, sys, tempfile, textwrap
+from dotlab.grading import bubblewrap, confine
+assert bubblewrap.available() == "", bubblewrap.available()
+read = confine.readable_paths([])
+wall = confine.wall(read, tempfile.mkdtemp(), 8 * 2**20)
+conf = confine.Confinement(read=[*read, "/proc"], write=[wall.scratch], processes=20)
+probe = PROBE + textwrap.dedent("""
+    import ctypes
+    seen["uid"], seen["pids"] = os.getuid(), sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    seen["caps"] = int(status["CapEff"], 16)
+    seen["shmget"] = ctypes.CDLL(None, use_errno=True).shmget(0, 2**20, 0o1600)
+""") + textwrap.dedent(BOMBS.replace("HOLD", "pass")) + "\\nprint(json.dumps(seen))\\n"
+proc = subprocess.run([*wall.prefix, sys.executable, "-c", probe, conf.to_json()], capture_output=True, text=True,
+                      pass_fds=wall.pass_fds, env=confine.scrubbed_env(dict(os.environ), wall.scratch), timeout=120)
+wall.started()
+assert wall.tear_down() and proc.returncode == 0, proc.stderr[-2000:]
+print(json.dumps({"grader_uid": os.geteuid(), "prefix": wall.prefix, "describe": bubblewrap.describe(),
+                  "seen": json.loads(proc.stdout.strip().splitlines()[-1])}))
+'''
+
+
+@pytest.fixture
+def python_for_everyone():
+    """The interpreter reachable by another account (root's home may be closed to others); put back after."""
+    opened = []
+    if os.geteuid() == 0:
+        for target in {Path(os.path.realpath(sys.executable)), Path(sys.prefix), COURSE_ROOT}:
+            for folder in reversed(target.parents):
+                mode = stat.S_IMODE(folder.stat().st_mode)
+                if not mode & 0o001:
+                    opened.append((folder, mode))
+                    os.chmod(folder, mode | 0o001)
+    yield
+    for folder, mode in reversed(opened):
+        os.chmod(folder, mode)
+
+
+@pytest.mark.xdist_group("class-hub")  # the hub tests open and close the same folders: never at the same time
+def test_an_instructor_who_is_not_root_gets_the_same_sandbox(python_for_everyone):
+    as_account = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] if os.geteuid() == 0 else []
+    code = NOT_ROOT_GRADER.replace("PROBE", repr(PROBE)).replace("BOMBS", repr(BOMBS))
+    proc = subprocess.run([*as_account, sys.executable, "-c", code], capture_output=True, text=True, cwd="/",
+                          env={**os.environ, "HOME": "/tmp", "TMPDIR": "/tmp"}, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["grader_uid"] != 0
+    assert "--unshare-user" in out["prefix"] and "setpriv" not in out["prefix"]  # bwrap's own user namespace
+    assert f"the grader's uid {out['grader_uid']} on the host" in out["describe"][0]
+    seen = out["seen"]
+    assert seen["uid"] == 65534 and seen["caps"] == 0 and max(seen["pids"]) < 10
+    assert seen["shmget"] == -1  # seccomp, as for root
+    # bwrap's own process inside counts too when it is not root: 20 tasks are it, the probe and 18 children
+    assert seen["fork_refused"] == "EAGAIN" and seen["children"] == 18
 
 
 def test_nothing_a_learner_starts_outlives_its_notebook():

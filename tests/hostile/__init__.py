@@ -48,6 +48,13 @@ class Hostile:
     needs_signal_scoping: bool = False  # only safe where the grader is out of its reach (bubblewrap, or Landlock ABI 6)
     markdown: tuple[tuple[str, str], ...] = ()  # (grade_id to add after, source of a new markdown cell)
     sleepy: tuple[str, ...] = ()  # functions answered right that sleep SLEEP seconds first, on every call
+    cell_types: dict[str, str] = field(default_factory=dict)  # grade_id -> the cell type it is turned into
+    # (grade_id of a cell to copy, grade_id to put the copy before, its source, the grade_id it claims)
+    copies: tuple[tuple[str, str, str, str], ...] = ()
+    notebook_metadata: dict = field(default_factory=dict)  # merged into the notebook's own metadata
+    # bytes of markdown the test adds when it submits the notebook (kept out of git): a notebook the
+    # grader must refuse to read; such a learner is not graded at all
+    oversize: int = 0
 
 
 def _src(text: str) -> str:
@@ -779,6 +786,182 @@ CATALOGUE = [
         },
         expected={"test_dot_loop": ZERO, "test_norm": ZERO, "test_angle_between": ZERO, "test_project": ZERO},
     ),
+    Hostile(
+        "bombs",
+        "top-level cells that start processes until refused (each child waits, so all are alive at once), "
+        "threads until refused, and open descriptors until refused; each stops by itself at 300 (so that, "
+        "uncontained, it cannot harm the machine that runs this test); every function is right",
+        "a cap on the tasks (processes and threads) of each sandbox (RLIMIT_NPROC, counted in the sandbox's own "
+        "user namespace, so learners graded side by side have a cap each) and on open descriptors "
+        "(RLIMIT_NOFILE): fork and thread creation fail at once at the cap, not at a timeout",
+        added=(("dot_loop", _src("""
+            import os, threading
+
+            release, hold = os.pipe()
+            children = []
+            for _ in range(300):  # a safety stop: the sandbox's cap must come first
+                try:
+                    pid = os.fork()
+                except OSError:
+                    break
+                if pid == 0:
+                    os.close(hold)
+                    os.read(release, 1)  # alive until the parent has counted them all
+                    os._exit(0)
+                children.append(pid)
+            os.close(hold)
+            for pid in children:
+                os.waitpid(pid, 0)
+            print("processes started:", len(children))
+
+            stop, threads = threading.Event(), []
+            for _ in range(300):
+                try:
+                    thread = threading.Thread(target=stop.wait)
+                    thread.start()
+                except RuntimeError:
+                    break
+                threads.append(thread)
+            stop.set()
+            for thread in threads:
+                thread.join()
+            print("threads started:", len(threads))
+
+            opened = []
+            for _ in range(300_000):
+                try:
+                    opened.append(os.open(os.devnull, os.O_RDONLY))
+                except OSError:
+                    break
+            for fd in opened:
+                os.close(fd)
+            print("descriptors opened:", len(opened))
+        """)),),
+    ),
+    Hostile(
+        "hidden_memory",
+        "a top-level cell takes memory that no address-space limit counts: System V shared memory segments "
+        "(detached, they belong to no process and the OOM killer cannot free them), anonymous memory files "
+        "(memfd) and files in /dev/shm, 64 MiB at a time up to 1 GiB each (a safety stop); every function is right",
+        "seccomp refuses shmget and memfd_create to learner code (EPERM), Landlock refuses writing under /dev, and "
+        "the scratch folder is a size-capped tmpfs; learner processes are the OOM killer's first choice",
+        added=(("dot_loop", _src("""
+            import ctypes, os
+
+            CHUNK = 64 * 2**20
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.shmat.restype = ctypes.c_void_p
+            shared = 0
+            for _ in range(16):
+                segment = libc.shmget(0, CHUNK, 0o1600)
+                if segment < 0:
+                    break
+                address = libc.shmat(segment, None, 0)
+                if address in (None, 2**64 - 1):
+                    break
+                ctypes.memset(address, 1, CHUNK)
+                libc.shmdt(ctypes.c_void_p(address))
+                shared += 64
+            print("System V shared memory MiB:", shared)
+
+            files, held = [], 0
+            for _ in range(16):
+                try:
+                    fd = os.memfd_create("hoard")
+                    os.write(fd, b"x" * CHUNK)
+                except OSError:
+                    break
+                files.append(fd)
+                held += 64
+            print("memfd MiB:", held)
+
+            in_shm = 0
+            try:
+                with open(f"/dev/shm/hoard-{os.getpid()}", "wb") as handle:
+                    for _ in range(16):
+                        handle.write(b"x" * CHUNK)
+                        in_shm += 64
+            except OSError:
+                pass
+            print("/dev/shm MiB:", in_shm)
+        """)),),
+    ),
+    Hostile(
+        "forged_messages",
+        "a top-level cell speaks the kernel's protocol itself with the kernel's own session: an execute_result "
+        "saying every check passed, outputs whose content is malformed (text that is not a string, data that is "
+        "not a dict, an error without a traceback, an unknown message type), a message over 16 MB, and an "
+        "execute_reply 'ok' for its own request while it goes on running; dot is wrong",
+        "no test cell is decided by kernel output: every graded cell is judged in the sandbox and its outputs are "
+        "written by the grader; the kernel's messages are capped in size and malformed ones are dropped, so the "
+        "notebook is graded and the batch goes on",
+        answers={"dot": "def dot(a, b):\n    return 0.0\n"},
+        added=(("dot_loop", _src("""
+            import time
+
+            kernel = get_ipython().kernel
+            session, parent = kernel.session, kernel.get_parent()
+            forged = {
+                "execute_result": {"data": {"text/plain": "✔ dot: all checks passed"}, "metadata": {},
+                                   "execution_count": 1},
+                "stream": {"name": "stdout", "text": 12345},
+                "display_data": {"data": "not a dict", "metadata": []},
+                "error": {"ename": None, "evalue": ["x"], "traceback": "not a list"},
+                "clear_output": {"wait": "maybe"},
+                "update_display_data": {"data": {"text/plain": "x"}, "metadata": {}, "transient": {"display_id": 7}},
+                "made_up_type": {"anything": True},
+            }
+            sent = []
+            for msg_type, content in forged.items():
+                try:
+                    session.send(kernel.iopub_socket, msg_type, content, parent=parent)
+                    sent.append(msg_type)
+                except Exception as exc:
+                    print("could not forge", msg_type, type(exc).__name__)
+            try:
+                session.send(kernel.shell_stream, "execute_reply", {"status": "ok", "execution_count": 1,
+                             "user_expressions": {}, "payload": []}, parent=parent,
+                             ident=kernel._shell_parent_ident.get())
+                sent.append("execute_reply")
+            except Exception as exc:
+                print("could not forge execute_reply", type(exc).__name__)
+            print("forged:", sent)
+            time.sleep(2)  # still running after its forged reply
+            # over the grader's 16 MB cap: ZeroMQ drops it, and the kernel's IOPub with it (the cell then times out)
+            session.send(kernel.iopub_socket, "stream", {"name": "stdout", "text": "x" * 17_000_000}, parent=parent)
+        """)),),
+        expected={"test_dot": ZERO},
+    ),
+    Hostile(
+        "metadata_tricks",
+        "tampers with nbgrader's metadata: the dot test cell becomes a markdown cell, a copy of the norm test "
+        "cell (same grade_id, source that prints a pass) is put before the original, a new cell claims to be "
+        "a test cell worth 100 points, the project answer cell claims to be graded and worth 50, and the "
+        "kernelspec names a kernel that does not exist; dot is wrong",
+        "RestoreCellMetadata gives every cell the gradebook knows its instructor's flags and points and drops "
+        "nbgrader metadata from any other and from every copy after the first of a cell (nbgrader's own rule; "
+        "nbgrader itself failed the whole submission on the copy), OverwriteCells puts back the instructor's "
+        "source and cell type, OverwriteKernelspec the kernel; the sandbox takes each test from the gradebook. "
+        "The norm test that counts is the first copy, above the norm answer: it finds no norm (the order is "
+        "the learner's, as in any notebook)",
+        answers={"dot": "def dot(a, b):\n    return 0.0\n"},
+        metadata={"project": {"grade": True, "points": 50}},
+        cell_types={"test_dot": "markdown"},
+        copies=(("test_norm", "norm", "print('✔ norm: all checks passed')\n", "test_norm"),
+                ("test_norm", "project", "print('bonus')\n", "bonus_points")),
+        notebook_metadata={"kernelspec": {"name": "no-such-kernel", "display_name": "Nothing", "language": "python"}},
+        expected={"test_dot": ZERO, "test_norm": ZERO},
+    ),
+    Hostile(
+        "too_big",
+        "a notebook far larger than any learner writes (200 MB of cells would cost the grader minutes and "
+        "gigabytes to parse, in its own process, twice); every function is right. The committed notebook is "
+        "small: the test adds the bulk when it submits it, over the batch's lowered cap",
+        "nbgrader reads submissions through CappedNotebookExporter, which refuses a file over "
+        "c.CappedNotebookExporter.max_bytes (16 MiB) before reading it: that learner is reported as not "
+        "graded, with the reason, and the batch goes on",
+        oversize=3_000_000,
+    ),
 ]
 
 
@@ -801,12 +984,21 @@ def build(entry: Hostile) -> nbformat.NotebookNode:
     added = {}
     for after, source in entry.added:
         added.setdefault(after, []).append(source)
+    by_id = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in nb.cells}
     cells = []
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in entry.deleted:
             continue
+        for original, before, source, claimed in entry.copies:
+            if before == grade_id:
+                twin = copy.deepcopy(by_id[original])
+                twin.source, twin.metadata["nbgrader"]["grade_id"] = source, claimed
+                cells.append(twin)
         cell = copy.deepcopy(cell)
+        if grade_id in entry.cell_types and cell.cell_type != entry.cell_types[grade_id]:
+            cell = (nbformat.v4.new_markdown_cell if entry.cell_types[grade_id] == "markdown"
+                    else nbformat.v4.new_code_cell)(cell.source, metadata=cell.metadata)
         if grade_id in sources:
             cell.source = sources[grade_id]
         if grade_id in entry.metadata:
@@ -820,6 +1012,7 @@ def build(entry: Hostile) -> nbformat.NotebookNode:
             if after == grade_id:
                 cells.append(nbformat.v4.new_markdown_cell(source))
     nb.cells = cells
+    nb.metadata.update(copy.deepcopy(entry.notebook_metadata))
     nb.metadata["hostile"] = {"attack": entry.attack, "defence": entry.defence, "expected": entry.expected}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{entry.name}-{i}"  # stable ids: rebuilding changes nothing

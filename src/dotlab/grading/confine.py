@@ -13,7 +13,12 @@ and skipped where it does not, so grading still works on a laptop, and
 layer                     what it stops                                  needs
 ========================  =============================================  ==================
 ``setrlimit``             huge memory (address space), endless CPU,      any POSIX system
-                          huge files
+                          huge files, too many open files, core dumps
+``setrlimit`` processes   fork and thread bombs (tasks per sandbox)      bubblewrap, Linux 5.14+
+``oom_score_adj``         the OOM killer taking the grader: learner      Linux
+                          processes are always its first choice
+seccomp                   memory no limit counts: System V shared        Linux, x86-64 or
+                          memory, anonymous memory files (memfd)         arm64
 Landlock, files           reading instructor files (solutions, the       Linux 5.13+ with
                           gradebook), other learners' work, writing      Landlock enabled
                           anywhere but the process's scratch folder,
@@ -41,6 +46,7 @@ import dataclasses
 import json
 import logging
 import os
+import platform
 import resource
 import shutil
 import site
@@ -161,6 +167,103 @@ def _landlock(read: list[str], write: list[str], bind_ports: list[int], abi: int
     return layers
 
 
+# -- seccomp: the system calls that make memory no limit counts ---------------------------
+#
+# RLIMIT_AS caps the memory a process maps, the tmpfs caps its files: two system calls make
+# memory that neither counts. A System V shared memory segment stays allocated after it is
+# detached, in no process's address space, so one process can pile up segments without end,
+# and the OOM killer cannot free them by killing anyone (it would kill the grader instead);
+# an anonymous memory file (memfd) holds memory outside both the address space and the
+# scratch folder. No library the course uses needs either: both are refused (EPERM). The
+# filter is a short classic-BPF program (the kernel's own seccomp; libseccomp has no Python
+# binding in the venv): the architecture is checked first, so that a 32-bit system call
+# (int 0x80) or an x32 one cannot reach the same calls under other numbers.
+
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_SECCOMP_RET_ALLOW, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+_X32_SYSCALL_BIT = 0x40000000
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+DENIED_SYSCALLS = {  # name -> its number on each architecture (the kernel's syscall tables)
+    "shmget": {"x86_64": 29, "aarch64": 194},
+    "memfd_create": {"x86_64": 319, "aarch64": 279},
+    "memfd_secret": {"x86_64": 447, "aarch64": 447},
+}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_program(machine: str | None = None) -> list[tuple[int, int, int, int]] | None:
+    """The filter as (code, jt, jf, k) instructions, or None on an architecture it does not know.
+
+    Examples
+    --------
+    >>> program = seccomp_program("x86_64")
+    >>> program[-2:] == [(0x06, 0, 0, 0x7FFF0000), (0x06, 0, 0, 0x00050001)]  # allow, else EPERM
+    True
+    >>> seccomp_program("sparc") is None
+    True
+    """
+    machine = machine or platform.machine()
+    if machine not in _AUDIT_ARCH:
+        return None
+    deny = "deny"
+    program: list = [(_BPF_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+                     (_BPF_JEQ_K, 1, 0, _AUDIT_ARCH[machine]),
+                     (_BPF_RET_K, 0, 0, _SECCOMP_RET_ERRNO | 1),  # another architecture's calls: none
+                     (_BPF_LD_W_ABS, 0, 0, 0)]  # seccomp_data.nr
+    if machine == "x86_64":
+        program.append((_BPF_JGE_K, deny, 0, _X32_SYSCALL_BIT))
+    program += [(_BPF_JEQ_K, deny, 0, numbers[machine]) for numbers in DENIED_SYSCALLS.values()]
+    program += [(_BPF_RET_K, 0, 0, _SECCOMP_RET_ALLOW), (_BPF_RET_K, 0, 0, _SECCOMP_RET_ERRNO | 1)]  # EPERM
+    last = len(program) - 1
+    return [(code, last - i - 1 if jt == deny else jt, jf, k) for i, (code, jt, jf, k) in enumerate(program)]
+
+
+def _seccomp() -> bool:
+    """Install the filter on this process (inherited by all it starts); False where it cannot be."""
+    program = seccomp_program()
+    if program is None or not sys.platform.startswith("linux"):
+        return False
+    filters = (_SockFilter * len(program))(*[_SockFilter(*ins) for ins in program])
+    fprog = _SockFprog(len(program), filters)
+    libc = _libc()
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+    return True
+
+
+def counts_processes_per_sandbox() -> bool:
+    """Whether RLIMIT_NPROC counts a sandbox's own tasks only (Linux 5.14+).
+
+    Since 5.14 the kernel counts tasks per user *and user namespace* (ucounts), and each
+    bubblewrap sandbox has a user namespace of its own: a cap set inside counts that
+    sandbox alone. Before, it counted every process of the uid on the machine, which
+    learners graded side by side (all uid 65534) would share: one learner's fork bomb
+    would stop the others'.
+
+    Examples
+    --------
+    >>> isinstance(counts_processes_per_sandbox(), bool)
+    True
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        major, minor = (int(part) for part in platform.release().split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (5, 14)
+
+
 # -- what a confined Python process needs to read -------------------------------------
 
 # System files a Python process (numpy, torch, matplotlib) reads; nothing here is private.
@@ -270,6 +373,11 @@ class Confinement:
     memory: int | None = 4 * GIB  # address space: numpy needs ~0.1 GiB, torch ~1 GiB
     cpu: int | None = None  # CPU seconds before the kernel stops the process (a backstop to wall-clock timeouts)
     file_size: int | None = 64 * 2**20  # largest file it may write
+    # tasks (processes and threads) at once, counted per user namespace: set only inside a sandbox of
+    # its own (see counts_processes_per_sandbox). A Jupyter kernel has 14 threads of its own.
+    processes: int | None = None
+    # descriptors per process: ipykernel and ZeroMQ use a few dozen; the machine's default is thousands
+    open_files: int | None = 1024
     read: list[str] = field(default_factory=list)
     write: list[str] = field(default_factory=list)
     bind_ports: list[int] = field(default_factory=list)
@@ -304,6 +412,15 @@ def apply(conf: Confinement) -> list[str]:
         _libc().prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)  # never outlive the grader
     _set_limit(resource.RLIMIT_AS, conf.memory)
     _set_limit(resource.RLIMIT_FSIZE, conf.file_size)
+    _set_limit(resource.RLIMIT_NOFILE, conf.open_files)
+    # a core dump is written by the kernel, possibly through a helper on the host: none
+    _set_limit(resource.RLIMIT_CORE, 0)
+    if conf.processes is not None and counts_processes_per_sandbox():
+        # fork fails with EAGAIN at the cap: a fork or thread bomb stops at once, not at a timeout
+        _set_limit(resource.RLIMIT_NPROC, conf.processes)
+        layers.append(f"processes {conf.processes}")
+    if _oom_first():
+        layers.append("OOM killer's first choice")
     if conf.cpu is not None:
         # the soft limit sends SIGXCPU; the hard one, a second later, SIGKILL
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
@@ -311,10 +428,30 @@ def apply(conf: Confinement) -> list[str]:
         resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 1 if hard == resource.RLIM_INFINITY else hard))
     layers += [f"memory {conf.memory / GIB:.1f} GiB" if conf.memory else "memory unlimited",
                f"cpu {conf.cpu} s" if conf.cpu else "cpu unlimited"]
+    if _seccomp():
+        layers.append("seccomp (no System V shared memory, no memfd)")
     abi = landlock_abi() if conf.landlock else 0
     if abi:
         layers += _landlock(conf.read, conf.write + _SYSTEM_WRITE, conf.bind_ports, abi, conf.sockets)
     return layers
+
+
+def _oom_first() -> bool:
+    """Make this process (and all it starts) the OOM killer's first choice.
+
+    Address-space limits are per process: a learner with many processes, or several
+    learners graded side by side, can still run the machine out of memory. The kernel
+    then kills the process with the highest score; at 1000, learner code always goes
+    before the grader, and among learners the biggest goes first (the one that filled
+    memory). Raising one's own score needs no privilege; lowering it again means writing
+    ``/proc/self/oom_score_adj``, which Landlock (applied after this) forbids.
+    """
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+        return True
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -394,7 +531,17 @@ def describe() -> list[str]:
     from dotlab.grading import bubblewrap
 
     abi = landlock_abi()
-    lines = bubblewrap.describe() + ["resource limits: memory, CPU time, file size (setrlimit)"]
+    lines = bubblewrap.describe() + ["resource limits: address space, CPU time, file size, open files, no core "
+                                     "dumps (setrlimit); learner processes are the OOM killer's first choice"]
+    if bubblewrap.available() == "" and counts_processes_per_sandbox():
+        lines.append("processes: a cap on the tasks of each sandbox (RLIMIT_NPROC, counted in its own user "
+                     "namespace): fork and thread bombs stop at the cap. NOT enforced: a cap on the memory of a "
+                     "sandbox as a whole (no cgroup): it is at most its processes times the address-space limit")
+    else:
+        lines.append("processes: NOT capped (needs bubblewrap and Linux 5.14+): a fork bomb runs until its timeout")
+    lines.append("seccomp: System V shared memory and memfd refused" if seccomp_program() is not None
+                 else f"seccomp: NOT enforced on {platform.machine()}: System V shared memory and memfd hold memory "
+                      "no limit counts")
     if abi:
         lines.append(f"Landlock ABI {abi}: files (read-only Python, regular files only in scratch: no symlinks"
                      + (", no hard links from other folders" if abi >= 2 else "") + ")"

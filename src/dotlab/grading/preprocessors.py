@@ -27,6 +27,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.exporters import NotebookExporter
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import DottedObjectName, Float, Int, Type
@@ -35,6 +36,7 @@ from traitlets.config import Configurable
 from dotlab.grading import confine
 from dotlab.grading import gradelog
 from dotlab.grading.budget import BUDGET_ENAME, TimeBudget
+from dotlab.grading.kernel_messages import CheckedChannel
 from dotlab.grading.plan import instructor_plan
 from dotlab.grading.release import COURSE_ROOT
 from dotlab.grading.sandbox import Settings, Step, error_output, grade_notebook, stream_output
@@ -46,6 +48,8 @@ class GradingLimits(Configurable):
     disk_limit = Int(256 * 2**20, help="bytes learner code may write in its scratch folder (a tmpfs in the sandbox), "
                                        "per notebook, kernel and sandbox each").tag(config=True)
     memory_limit = Int(4 * confine.GIB, help="bytes of address space for learner code (kernel and sandbox)").tag(config=True)
+    process_limit = Int(64, help="processes and threads learner code may have at once, per sandbox (the kernel has "
+                                 "14 threads of its own); a fork or thread bomb stops there").tag(config=True)
     notebook_budget = Float(300.0, help="seconds one notebook's code may run in all (kernel cells, sandbox replays and "
                                         "calls), on top of the per-cell and per-call timeouts; when they are used up, "
                                         "the cells not yet decided score zero and grading goes on").tag(config=True)
@@ -87,7 +91,11 @@ def _grade_id(cell) -> str | None:
 # -- the kernel ------------------------------------------------------------------------
 
 class ConfinedKernelClient(AsyncKernelClient):
-    """The grader's client of a learner's kernel: capped messages, and no heartbeat thread.
+    """The grader's client of a learner's kernel: capped and checked messages, and no heartbeat thread.
+
+    Every message it reads passes :func:`dotlab.grading.kernel_messages.problem` first
+    (learner code in the kernel can sign and send any message); a malformed one is
+    dropped and counted (:meth:`dropped`), never handed to nbclient.
 
     The heartbeat tells a client with no manager whether its kernel lives; ours has one,
     which watches the kernel's process (``KernelClient.is_alive`` asks it), so the
@@ -97,10 +105,20 @@ class ConfinedKernelClient(AsyncKernelClient):
     "Too many open files". Without the thread there is no race.
     """
 
+    shell_channel_class = Type(CheckedChannel)
+    iopub_channel_class = Type(CheckedChannel)
+    control_channel_class = Type(CheckedChannel)
+
     def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
         # a kernel cannot make the grader hold a bigger message than this: zmq drops it
         self.context.setsockopt(zmq.MAXMSGSIZE, getattr(self.parent, "dotlab_max_message", 16 * 2**20))
         return super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+    def dropped(self) -> tuple[int, list[str]]:
+        """How many malformed messages its channels dropped, and the first reasons."""
+        channels = [getattr(self, f"_{name}_channel", None) for name in ("shell", "iopub", "control")]
+        channels = [c for c in channels if isinstance(c, CheckedChannel)]
+        return sum(c.dropped for c in channels), [why for c in channels for why in c.reasons]
 
 
 SANDBOX_UID = 65534  # as dotlab.grading.bubblewrap runs learner code
@@ -120,6 +138,7 @@ class ConfinedKernelManager(AsyncKernelManager):
     client_factory = Type(ConfinedKernelClient, klass=AsyncKernelClient, config=True)
     dotlab_memory: int | None = 4 * confine.GIB
     dotlab_disk: int = 256 * 2**20
+    dotlab_processes: int = 64
     dotlab_max_message: int = 16 * 2**20
     dotlab_secret: list[Path] = []
     _dotlab_home: str | None = None
@@ -154,6 +173,8 @@ class ConfinedKernelManager(AsyncKernelManager):
         scratch = self._dotlab_wall.scratch
         conf = confine.Confinement(
             memory=self.dotlab_memory,
+            # counted in the sandbox's own user namespace: only with bubblewrap
+            processes=self.dotlab_processes if self._dotlab_wall.launch is not None else None,
             # the sandbox's own /proc (its processes only): ipykernel reads it to end the learner's children
             read=read + (["/proc"] if self._dotlab_wall.launch is not None else []),
             write=[scratch],
@@ -233,7 +254,22 @@ class ConfinedExecute(Execute, GradingLimits):
         self._dotlab_bytes: dict[int, int] = {}
         self._dotlab_secret = course_secrets(self.config)
         self._dotlab_budget = self._notebook_budget(resources)
-        return super().preprocess(nb, resources, km)
+        self._dotlab_clients: list[ConfinedKernelClient] = []
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._report_dropped(resources)
+
+    def _report_dropped(self, resources: dict) -> None:
+        """Malformed kernel messages (forged by learner code): a flag in the learner's grading record."""
+        count, reasons = 0, []
+        for client in self._dotlab_clients:
+            dropped, why = client.dropped()
+            count, reasons = count + dropped, reasons + why
+        if count:
+            detail = f"its kernel sent {count} malformed message(s), dropped unread: {'; '.join(reasons[:3])}"
+            resources.setdefault("dotlab_kernel_flags", []).append(gradelog.Flag(what="kernel protocol",
+                                                                                 detail=detail))
 
     def _get_timeout(self, cell):
         """nbclient's timeout for a cell, cut to what is left of the notebook's time budget."""
@@ -246,6 +282,7 @@ class ConfinedExecute(Execute, GradingLimits):
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
         km.dotlab_memory, km.dotlab_disk, km.dotlab_secret = self.memory_limit, self.disk_limit, self._dotlab_secret
+        km.dotlab_processes = self.process_limit
         km.dotlab_max_message = self.max_message_bytes
         return km
 
@@ -263,7 +300,9 @@ class ConfinedExecute(Execute, GradingLimits):
         for attempt in range(1, self.startup_attempts + 1):
             km = self.km
             try:
-                return await super().async_start_new_kernel_client()
+                client = await super().async_start_new_kernel_client()
+                self._dotlab_clients.append(client)
+                return client
             except RuntimeError as exc:  # the kernel did not answer, or died before it did
                 if attempt == self.startup_attempts:
                     raise
@@ -335,7 +374,7 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
     def _settings(self, resources: dict) -> Settings:
         timeout = self.timeout or float(self.config.get("Execute", {}).get("timeout", 30) or 30)
         return Settings(timeout=timeout, memory=self.memory_limit, secret=course_secrets(self.config),
-                        budget=self._notebook_budget(resources), disk=self.disk_limit)
+                        budget=self._notebook_budget(resources), disk=self.disk_limit, processes=self.process_limit)
 
     def preprocess(self, nb, resources):
         plan = grading_plan(resources)
@@ -373,6 +412,7 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
         """
         budget = self._notebook_budget(resources)
         self.log.info("learner code ran %.1f s of this notebook's %g s budget", budget.spent, budget.seconds)
+        flags = resources.get("dotlab_kernel_flags", []) + flags
         if budget.exhausted and not any(flag.what == "budget" for flag in flags):  # it ran out in the last cell
             flags.append(gradelog.Flag(what="budget", detail=f"its code ran for the whole budget ({budget.seconds:g} s)"))
         for flag in flags:
@@ -413,6 +453,34 @@ def _flags(nb, events: list, skipped: dict[int, str]) -> list:
     return flags
 
 
+# -- before anything else: a notebook the grader can afford to read -------------------------
+
+class NotebookTooLarge(ValueError):
+    """A submission larger than the grader reads: that learner is not graded, the batch goes on."""
+
+
+class CappedNotebookExporter(NotebookExporter):
+    """nbgrader's notebook reader for autograde, refusing a submission over ``max_bytes``.
+
+    The grader parses and validates every submission in its own process, with none of the
+    limits learner code runs under: a 78 MB notebook of 400,000 small cells took 48 s and
+    1.5 GB to read once, and autograde reads it twice and walks it in every step. A file
+    over the cap is refused before it is read; nbgrader then reports that learner as not
+    graded, with this message, and grades the next one.
+    """
+
+    max_bytes = Int(16 * 2**20, help="largest submitted notebook the grader reads, in bytes (a learner's "
+                                     "notebook with its outputs is well under 1 MB)").tag(config=True)
+
+    def from_filename(self, filename, resources=None, **kw):
+        size = os.stat(filename).st_size
+        if size > self.max_bytes:
+            raise NotebookTooLarge(f"{filename} is {size / 2**20:.1f} MiB, more than the "
+                                   f"{self.max_bytes / 2**20:.1f} MiB the grader reads "
+                                   "(c.CappedNotebookExporter.max_bytes): not graded")
+        return super().from_filename(filename, resources=resources, **kw)
+
+
 # -- before anything else: the instructor's cell metadata --------------------------------
 
 class RestoreCellMetadata(NbGraderPreprocessor):
@@ -437,14 +505,22 @@ class RestoreCellMetadata(NbGraderPreprocessor):
             points.update({cell.name: cell.max_score for cell in notebook.task_cells})
             solutions = {cell.name for cell in notebook.solution_cells}
             tasks = {cell.name for cell in notebook.task_cells}
+        seen: set[str] = set()
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader")
             if meta is None:
                 continue
             grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-            if grade_id not in locked:
+            if grade_id not in locked or grade_id in seen:
+                # a copy of a known cell: the first one is the cell (nbgrader's own rule); nbgrader's
+                # DeduplicateIds would leave the others an empty nbgrader dict, which OverwriteCells
+                # then fails the whole submission on (KeyError: 'grade_id')
+                if grade_id in seen:
+                    self.log.warning("cell %s appears more than once; the copies after the first are learner code",
+                                     grade_id)
                 del cell.metadata["nbgrader"]
                 continue
+            seen.add(grade_id)
             restored = {"grade": grade_id in points and grade_id not in tasks, "grade_id": grade_id,
                         "locked": locked[grade_id], "schema_version": 3, "solution": grade_id in solutions,
                         "task": grade_id in tasks}

@@ -83,11 +83,13 @@ class Settings:
     secret: list[Path] = field(default_factory=list)  # folders and files learner code must not read
     network: bool = False  # True would skip the network namespace where bwrap cannot run (for debugging only)
     disk: int = 256 * 2**20  # bytes learner code may write in its scratch folder (a tmpfs in the bwrap sandbox)
+    processes: int = 64  # tasks at once in the sandbox (the notebook's process, a worker, their threads)
 
-    def confinement(self, workdir: str) -> confine.Confinement:
-        # CPU time is a backstop should the grader die; wall-clock timeouts do the real work
+    def confinement(self, workdir: str, sandboxed: bool = True) -> confine.Confinement:
+        # CPU time is a backstop should the grader die; wall-clock timeouts do the real work.
+        # The task cap counts a user namespace's tasks: only in bubblewrap's (``sandboxed``).
         return confine.Confinement(memory=self.memory, cpu=int(self.timeout * 20 + 60), read=confine.readable_paths(self.secret),
-                                   write=[workdir], die_with_parent=True)
+                                   write=[workdir], die_with_parent=True, processes=self.processes if sandboxed else None)
 
 
 # -- the channel to the sandbox --------------------------------------------------------
@@ -212,7 +214,8 @@ class LearnerProcess:
         self.channel = _Channel(self.proc)
         deadline = time.monotonic() + settings.startup_timeout
         try:
-            self.channel.send(protocol.Setup(settings.confinement(self.wall.scratch).to_json(), self.wall.scratch,
+            confinement = settings.confinement(self.wall.scratch, sandboxed=self.wall.launch is not None)
+            self.channel.send(protocol.Setup(confinement.to_json(), self.wall.scratch,
                                              tuple(forbidden)), deadline)
             ready = self.channel.receive(deadline)
             if not isinstance(ready, protocol.Ready):
