@@ -15,7 +15,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 
 from dotlab.checks.contract import configure as configure_checks
 from dotlab.grading.feedback import HideTracebacks, SafeOutputs
-from dotlab.grading.preprocessors import ConfinedExecute, RestoreCellMetadata, SandboxGrades
+from dotlab.grading.preprocessors import (CappedNotebookExporter, ConfinedExecute, RestoreCellMetadata,
+                                          SandboxGrades)
 from dotlab.grading.release import AsJupyterLabSaves
 
 c = get_config()  # noqa: F821 - injected by nbgrader when it reads this file
@@ -40,6 +41,9 @@ c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 
+# A submission too large to read safely (c.CappedNotebookExporter.max_bytes, 16 MiB) is not
+# graded, with a message saying why; grading goes on with the next learner.
+c.Autograde.exporter_class = CappedNotebookExporter
 # nbgrader's autograde pipeline, with three of the course's steps (src/dotlab/grading/).
 # RestoreCellMetadata puts back the instructor's cell flags and points before nbgrader
 # checks them, so tampered metadata cannot make a submission ungradable or worth more.
