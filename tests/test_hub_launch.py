@@ -8,7 +8,8 @@ scratch folder (a local path, which the book's theme alone cannot link), the boo
 built with the guide's settings pointed at that repository and at a running class hub
 (two assignment pages, not executed), and a learner follows the link in Chromium: the
 hub asks them to log in, starts their server, nbgitpuller clones the repository into
-their home, and JupyterLab shows the assignment.
+their home, and JupyterLab shows the assignment. Then the instructor publishes a new
+release as the guide says, and the learner's next sync brings it in, keeping their edits.
 
 The hub is test_hub's (``ClassHub``: throw-away ``dlhubt...`` accounts, removed at the
 end), with one learner.
@@ -25,16 +26,18 @@ import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import nbformat
 import pytest
 import yaml
 from sphinx.errors import ConfigError
 
 from dotlab.grading.release import COURSE_ROOT
 from dotlab.sphinxext import HubLaunch, hub_launch_settings
-from test_hub import ClassHub
+from test_hub import ClassHub, Learner, course_hub
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hub-launch")]
 GUIDE = COURSE_ROOT / "chapters" / "instructor_guide.md"
@@ -130,6 +133,14 @@ def test_a_setting_the_link_cannot_use_is_named(repository, hub, message):
     assert named in text and "set " in text and "_config.yml" in text, text
 
 
+def test_every_learners_server_has_the_git_pull_endpoint():
+    """nbgitpuller enables itself in the course's environment, which every hub server runs,
+    and the hub's learner settings switch off only the instructor's extensions."""
+    enabled = Path(sys.prefix, "etc", "jupyter", "jupyter_server_config.d", "nbgitpuller.json")
+    assert json.loads(enabled.read_text())["ServerApp"]["jpserver_extensions"] == {"nbgitpuller": True}
+    assert not any("nbgitpuller" in name for name in course_hub.INSTRUCTOR_ONLY)
+
+
 def test_without_a_hub_there_is_no_link_and_no_check():
     assert hub_launch_settings(_theme_options({"repository": {"url": "git@host:x.git"}})) is None
 
@@ -172,6 +183,26 @@ def hub():
         running.close()
 
 
+@dataclass
+class Published:
+    """The learners' repository (bare) and the instructor's clone of it that publishes."""
+
+    bare: Path
+    work: Path
+    env: dict
+
+
+def _publish(line: str, published: Published, course: Path) -> None:
+    """One of the guide's lines, run in ``course`` with the local repository for its addresses."""
+    command = (line.replace(EXAMPLE_PATH, shlex.quote(str(published.bare)))
+               .replace(EXAMPLE_REPO, shlex.quote(str(published.bare)))
+               .replace("../learners", shlex.quote(str(published.work))))
+    assert "example.edu" not in command and "/srv/" not in command and "../" not in command, command
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=course, env=published.env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+
+
 @pytest.fixture(scope="module")
 def learners_repo(hub, tmp_path_factory):
     """The guide's step 1 on the hub's machine: a repository in the hub's scratch folder.
@@ -184,15 +215,11 @@ def learners_repo(hub, tmp_path_factory):
     env = {**os.environ, "GIT_AUTHOR_NAME": "Instructor", "GIT_AUTHOR_EMAIL": "instructor@example.edu",
            "GIT_COMMITTER_NAME": "Instructor", "GIT_COMMITTER_EMAIL": "instructor@example.edu"}
     make, publish = guide_steps()
+    published = Published(bare, work, env)
     try:
         for line in [*make, *publish]:
-            command = (line.replace(EXAMPLE_PATH, shlex.quote(str(bare))).replace(EXAMPLE_REPO, shlex.quote(str(bare)))
-                       .replace("../learners", shlex.quote(str(work))))
-            assert "example.edu" not in command and "/srv/" not in command and "../" not in command, command
-            done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=COURSE_ROOT, env=env,
-                                  capture_output=True, text=True)
-            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
-        yield bare
+            _publish(line, published, COURSE_ROOT)
+        yield published
     finally:
         subprocess.run(["git", "config", "--system", "--fixed-value", "--unset-all", "safe.directory", str(bare)],
                        capture_output=True)
@@ -202,7 +229,7 @@ def learners_repo(hub, tmp_path_factory):
 def book(hub, learners_repo, tmp_path_factory):
     """The guide's step 2: two assignment pages built with its settings, pointed here."""
     settings = guide_settings()
-    settings["repository"]["url"] = str(learners_repo)
+    settings["repository"]["url"] = str(learners_repo.bare)
     settings["launch_buttons"]["jupyterhub_url"] = hub.url
     folder = tmp_path_factory.mktemp("book")
     done = subprocess.run(_reduced_book(folder, settings), capture_output=True, text=True, timeout=600)
@@ -222,7 +249,7 @@ def test_each_assignment_page_links_to_its_notebook_in_the_learners_server(hub, 
         (link,) = _launch_links(book / f"{page}.html")
         url = urlsplit(link)
         assert f"{url.scheme}://{url.netloc}{url.path}" == f"{hub.url}/hub/user-redirect/git-pull", link
-        assert parse_qs(url.query) == {"repo": [str(learners_repo)], "branch": ["main"], "targetpath": [FOLDER],
+        assert parse_qs(url.query) == {"repo": [str(learners_repo.bare)], "branch": ["main"], "targetpath": [FOLDER],
                                        "urlpath": [f"lab/tree/{FOLDER}/{page}.ipynb"]}, link
 
 
@@ -241,7 +268,7 @@ def test_a_learner_follows_the_link_and_finds_the_assignment_open(hub, learners_
     from browser.site import Server, launch
 
     name = hub.learners[0]
-    published = subprocess.run(["git", "-C", str(learners_repo), "show", "main:exercises/ch01/ch01.ipynb"],
+    published = subprocess.run(["git", "-C", str(learners_repo.bare), "show", "main:exercises/ch01/ch01.ipynb"],
                                capture_output=True, text=True, check=True).stdout
     heading = _first_line(json.loads(published))
     server = Server(book)
@@ -285,3 +312,42 @@ def test_a_learner_follows_the_link_and_finds_the_assignment_open(hub, learners_
     assert copy.stat().st_uid == pwd.getpwnam(name).pw_uid
     assert json.loads(copy.read_text())["cells"][0] == json.loads(published)["cells"][0]
     assert not any((home / FOLDER / kept).exists() for kept in ("solutions", "tests", "nbgrader_config.py"))
+
+
+def _git_pull(learner: Learner, repo: Path) -> None:
+    """What the link's page does once the server runs: nbgitpuller's sync, to its end."""
+    reply = learner.http.get(f"{learner.base}/git-pull/api", stream=True, timeout=120,
+                             params={"repo": str(repo), "branch": "main", "targetpath": FOLDER})
+    assert reply.status_code == 200, reply.text
+    events = [json.loads(line[len("data: "):]) for line in reply.iter_lines(decode_unicode=True)
+              if line.startswith("data: ")]
+    assert events and events[-1]["phase"] == "finished", events[-3:]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates Unix accounts: run as root")
+def test_a_new_release_reaches_the_learner_at_the_next_click_and_keeps_their_edits(
+        hub, learners_repo, book, tmp_path):
+    """The guide: run the publishing lines after ``git clone`` again and learners get the
+    change at their next click. nbgitpuller merges it, keeping what the learner wrote."""
+    learner = Learner(hub, hub.learners[0])
+    learner.log_in()
+    _git_pull(learner, learners_repo.bare)  # the first click (or the previous test's) cloned it
+    path = f"{FOLDER}/exercises/ch01/ch01.ipynb"
+    notebook = learner.read(path).json()["content"]
+    notebook["cells"][-1]["source"] = "# my own notes, kept by every update"
+    learner.write_notebook(path, nbformat.from_dict(notebook))
+    # a new release: the instructor's course gains a page, committed, and is published again
+    course = tmp_path / "course"
+    subprocess.run(["git", "clone", "--quiet", str(COURSE_ROOT), str(course)], check=True)
+    (course / "exercises" / "ch01" / "hints.md").write_text("# Hints for assignment 1\n")
+    subprocess.run(["git", "-C", str(course), "add", "exercises/ch01/hints.md"], check=True)
+    subprocess.run(["git", "-C", str(course), "commit", "--quiet", "-m", "hints"], env=learners_repo.env, check=True)
+    _, publish = guide_steps()
+    assert publish[0].startswith("git clone ")
+    for line in publish[1:]:
+        _publish(line, learners_repo, course)
+    _git_pull(learner, learners_repo.bare)  # the next click
+    home = Path(pwd.getpwnam(learner.name).pw_dir)
+    assert (home / FOLDER / "exercises" / "ch01" / "hints.md").read_text() == "# Hints for assignment 1\n"
+    kept = learner.read(path).json()["content"]["cells"][-1]["source"]
+    assert kept == "# my own notes, kept by every update"
