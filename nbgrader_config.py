@@ -14,7 +14,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     OverwriteKernelspec, SaveAutoGrades)
 
 from dotlab.checks.contract import configure as configure_checks
-from dotlab.grading.feedback import HideTracebacks, SafeOutputs
+from dotlab.grading.feedback import HideTracebacks, OfflineHTMLExporter, SafeOutputs
 from dotlab.grading.preprocessors import (CappedNotebookExporter, ConfinedExecute, RestoreCellMetadata,
                                           SandboxGrades)
 from dotlab.grading.release import AsJupyterLabSaves
@@ -83,3 +83,6 @@ configure_checks(seed=c.Checks.seed)  # this process runs the checks: nbgrader a
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideTracebacks, SafeOutputs, CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.filters = {"clean_html": "dotlab.grading.feedback.clean_html"}
+# The page loads nothing from anywhere: its maths is already MathML (clean_html draws it), and
+# this exporter leaves out nbgrader's MathJax, which came from a CDN.
+c.GenerateFeedback.exporter_class = OfflineHTMLExporter

@@ -91,7 +91,7 @@ def _feedback_page(nb) -> str:
     config = Config(HTMLExporter=dict(course.HTMLExporter, template_name="feedback",  # as GenerateFeedback sets it
                                       extra_template_basedirs=[str(formgrader / "templates")],
                                       extra_template_paths=[str(formgrader / "static/node_modules/bootstrap/dist/css")]))
-    exporter = HTMLExporter(config=config)
+    exporter = course.GenerateFeedback.get("exporter_class", HTMLExporter)(config=config)  # as nbgrader makes it
     for step in course.GenerateFeedback.preprocessors:  # GetGrades reads the gradebook: here the scores are given
         if step.__module__.startswith("dotlab"):
             exporter.register_preprocessor(step(), enabled=True)
@@ -167,6 +167,60 @@ def test_no_learner_script_runs_when_an_instructor_opens_the_feedback(tmp_path):
         finally:
             browser.close()
     assert title == "ch01", title
-    assert not [url for url in requests if "127.0.0.1:9" in url], requests
+    assert requests == []  # neither the learner's URLs nor any other: no CDN either
     assert not dialogs
     assert "bold text stays" in body and "<script>document.title='pwned-script'" in body  # shown, as text
+
+
+# -- maths drawn when the page is made: nothing loaded from a CDN ------------------------------
+
+from dotlab.grading.feedback import render_math, safe_markdown  # noqa: E402
+
+
+def test_every_formula_of_the_release_is_drawn_as_mathml():
+    import re
+
+    import nbformat
+
+    for chapter in ("ch01", "ch06"):  # inline maths; display maths
+        nb = nbformat.read(ROOT / "exercises" / chapter / f"{chapter}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "markdown" or "$" not in cell.source:
+                continue
+            html = safe_markdown(cell.source)
+            outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
+            assert "<math" in html and "$" not in outside_code, (chapter, cell.source[:200])
+
+
+def test_what_is_not_maths_stays_text():
+    assert render_math("<p>$5 and $6</p>") == "<p>$5 and $6</p>"  # prices, not a formula
+    assert render_math("<pre>$x$</pre><code>$y$</code>") == "<pre>$x$</pre><code>$y$</code>"
+    assert render_math("<p>$\\frac{1}{$</p>") == "<p>$\\frac{1}{$</p>"  # TeX the converter cannot read
+    assert 'display="block"' in render_math("<p>$$\\sqrt{d_k}$$</p>")
+    assert "<mo>&#x0003C;</mo>" in render_math("<p>$a &lt; b$</p>")  # read as the TeX the learner wrote
+
+
+MATH_ATTACKS = [
+    "$\\href{javascript:document.title='pwned-href'}{x}$",
+    "<math><mtext><table><mglyph><style><img src=x onerror=\"document.title='pwned-mglyph'\">",
+    "<math><annotation-xml encoding='text/html'><img src=x onerror=\"document.title='pwned-annotation'\">"
+    "</annotation-xml></math>",
+    "<math href=\"javascript:document.title='pwned-math-href'\"><mi xlink:href='javascript:x'>x</mi></math>",
+    "$\\text{<img src=x onerror=alert(1)>}$",
+]
+
+
+@pytest.mark.parametrize("attack", MATH_ATTACKS)
+def test_mathml_is_drawn_but_carries_no_markup_of_the_learners(attack):
+    markup = _tags(clean_html(attack))
+    for needle in ("onerror", "javascript:", "href", "<img", "<style", "mglyph", "annotation"):
+        assert needle not in markup, (needle, markup)
+
+
+def test_the_feedback_page_loads_nothing_from_anywhere():
+    import re
+
+    page = _feedback_page(_hostile_notebook())
+    markup = _tags(page)  # the learner's URLs are in the page too, as text
+    assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", markup), re.findall(r"(?:src|href)=\S+", markup)
+    assert "mathjax" not in " ".join(re.findall(r"<script[^>]*>", page.lower()))

@@ -20,20 +20,35 @@ Two kinds of step run in ``nbgrader generate_feedback`` (see ``nbgrader_config.p
 The sanitiser is bleach (already nbconvert's), given our own allowlist: an HTML parser
 (html5lib, as browsers parse) with an allowlist is the maintained way to do this; a
 regular expression over HTML is not.
+
+Maths is rendered when the page is made, not in the browser: nbgrader's template loads
+MathJax from a CDN, so a page opened offline (or where the CDN is blocked) showed raw TeX,
+and every opening told a third party who looked at whose feedback. :func:`render_math`
+turns ``$...$`` and ``$$...$$`` into MathML (latex2mathml, a maintained pure-Python
+converter), which browsers draw natively; MathML's presentation elements are on the
+allowlist, and :class:`OfflineHTMLExporter` (nbgrader's exporter for feedback, in
+``nbgrader_config.py``) replaces the MathJax loader with an empty one, so the page
+loads nothing from anywhere.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import html as html_text
 import re
+from pathlib import Path
 
 import bleach
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool
+from traitlets import Bool, default
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "KEPT_OUTPUTS", "HideTracebacks",
-           "SafeOutputs", "clean_html", "last_line", "safe_markdown", "safe_output"]
+__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "KEPT_OUTPUTS", "MATHML_TAGS", "TEMPLATES",
+           "HideTracebacks", "OfflineHTMLExporter", "SafeOutputs", "clean_html", "last_line", "render_math", "safe_markdown", "safe_output"]
+
+#: The folder :class:`OfflineHTMLExporter` looks in first: its ``mathjax.html.j2`` loads nothing.
+TEMPLATES = Path(__file__).with_name("templates")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -45,10 +60,23 @@ ALLOWED_TAGS = frozenset({
     "em", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "samp", "small", "span", "strong", "sub", "sup", "table",
     "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var", *_HEADINGS,
 })
+#: MathML's presentation elements that :func:`render_math` writes (MathML Core). Left out on
+#: purpose: ``annotation-xml`` (it can hold HTML, the root of known sanitiser bypasses),
+#: ``mglyph`` and ``malignmark`` (parsed as HTML inside MathML text), ``maction`` (interactive).
+MATHML_TAGS = frozenset({
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt",
+    "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom", "menclose",
+})
 #: No event handler (on*), no style, no src: ``class`` for code highlighting, ``href`` on
-#: links (checked against :data:`ALLOWED_PROTOCOLS`), ``id`` on headings (markdown's anchors).
+#: links (checked against :data:`ALLOWED_PROTOCOLS`), ``id`` on headings (markdown's anchors),
+#: and MathML's layout attributes (no ``href``: MathML Core links nothing).
+_MATHML_ATTRIBUTES = ["display", "mathvariant", "stretchy", "fence", "separator", "accent", "accentunder",
+                      "lspace", "rspace", "width", "height", "depth", "linethickness", "columnalign", "rowalign",
+                      "columnspan", "rowspan", "notation", "displaystyle", "scriptlevel", "minsize", "maxsize",
+                      "movablelimits", "largeop", "symmetric", "form"]
 ALLOWED_ATTRIBUTES = {"*": ["class", "title"], "a": ["href"], "td": ["colspan", "rowspan"],
-                      "th": ["colspan", "rowspan"], **{h: ["id"] for h in _HEADINGS}}
+                      "th": ["colspan", "rowspan"], **{h: ["id"] for h in _HEADINGS},
+                      **{tag: _MATHML_ATTRIBUTES for tag in MATHML_TAGS}}
 #: Schemes a link may use (relative links and #anchors have none): never javascript: or data:.
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 #: The output kinds a feedback page shows; anything else (JavaScript, SVG, widgets, LaTeX
@@ -71,8 +99,46 @@ def clean_html(html) -> str:
     '<a>x</a> <a href="https://numpy.org">numpy</a>'
     """
     text = html.decode("utf-8", "replace") if isinstance(html, bytes) else str(html)
-    return bleach.clean(text, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
-                        strip=False, strip_comments=True)
+    # maths first, so that the MathML it writes goes through the same allowlist as everything else
+    return bleach.clean(render_math(text), tags=ALLOWED_TAGS | MATHML_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                        protocols=ALLOWED_PROTOCOLS, strip=False, strip_comments=True)
+
+
+# Outside code, a TeX span within one run of text (no tag inside: "<" in text is "&lt;"). As
+# pandoc reads ``$``: the opening one is followed by a non-space, the closing one preceded by
+# a non-space and not followed by a digit (so "$5 and $6" is not maths).
+_CODE = re.compile(r"(<(pre|code)\b.*?</\2\s*>)", re.S | re.I)
+_DISPLAY_MATH = re.compile(r"\$\$([^$<>]{1,5000}?)\$\$")
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?=[^\s$])([^$<>]{1,2000}?)(?<=[^\s\\])\$(?![$\d])")
+
+
+def _mathml(match: re.Match, display: str) -> str:
+    from latex2mathml.converter import convert
+
+    tex = html_text.unescape(match.group(1)).strip()
+    try:
+        return convert(tex, display=display)
+    except Exception:  # noqa: BLE001 - TeX the converter cannot read stays as it was written
+        return match.group(0)
+
+
+def render_math(html: str) -> str:
+    """``html`` with its ``$$...$$`` and ``$...$`` (outside code) drawn as MathML.
+
+    Examples
+    --------
+    >>> render_math("<p>$a_i$ costs $5, not <code>$x$</code></p>")
+    '<p><math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><msub><mi>a</mi><mi>i</mi></msub></mrow></math> costs $5, not <code>$x$</code></p>'
+    """
+    parts = _CODE.split(html)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 3 == 1 or i % 3 == 2:  # a code element (and the tag name the split also returns)
+            out.append(part if i % 3 == 1 else "")
+            continue
+        part = _DISPLAY_MATH.sub(lambda m: _mathml(m, "block"), part)
+        out.append(_INLINE_MATH.sub(lambda m: _mathml(m, "inline"), part))
+    return "".join(out)
 
 
 def last_line(traceback: list[str], ename: str, evalue: str) -> str:
@@ -181,7 +247,7 @@ def safe_markdown(source: str) -> str:
     r"""A markdown cell rendered and cleaned now, as one HTML block the page's renderer passes through as is.
 
     nbgrader's feedback template renders markdown cells without nbconvert's sanitiser, so
-    the cell is rendered here (nbconvert's own ``markdown2html``, math left for MathJax),
+    the cell is rendered here (nbconvert's own ``markdown2html``, maths as MathML),
     cleaned by :func:`clean_html`, and wrapped in a ``<div>`` with no blank line inside:
     a markdown renderer copies such a block verbatim (CommonMark's HTML block ends only at
     a blank line), so nothing in it is read as markdown a second time.
@@ -197,3 +263,17 @@ def safe_markdown(source: str) -> str:
     # a blank line would end the HTML block; "&#32;" is a space to HTML and not blank to markdown
     html = re.sub(r"\n[ \t]*(?=\n)", "\n&#32;", html.strip("\n"))
     return f'<div class="dotlab-safe-markdown">\n{html}\n</div>'
+
+
+class OfflineHTMLExporter(HTMLExporter):
+    """nbconvert's HTML exporter, finding the course's ``mathjax.html.j2`` before nbconvert's.
+
+    nbgrader's feedback template loads MathJax with ``{{ mathjax() }}``, a macro whose
+    CDN address is written into nbconvert's ``base/mathjax.html.j2``; the address cannot be
+    configured and ``extra_template_paths`` are searched last, so the course's empty macro
+    (:data:`TEMPLATES`) is put first here. The maths is MathML already (:func:`clean_html`).
+    """
+
+    @default("template_paths")
+    def _template_paths(self, prune=True, root_dirs=None):
+        return [str(TEMPLATES), *super()._template_paths(prune=prune, root_dirs=root_dirs)]
