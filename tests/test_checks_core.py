@@ -342,3 +342,19 @@ def test_a_mistake_the_learners_right_answers_contradict_is_not_named():
         run_checks(lambda a, b: float(sum(a) + sum(b)), fn_name="f", reference=reference, cases=cases,
                    mistakes=(added,))
     assert "you added the components" in str(failure.value) and failure.value.mistake == "added"
+
+
+@pytest.mark.parametrize("chain, module", [
+    ("np.f2py.sys.modules['tracemalloc'].reset_peak()", "sys"),
+    ("np.f2py.os.system('true')", "os"),
+    ("np.ctypeslib.ctypes.CDLL(None)", "ctypes"),
+])
+def test_a_module_a_library_hands_on_is_not_the_library(chain, module):
+    """Under "numpy.*" every NumPy routine is allowed, not the standard modules NumPy keeps as
+    attributes: they reach the interpreter (sys.modules, os.system, ctypes)."""
+    every_numpy = contract.allow(contract.PYTHON, contract.NUMPY, methods=None, matmul=True, says="NumPy")
+    refused = learner_refusal(_Cells(f"import numpy as np\ndef f(a, b):\n    {chain}\n    return np.dot(a, b)"),
+                              "f", every_numpy)
+    assert refused and f"reaches the module {module} through" in refused, refused
+    assert learner_refusal(_Cells("import numpy as np\ndef f(a, b):\n    return np.linalg.norm(a) * np.lib.stride_tricks"
+                                  ".as_strided(b).sum()"), "f", every_numpy) is None

@@ -483,6 +483,9 @@ class _Walker:
                 self.refuse(f"uses the module {dotted}", node, root, where)
             return
         if self.allowed.allows_name(dotted) or self.allowed.allows_module(dotted):
+            foreign = _foreign_module(dotted)
+            if foreign is not None:
+                self.refuse(f"reaches the module {foreign[1]} through {foreign[0]}", node, root, where)
             return
         self.refuse(f"uses {dotted}", node, root, where)
 
@@ -535,6 +538,34 @@ def _own_attributes(scope: Scope) -> tuple[frozenset[str], frozenset[str]]:
                         names.add(target.id)
     names -= INTROSPECTION
     return frozenset(names), frozenset(names - _library_attributes())
+
+
+def _foreign_module(dotted: str) -> tuple[str, str] | None:
+    """``(prefix, module)`` where a dotted name walks into a module of another package.
+
+    A library keeps the modules it imports as attributes (``numpy.f2py.sys``,
+    ``numpy.ctypeslib.ctypes``, ``numpy.f2py.os``): under a wildcard such as ``"numpy.*"``
+    they would be allowed by name, and reach ``sys.modules``, ``os.system`` or ``ctypes``.
+    The chain is followed on the real package (imported here, as the learner's code would
+    import it); any module on it outside the package is refused. None when the chain stays
+    inside, or cannot be followed (the learner's code would fail there itself).
+    """
+    import importlib
+    import warnings
+
+    parts = dotted.split(".")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = importlib.import_module(parts[0])
+            for i in range(1, len(parts)):
+                value = getattr(value, parts[i])
+                name = getattr(value, "__name__", "") if inspect.ismodule(value) else None
+                if name is not None and name != parts[0] and not name.startswith(parts[0] + "."):
+                    return ".".join(parts[:i + 1]), name
+    except Exception:  # noqa: BLE001 - not importable here, or no such attribute
+        return None
+    return None
 
 
 #: Calls that convert a table without changing what it is: E stays E through them.
