@@ -319,7 +319,8 @@ def plain_words(source: str, book: Book, page: Path) -> tuple[str, list[Span]]:
         close = next((j for j in range(i + 1, len(lines)) if _closes(lines[j], char, length)), len(lines) - 1)
         directive = _DIRECTIVE.match(info)
         if directive is None:  # a code block: nothing in it is a role
-            verbatim("".join(l + "\n" for l in lines[i:close]) + lines[close] + ("\n" if close < len(lines) - 1 else ""))
+            block = "\n".join(lines[i:close + 1])
+            verbatim(block + ("\n" if close < len(lines) - 1 else ""))
             i = close + 1
             continue
         body = lines[i + 1:close]
