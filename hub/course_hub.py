@@ -1,9 +1,10 @@
 """The course's class hub: check the settings, create the accounts, start JupyterHub.
 
 ``make hub`` runs ``python hub/course_hub.py start``. Every input is checked before
-anything is created (learner names, the exchange root, the ports, root privileges), so
-a bad input stops with a message naming it and leaves nothing half-made; accounts made
-by a run that then fails are removed again. The settings are environment variables,
+anything is created (learner names, the exchange root, the ports, root privileges, and
+that every account can run the course's Python), so a bad input stops with a message
+naming it and leaves nothing half-made; accounts made by a run that then fails are
+removed again. The settings are environment variables,
 listed in hub/jupyterhub_config.py, which reads them through ``Settings``.
 
 Commands::

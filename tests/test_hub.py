@@ -590,6 +590,11 @@ def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
                 submission = panel.locator("tr", has_text=name).first
                 score, top = term.scores[name]
                 assert re.search(rf"\b{score:g} / {top:g}\b", submission.inner_text()), submission.inner_text()
+
+            # The guide's other route, which needs no framing: the same page in a tab of its own.
+            page.goto(f"{server}/formgrader/manage_submissions/ch01")
+            for name in hub.learners:
+                page.locator("tr", has_text=name).first.wait_for()
         finally:
             browser.close()
 
