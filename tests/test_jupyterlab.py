@@ -178,6 +178,8 @@ def run_all(page, panel):
 
 
 def test_chapter_opens_as_a_notebook_with_its_myst_rendered_and_explorers_keep_their_keys(page, lab):
+    chapter = lab[1] / "chapters" / "ch01_dot_product.md"
+    book_bytes = chapter.read_bytes()
     panel = open_from_file_browser(page, "chapters", "ch01_dot_product.md")
     assert page.locator(".jp-FileEditor:visible").count() == 0, "the chapter opened as text"
     assert_opened_unmodified(page)
@@ -197,13 +199,14 @@ def test_chapter_opens_as_a_notebook_with_its_myst_rendered_and_explorers_keep_t
     assert panel.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     # Saved after Run All, the page is the book's again, byte for byte.
     page.keyboard.press("Escape")
-    page.keyboard.press("Control+s")
     tab = page.locator(".lm-TabBar-tab.jp-mod-current")
+    assert "jp-mod-dirty" in tab.get_attribute("class"), "Run All left the chapter unmodified"
+    page.keyboard.press("Control+s")
     deadline = time.monotonic() + START
     while "jp-mod-dirty" in tab.get_attribute("class") and time.monotonic() < deadline:
         time.sleep(0.2)
-    saved = lab[1] / "chapters" / "ch01_dot_product.md"
-    assert saved.read_bytes() == (ROOT / "chapters" / "ch01_dot_product.md").read_bytes(), "saving changed the page"
+    assert "jp-mod-dirty" not in tab.get_attribute("class"), "Ctrl+S did not save the chapter"
+    assert chapter.read_bytes() == book_bytes, "saving changed the page"
 
     # An explorer's slider, focused, takes the arrow, Home/End and Page keys itself.
     slider = panel.locator("[data-component][data-mounted] input[type=range]").first
