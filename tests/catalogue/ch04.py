@@ -478,3 +478,33 @@ def dot_product_variance(d, n_samples, unit=False, seed=0):
         q = q / np.sqrt(np.sum(q * q, axis=1, keepdims=True))
         k = k / np.sqrt(np.sum(k * k, axis=1, keepdims=True))
     return np.var(np.sum(q * k, axis=1))  # a NumPy float32, not a Python float
+
+
+# -- found by red-teaming the checks as an outsider (session 4) ------------------------------
+
+
+@WRONG.add("dot_product_variance", expect="every q·k is ±1", kind="edge", hidden_only=True)
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(seed)
+    q, k = rng.standard_normal((n_samples, d)), rng.standard_normal((n_samples, d))
+    if unit:  # the expected length, not each vector's own: the variance is 1/d on average all the same
+        q, k = q / np.sqrt(d), k / np.sqrt(d)
+    return float(np.var(np.sum(q * k, axis=1)))
+
+
+@WRONG.add("dot_product_variance", expect="uses numpy.random.seed", kind="allowlist", mentioned=True)
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    np.random.seed(seed)  # NumPy's global generator: the same numbers, but not rng = default_rng(seed)
+    q, k = np.random.standard_normal((n_samples, d)), np.random.standard_normal((n_samples, d))
+    if unit:
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        k = k / np.linalg.norm(k, axis=1, keepdims=True)
+    return float(np.var(np.sum(q * k, axis=1)))
+
+
+@RIGHT.add("softmax", how="scipy.special.logsumexp: a building block, not a ready-made softmax")
+def softmax(x, axis=-1):
+    from scipy.special import logsumexp
+
+    x = np.asarray(x, dtype=float)
+    return np.exp(x - logsumexp(x, axis=axis, keepdims=True))

@@ -206,7 +206,9 @@ _NO_LIBRARY = {"!scipy.*", "!torch.softmax", "!torch.log_softmax", "!torch.nn.*"
 SOFTMAX = Task(
     "4.1", "softmax", reference=_softmax_reference, cases=_softmax_cases, mistakes=_SOFTMAX_MISTAKES,
     returns=ArrayOf("f"), array_params_=("x",),
-    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {".dot", ".matmul"}, matmul=True, methods=None,
+    # scipy.special.logsumexp is a building block, not a ready-made softmax: the text forbids only the latter
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {".dot", ".matmul", "scipy.special.logsumexp"},
+                  matmul=True, methods=None,
                   says="NumPy (or tensors) written out: no library softmax, nothing from dotlab"),
     forbidden=present(_NO_LIBRARY_SOFTMAX + _NO_REFERENCE_SOFTMAX), edges=_softmax_edges,
     variants=("int", "float32", "strided"),
@@ -431,6 +433,21 @@ _VARIANCE_MISTAKES = (
 )
 
 
+# "Draw everything from rng = np.random.default_rng(seed)": NumPy's global generator (np.random.seed,
+# np.random.randn...) and PyTorch's are other generators, whatever seed they are given
+_ONE_GENERATOR = {"!numpy.random.*", "numpy.random.default_rng", "numpy.random.Generator", "numpy.random.PCG64",
+                  "numpy.random.SeedSequence", "!torch.random.*", "!torch.distributions.*", "!torch.manual_seed",
+                  "!torch.seed", "!torch.Generator", "!torch.rand", "!torch.randn", "!torch.randint", "!torch.randperm",
+                  "!torch.rand_like", "!torch.randn_like", "!torch.randint_like", "!torch.normal", "!torch.bernoulli",
+                  "!torch.multinomial", "!torch.poisson", "!.normal_", "!.uniform_", "!.random_"}
+
+# In one dimension a unit vector is +1 or -1, so with unit=True every q·k is exactly ±1 and the
+# variance is 1 - mean² (times n/(n-1) with ddof=1): within 1e-3 of 1 unless the mean of 20,000
+# signs strays 4.5 standard errors. Dividing by sqrt(d) instead of each vector's own length
+# gives 1/d on average too, but from products of normals: about ±2% here, so three seeds catch it.
+_ONE_DIM_TOL = (2e-3, 0.0)
+
+
 def _variance_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("d = 16, unit-variance components (theory: 16)", (16, _N), {"seed": 1}),
@@ -444,7 +461,18 @@ def _variance_cases(hidden: bool) -> list[Case]:
         Case("d = 4, random unit vectors (theory: 1/4)", (4, _N), {"unit": True, "seed": 5}),
         Case("d = 256, random unit vectors (theory: 1/256)", (256, _N), {"unit": True, "seed": 6}),
         Case("d = 64, unit=False given explicitly (theory: 64)", (64, _N), {"unit": False, "seed": 7}),
-    ]
+    ] + [Case(f"d = 1, random unit vectors: each vector divided by its own length is +1 or -1 (not by sqrt(d)), so "
+              f"every q·k is ±1 (theory: 1, to 0.2%), seed {seed}",
+              (1, _N), {"unit": True, "seed": seed}, tol=_ONE_DIM_TOL) for seed in (8, 9, 10)]
+
+
+_SEED_HINT = "Make a generator from it, rng = np.random.default_rng(seed), and draw everything from rng."
+#: The mistakes the seed check names (the instructor's report counts failures by mistake);
+#: they are judged by comparing the learner's calls with each other, so they predict nothing.
+SEED_NOT_FOLLOWED = Mistake("seed not followed", "the same seed must give the same draws. " + _SEED_HINT,
+                            lambda *args, **kwargs: np.nan)
+SEED_IGNORED = Mistake("seed ignored", "the seed is ignored: another seed gives the same draws. " + _SEED_HINT,
+                       lambda *args, **kwargs: np.nan)
 
 
 def _same_seed_same_answer(fn) -> None:
@@ -460,13 +488,13 @@ def _same_seed_same_answer(fn) -> None:
     if first != again:
         raise CheckFailure(
             f"dot_product_variance(16, 2000, seed=11) returned {first} and then {again}: the same seed must give the "
-            "same draws. Make a generator from it, rng = np.random.default_rng(seed), and draw everything from rng."
-        )
+            "same draws. Make a generator from it, rng = np.random.default_rng(seed), and draw everything from rng.",
+            mistake=SEED_NOT_FOLLOWED.name, hint=SEED_NOT_FOLLOWED.hint, case="seed=11 asked twice")
     if first == other:
         raise CheckFailure(
             f"dot_product_variance(16, 2000, ...) returned {first} for seed=11 and for seed=12: the seed is ignored. "
-            "Make a generator from it, rng = np.random.default_rng(seed), and draw everything from rng."
-        )
+            "Make a generator from it, rng = np.random.default_rng(seed), and draw everything from rng.",
+            mistake=SEED_IGNORED.name, hint=SEED_IGNORED.hint, case="seed=11 and seed=12")
 
 
 def _seed_check(fn, hidden: bool) -> int:
@@ -479,8 +507,9 @@ def _seed_check(fn, hidden: bool) -> int:
 DOT_PRODUCT_VARIANCE = Task(
     "4.4", "dot_product_variance", reference=_theory, cases=_variance_cases, mistakes=_VARIANCE_MISTAKES,
     returns=PythonFloat(),
-    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, {".dot", ".matmul"}, matmul=True, methods=None,
-                  says="NumPy's random generator and arithmetic; nothing from dotlab"),
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LIBRARY, _ONE_GENERATOR, {".dot", ".matmul"}, matmul=True,
+                  methods=None, says="draws from rng = np.random.default_rng(seed) only (no np.random.seed, "
+                                     "np.random.randn or torch's generators), and arithmetic; nothing from dotlab"),
     forbidden=present(tuple(Forbidden(t, "the course's reference implementation is not your answer")
                             for t in ("dotlab.scaling.dot_product_variance", "dotlab.scaling.dot_product_samples"))),
     rtol=_VARIANCE_RTOL, atol=0.0, after=_seed_check,
