@@ -136,15 +136,19 @@ def _copy_book(tmp_path: Path) -> Path:
 
 
 def _as_jupyterlab_sends(nb: dict) -> dict:
-    """What JupyterLab sends back after Run All: ids, outputs, jupyterlab-myst's empty records."""
+    """What JupyterLab sends back after Run All and a look around: ids, outputs,
+    jupyterlab-myst's empty records, a collapsed heading, a hidden input, timings."""
     nb = copy.deepcopy(nb)
     for i, cell in enumerate(nb["cells"]):
         cell["id"] = f"cell-{i}"
         if cell["cell_type"] == "markdown":
             cell["metadata"]["user_expressions"] = []
+            cell["metadata"]["jp-MarkdownHeadingCollapsed"] = True
         else:
             cell["execution_count"] = i
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+            cell["metadata"]["jupyter"] = {"source_hidden": True}
+            cell["metadata"]["execution"] = {"shell.execute_reply": "2026-12-07T00:00:00Z"}
     return nb
 
 
@@ -173,7 +177,7 @@ def test_a_learners_edit_is_saved_with_the_books_markup_around_it(tmp_path):
     book_text = (root / path).read_text()
 
     async def edit():
-        nb = (await manager.get(path, content=True, type="notebook"))["content"]
+        nb = _as_jupyterlab_sends((await manager.get(path, content=True, type="notebook"))["content"])
         first = nb["cells"][0]
         assert "(Vaswani et al., 2017)" in first["source"] and META_KEY in first["metadata"]
         first["source"] = first["source"].replace("It is the dot product", "It is the DOT PRODUCT")

@@ -56,6 +56,11 @@ __all__ = ["Book", "ChapterContentsManager", "plain_words", "restore"]
 
 #: Where a cell keeps what was replaced, so that saving can put the markup back.
 META_KEY = "dotlab_plain"
+#: Cell metadata JupyterLab writes for the view, not the page: a collapsed heading, a
+#: hidden input or output, a run's timings, jupyterlab-myst's inline results. Jupytext
+#: would write them into the book's text; a page keeps the book's own (none, so far).
+VIEW_STATE = ("jp-MarkdownHeadingCollapsed", "jupyter", "collapsed", "scrolled", "execution",
+              "editable", "deletable", "user_expressions")
 
 #: A role: ``{name}`body```; its body may wrap onto the next line, as prose does.
 _ROLE = re.compile(r"\{(?P<name>[A-Za-z][\w:.+-]*)\}`(?P<body>[^`]+)`")
@@ -424,16 +429,22 @@ def _shown_cell(cell, book: Book, page: Path) -> None:
         cell.metadata[META_KEY] = {"shown": shown, "spans": [[s.start, s.end, s.markup] for s in spans]}
 
 
-def _book_cell(cell, page: bool = True) -> None:
-    """Put the markup back in a cell (and, in a page, drop what JupyterLab adds that it never holds)."""
+def _book_cell(cell) -> None:
+    """Put the book's markup back in a cell, in place of the words that stood for it."""
     kept = cell.metadata.pop(META_KEY, None)
-    if page and cell.cell_type == "markdown":
-        # jupyterlab-myst records its inline expressions' results (none on these pages).
-        if not cell.metadata.get("user_expressions", True):
-            del cell.metadata["user_expressions"]
     if kept:
         spans = [Span(*s) for s in kept["spans"]]
         cell.source = restore(kept["shown"], spans, now=cell.source)
+
+
+def _book_view(cells: list, book_cells: list) -> None:
+    """Each cell's view state as the book's page has it (by position while no cell was added or removed)."""
+    same = len(cells) == len(book_cells)
+    for i, cell in enumerate(cells):
+        for key in VIEW_STATE:
+            cell.metadata.pop(key, None)
+            if same and key in book_cells[i].metadata:
+                cell.metadata[key] = book_cells[i].metadata[key]
 
 
 def _contents_manager_base():
@@ -484,7 +495,7 @@ class ChapterContentsManager(_contents_manager_base()):
         for cell in nb.cells:
             # A page saved under another name, or its cells pasted elsewhere, carry the
             # book's markup too, never the words that stood in for it.
-            _book_cell(cell, page)
+            _book_cell(cell)
         if not page:
             return await super().save(dict(model, content=nb), path)
         on_disk = await self.super.get(path, content=True, type="file", format="text")
@@ -495,6 +506,7 @@ class ChapterContentsManager(_contents_manager_base()):
         book_nb = jupytext.reads(text, fmt=fmt, config=config)
         # The page's header is the book's: a kernel JupyterLab picked is not written into it.
         nb.metadata = book_nb.metadata
+        _book_view(nb.cells, book_nb.cells)
         wanted = jupytext.writes(nb, fmt=fmt, config=config)
         if wanted == jupytext.writes(book_nb, fmt=fmt, config=config):
             self.log.info("%s: unchanged, not written", path)
