@@ -69,7 +69,9 @@ def test_an_unseeded_experiment_fails_the_hidden_check():
         return dot_product_variance(d, n_samples, unit=unit, seed=0)
 
     ch04.check_dot_product_variance(unseeded)  # the visible checks cannot tell
-    with pytest.raises(CheckFailure, match="the same seed must give the same draws"):
+    with pytest.raises(CheckFailure, match="the same seed must give the same draws") as failure:
         ch04.check_dot_product_variance(unseeded, hidden=True)
-    with pytest.raises(CheckFailure, match="the seed is ignored"):
+    assert failure.value.mistake == ch04.SEED_NOT_FOLLOWED.name  # what the instructor's report counts
+    with pytest.raises(CheckFailure, match="the seed is ignored") as failure:
         ch04.check_dot_product_variance(seed_ignored, hidden=True)
+    assert failure.value.mistake == ch04.SEED_IGNORED.name
