@@ -324,8 +324,10 @@ class BrowserLearner:
         self.hub, self.name, self.page = hub, name, page
         page.set_default_timeout(90_000)  # two cores shared by everyone: be patient
 
-    def fetch(self, assignment: str = "ch01") -> None:
+    def log_in(self) -> None:
         log_in_in_chromium(self.page, self.hub, self.name)
+
+    def fetch(self, assignment: str = "ch01") -> None:
         open_nbgrader(self.page, "Assignment List")
         released = self.page.locator("#released_assignments_list")
         released.locator(".list_item", has_text=assignment).get_by_role("button", name="Fetch").click()
@@ -487,6 +489,7 @@ def term(hub, tmp_path_factory):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             learner = BrowserLearner(hub, in_browser, page)
+            learner.log_in()
             learner.fetch()
             notebook = learner.open_notebook()
             code_cells = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nbformat.read(
