@@ -131,6 +131,7 @@ class Allow:
     matmul: bool = False
     methods: frozenset[str] | None = METHODS
     tables: tuple[int, ...] = ()
+    loops: bool = False  # the task asks for loops (one dot product per entry): the source must have one
 
     def allows_name(self, dotted: str) -> bool:
         """Whether a dotted routine (or builtin) is allowed."""
@@ -161,6 +162,8 @@ class Allow:
         if module.startswith("dotlab") or any(part.startswith("_") for part in module.split(".")):
             return False
         parts = module.split(".")
+        if any(n.startswith(module + ".") and not n.endswith(".*") for n in self.names):
+            return True  # import scipy.special, for the one routine the task names (scipy.special.logsumexp)
         if any(f"!{'.'.join(parts[:i])}.*" in self.names for i in range(1, len(parts) + 1)):
             return False
         if self.allows_name(module):
@@ -203,11 +206,11 @@ class Allow:
 
 
 def allow(*groups: Iterable[str], says: str, matmul: bool = False, methods: Iterable[str] | None | str = "default",
-          tables: tuple[int, ...] = ()) -> Allow:
+          tables: tuple[int, ...] = (), loops: bool = False) -> Allow:
     """An :class:`Allow` from groups of names: ``allow(PYTHON, MATH, {"numpy.asarray"}, says=...)``."""
     names = frozenset().union(*map(frozenset, groups))
     chosen = METHODS if methods == "default" else (None if methods is None else frozenset(methods))
-    return Allow(names, says, matmul, chosen, tables)
+    return Allow(names, says, matmul, chosen, tables, loops)
 
 
 # -- where the learner's code is -----------------------------------------------------------
@@ -326,6 +329,7 @@ class _Walker:
         self.derived: set[str] = set()  # the tables, under the learner's own names
         self.own = _own_attributes(scope)  # attributes the learner's own classes define
         self.instances: set[str] = {"self", "cls"}  # names bound to the learner's own objects
+        self.looped = False  # whether the walk met a loop (Allow.loops)
 
     def own_attribute(self, node: ast.Attribute) -> bool:
         """``acc.total`` where the learner's class defines ``total``: their code, not a library's.
@@ -415,6 +419,9 @@ class _Walker:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self.check_import(node, root, where, local)
                 continue
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.comprehension)) or (
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("map", "filter")):
+                self.looped = True
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and not allowed.matmul:
                 self.refuse("uses the @ operator", node, root, where)
             if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult) and not allowed.matmul:
@@ -640,6 +647,10 @@ def refusal_in(root: ast.AST, scope: Scope, allowed: Allow, fn_name: str) -> str
         walker.walk_function(root, f"{fn_name}")
     except Refused as refused:
         return str(refused)
+    if allowed.loops and not walker.looped:
+        # whole-array arithmetic ((A[:, :, None] * B).sum(axis=1)) builds every entry at once
+        return (f"{fn_name} has no loop (for, while, a comprehension or map), so it does not build the result "
+                f"one entry at a time (task rule: {allowed.says})")
     return None
 
 
