@@ -6,6 +6,7 @@ notebook cell exactly as a learner would have written it.
 # ruff: noqa: F811  (every entry reuses the exercise's function name)
 
 import math
+import operator
 
 import numpy as np
 import torch
@@ -512,3 +513,96 @@ def embedding_lookup(token_ids, embedding):
             raise ValueError(f"id {i} is outside 0..{E.shape[0] - 1}")
     one_hot = torch.as_tensor(np.eye(E.shape[0])[ids], dtype=torch.float32)
     return (one_hot @ E).numpy()
+
+
+# -- found by red-teaming the checks as an outsider (session 4) ------------------------------
+
+
+@WRONG.add("matmul_from_dots", expect="has no loop", kind="allowlist")
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape}, B.shape={B.shape}")
+    return (A[:, :, None] * B[None, :, :]).sum(axis=1)  # every entry at once: no dot product per entry
+
+
+@WRONG.add("matmul_from_dots", expect="uses operator.matmul", kind="allowlist", preamble="import operator")
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape}, B.shape={B.shape}")
+    return np.array([[operator.matmul(A[i], B[:, j]) for j in range(B.shape[1])] for i in range(A.shape[0])])
+
+
+@WRONG.add("linear", expect="whole-number inputs, fractional weights", kind="edge", hidden_only=True)
+def linear(x, weight, bias=None):
+    x, weight = np.asarray(x), np.asarray(weight)
+    if weight.ndim != 2 or x.ndim not in (1, 2) or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x.shape={x.shape}, weight.shape={weight.shape}")
+    if bias is not None and np.shape(bias) != (weight.shape[0],):
+        raise ValueError(f"bias shape {np.shape(bias)}")
+    out = np.zeros(x.shape[:-1] + (weight.shape[0],), dtype=x.dtype)  # whole numbers in: fractions cut off
+    out[...] = x @ weight.T + (0 if bias is None else np.asarray(bias))
+    return out
+
+
+@WRONG.add("matmul_count", expect="expected exactly", kind="edge", hidden_only=True)
+def matmul_count(m, k, n):
+    for size in (m, k, n):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"size {size!r} must be a whole number >= 1")
+    macs = np.prod([m, n, k], dtype=float)  # exact only up to 2**53
+    return m * n, k, int(macs), int(2 * macs)
+
+
+@WRONG.add("embedding_lookup", expect="instead of multiplying by the one-hot matrix", kind="allowlist", mentioned=True)
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding, dtype=float)
+    if ids.ndim != 1 or E.ndim != 2 or np.any(ids < 0) or np.any(ids >= len(E)):
+        raise ValueError(f"ids {ids.tolist()} outside 0..{len(E) - 1}")
+    rows = list(E)  # a list of E's rows, then a lookup by another name
+    return np.array([rows[i] for i in ids]).reshape(len(ids), E.shape[1])
+
+
+@WRONG.add("embedding_lookup", expect="numpy.ndarray.take", kind="allowlist", mentioned=True)
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding, dtype=float)
+    if ids.ndim != 1 or E.ndim != 2 or np.any(ids < 0) or np.any(ids >= len(E)):
+        raise ValueError(f"ids {ids.tolist()} outside 0..{len(E) - 1}")
+    return np.ndarray.take(E, ids, axis=0)
+
+
+@RIGHT.add("linear", how="whole numbers in, whole numbers out")
+def linear(x, weight, bias=None):
+    x, weight = np.asarray(x), np.asarray(weight)
+    if weight.ndim != 2 or x.ndim not in (1, 2) or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"x.shape={x.shape}, weight.shape={weight.shape}")
+    y = x @ weight.T
+    if bias is None:
+        return y
+    bias = np.asarray(bias)
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(f"bias.shape={bias.shape}, expected ({weight.shape[0]},)")
+    return y + bias
+
+
+@RIGHT.add("matmul_from_dots", how="a list of lists of sums, whole numbers kept whole")
+def matmul_from_dots(A, B):
+    A, B = np.asarray(A), np.asarray(B)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={A.shape}, B.shape={B.shape}")
+    rows = [[sum(a * b for a, b in zip(A[i], B[:, j])) for j in range(B.shape[1])] for i in range(A.shape[0])]
+    return np.array(rows).reshape(A.shape[0], B.shape[1])
+
+
+@RIGHT.add("embedding_lookup", how="an int one-hot times an int embedding, with .dot")
+def embedding_lookup(token_ids, embedding):
+    ids, E = np.asarray(token_ids), np.asarray(embedding)
+    if ids.ndim != 1 or E.ndim != 2:
+        raise ValueError(f"token_ids.shape={ids.shape}, embedding.shape={E.shape}")
+    V = E.shape[0]
+    for t in ids:
+        if not 0 <= t < V:
+            raise ValueError(f"token id {t} is outside 0..{V - 1}")
+    one_hot = (ids[:, None] == np.arange(V)).astype(int)
+    return one_hot.dot(E)

@@ -15,7 +15,7 @@ import numpy as np
 import math
 
 from dotlab import cost, layers
-from dotlab.checks._core import Case, Forbidden, Mistake
+from dotlab.checks._core import Case, CheckFailure, Forbidden, Mistake, _run_learner
 from dotlab.checks.contract import (MATH, NUMPY, NUMPY_BASICS, PYTHON, STDLIB, TORCH, ArrayOf, Number, Task, TupleOf,
                                     allow, tasks_table)
 
@@ -107,6 +107,8 @@ def _linear_edges(rng: np.random.Generator) -> list[Case]:
         Case("whole numbers", (rng.integers(-3, 4, size=(2, d_in)), rng.integers(-3, 4, size=(d_out, d_in)),
                                rng.integers(-3, 4, size=d_out))),
         Case("a zero weight matrix: the outputs are the bias", (rng.normal(size=(2, d_in)), np.zeros((d_out, d_in)), b)),
+        # an output array typed after x (np.zeros_like(x), dtype=x.dtype) cuts the fractions off here
+        Case("whole-number inputs, fractional weights", (rng.integers(-3, 4, size=(2, d_in)), W, b)),
     ]
 
 
@@ -114,7 +116,8 @@ _NO_LAYERS = {"!torch.nn.*", "!torch.linalg.*", "!scipy.*"}
 
 LINEAR = Task(
     "3.1", "linear", reference=_linear_reference, cases=_linear_cases, mistakes=_LINEAR_MISTAKES,
-    returns=ArrayOf("f"), ranks={"x": (1, 2), "weight": (2,)}, array_params_=("x", "weight", "bias"),
+    # whole-number inputs may give whole-number outputs: the text asks for no dtype
+    returns=ArrayOf("fiu"), ranks={"x": (1, 2), "weight": (2,)}, array_params_=("x", "weight", "bias"),
     allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, _NO_LAYERS, {".dot", ".matmul"}, matmul=True, methods=None,
                   says="x @ weight.T + bias with NumPy or tensors; no library layer, nothing from dotlab"),
     forbidden=_not_yours("dotlab.layers.linear"), edges=_linear_edges, variants=("int", "float32", "strided"),
@@ -185,6 +188,8 @@ def _matmul_edges(rng: np.random.Generator) -> list[Case]:
         Case("a zero matrix", (np.zeros((m, k)), rng.normal(size=(k, n)))),
         Case("whole numbers", (rng.integers(-5, 6, size=(m, k)), rng.integers(-5, 6, size=(k, n)))),
         Case("a tall times a wide matrix", (rng.normal(size=(7, 2)), rng.normal(size=(2, 6))), show_inputs=False),
+        # a result typed after A (np.zeros((M, N), dtype=A.dtype)) cuts the fractions off here
+        Case("whole numbers times fractions", (rng.integers(-5, 6, size=(m, k)), rng.normal(size=(k, n)))),
     ]
 
 
@@ -193,8 +198,9 @@ _NO_PRODUCT = {"!numpy.dot", "!numpy.matmul", "!numpy.einsum", "!numpy.tensordot
 
 MATMUL_FROM_DOTS = Task(
     "3.2", "matmul_from_dots", reference=_matmul_reference, cases=_matmul_cases, mistakes=_MATMUL_MISTAKES,
-    returns=ArrayOf("f"), ranks={"A": (2,), "B": (2,)},
-    allowed=allow(PYTHON, MATH, STDLIB, NUMPY_BASICS, NUMPY, _NO_PRODUCT, methods=None,
+    returns=ArrayOf("fiu"), ranks={"A": (2,), "B": (2,)},  # whole numbers in, whole numbers out is right
+    # loops: the text asks for one dot product per entry, "with loops over i and j"
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY_BASICS, NUMPY, _NO_PRODUCT, methods=None, loops=True,
                   says="one dot product per entry, from * and a sum (np.sum or a loop): no @, np.dot, np.matmul, "
                        "np.einsum or other library product"),
     forbidden=_NO_LIBRARY_MATMUL, edges=_matmul_edges, variants=("int", "float32", "strided"),
@@ -234,8 +240,9 @@ def _count_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("(2, 3) @ (3, 4)", (2, 3, 4)),
         Case("one dot product of length 8,192: (1, 8192) @ (8192, 1)", (1, 8192, 1)),
-        Case("a size of zero", (0, 3, 4), raises=ValueError, hint="Every size must be a whole number >= 1: raise ValueError."),
-        Case("a size of 2.5", (2.5, 3, 4), raises=ValueError,
+        Case("a size of zero", (0, 3, 4), raises=ValueError, must_mention=("0",),
+             hint="Every size must be a whole number >= 1: raise ValueError naming the bad size."),
+        Case("a size of 2.5", (2.5, 3, 4), raises=ValueError, must_mention=("2.5",),
              hint="Sizes count rows and columns: check isinstance(m, int) and raise ValueError for anything else."),
     ]
     if not hidden:
@@ -245,7 +252,7 @@ def _count_cases(hidden: bool) -> list[Case]:
         Case("a batch of 512 token vectors through a 768 -> 3072 layer", (512, 768, 3072)),
         Case("(4096, 4096) @ (4096, 4096)", (4096, 4096, 4096)),
         Case("a matrix-vector product (8, 5) @ (5, 1)", (8, 5, 1)),
-        Case("a negative size", (2, -3, 4), raises=ValueError),
+        Case("a negative size", (2, -3, 4), raises=ValueError, must_mention=("-3",)),
     ]
 
 
@@ -254,7 +261,9 @@ def _count_edges(rng: np.random.Generator) -> list[Case]:
     return [
         Case("sizes from the instructor's draw", (m, k, n)),
         Case("a huge product: (100000, 100000) @ (100000, 100000)", (100_000, 100_000, 100_000)),
-        Case("a size of 3.0: a float, even a whole one", (m, 3.0, n), raises=ValueError,
+        # past 2**53 a float holds no odd whole number: counts made with floats come out rounded
+        Case("counts past 2**53: (300007, 400009) @ (400009, 500009)", (300_007, 400_009, 500_009)),
+        Case("a size of 3.0: a float, even a whole one", (m, 3.0, n), raises=ValueError, must_mention=("3.0",),
              hint="Sizes count rows and columns: check isinstance(m, int); 3.0 is a float."),
     ]
 
@@ -334,17 +343,45 @@ def _embedding_edges(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _multiplies(fn) -> int:
+    """Whether the answer is a product, not a lookup: a property no allowlist can see whole.
+
+    Row 2 of this E is -0.0 throughout. A one-hot product sums 0 × every other row with
+    1 × row 2, and +0.0 + -0.0 is +0.0 (IEEE 754), so its rows for id 2 hold +0.0; a lookup
+    in any spelling (E[ids], np.take, operator.getitem, list(E)[i], np.compress...)
+    copies -0.0. Every product tried (np.matmul, einsum, torch, float32, int or bool one-hots,
+    loops) gives +0.0. It returns how many checks it made.
+    """
+    __tracebackhide__ = True
+    E = np.array([[1.0, 2.0, 3.0], [4.0, 0.5, 6.0], [-0.0, -0.0, -0.0], [7.0, 8.0, 9.0], [0.25, 1.5, 2.5]])
+    case = Case("a row of -0.0 in E (row 2)", ([2, 0, 2], E))
+    outcome, tripped = _run_learner(fn, case, EMBEDDING_LOOKUP.forbidden)
+    if tripped or outcome.error is not None:
+        return 0  # the cases above have judged errors and tripwires already
+    try:
+        rows = np.asarray(outcome.value, dtype=np.float64)[[0, 2]]
+    except (TypeError, ValueError, IndexError):
+        return 0
+    if rows.shape == (2, 3) and np.all(rows == 0) and np.any(np.signbit(rows)):
+        raise CheckFailure(
+            "embedding_lookup([2, 0, 2], E) copied row 2 of E instead of multiplying by the one-hot matrix: that row "
+            "is -0.0, and a one-hot product adds 0 × every other row to it, which makes +0.0; your answer kept -0.0, "
+            "as E[ids], np.take or any other lookup does. Build the (T, V) one-hot matrix and multiply it by E.",
+            mistake="(looked rows up instead of multiplying)", case=case.label)
+    return 1
+
+
 EMBEDDING_LOOKUP = Task(
     "3.4", "embedding_lookup", reference=_embedding_reference, cases=_embed_cases, mistakes=_EMBED_MISTAKES,
-    returns=ArrayOf("f"), ranks={"token_ids": (1,), "embedding": (2,)}, array_params_=("embedding",),
+    returns=ArrayOf("fiu"), ranks={"token_ids": (1,), "embedding": (2,)}, array_params_=("embedding",),
     allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "!numpy.take", "!numpy.take_along_axis",
                                                        "!numpy.choose", "!torch.index_select", "!torch.gather",
                                                        "!torch.take", "!.take", "!.index_select", "!.gather",
-                                                       "!.dot", "!scipy.*"},
+                                                       "!scipy.*"},
                   matmul=True, methods=None, tables=(1,),
                   says="build the one-hot matrix and multiply it by the embedding; do not index the embedding"),
     forbidden=_not_yours("dotlab.layers.embedding_lookup", "dotlab.layers.one_hot"), edges=_embedding_edges,
-    variants=("float32", "strided"), rtol=1e-5, atol=1e-7,
+    variants=("float32", "strided"), rtol=1e-5, atol=1e-7, after=lambda fn, hidden: _multiplies(fn),
     doc="token vectors as one_hot(ids) @ E.",
 )
 
