@@ -57,7 +57,11 @@ INTROSPECTION = frozenset({"__globals__", "__builtins__", "__subclasses__", "__i
 #: Helpers from the standard library that build nothing a task asks for.
 STDLIB = frozenset({"operator.*", "functools.reduce", "functools.partial", "functools.lru_cache",
                     "functools.cache", "itertools.*", "warnings.warn", "warnings.catch_warnings",
-                    "warnings.simplefilter", "numbers.*", "typing.*", "collections.*"})
+                    "warnings.simplefilter", "numbers.*", "typing.*", "collections.*",
+                    # exact and plain-Python arithmetic (Fraction, Decimal, statistics.pvariance), less
+                    # what sums products of two sequences at once
+                    "fractions.*", "decimal.*", "statistics.*", "!statistics.covariance",
+                    "!statistics.correlation", "!statistics.linear_regression"})
 
 #: The math module, less what computes a whole dot product or length at once.
 MATH = frozenset({"math.*", "!math.sumprod", "!math.dist", "!math.hypot"})
@@ -398,6 +402,10 @@ class _Walker:
                     local.setdefault(sub.name, None)
                 elif isinstance(sub, ast.ExceptHandler) and sub.name:
                     local.setdefault(sub.name, None)
+                elif isinstance(sub, (ast.MatchAs, ast.MatchStar)) and sub.name:  # case (n, m): binds n, m
+                    local.setdefault(sub.name, None)
+                elif isinstance(sub, ast.MatchMapping) and sub.rest:
+                    local.setdefault(sub.rest, None)
                 elif isinstance(sub, ast.arg):
                     local.setdefault(sub.arg, None)
         for stmt in body:
