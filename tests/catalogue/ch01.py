@@ -8,6 +8,7 @@ notebook cell exactly as a learner would have written it.
 import functools
 import math
 import operator
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -781,3 +782,14 @@ def angle_between(a, b, degrees=False):
     c = torch.dot(ta, tb) / (torch.sqrt(torch.dot(ta, ta)) * torch.sqrt(torch.dot(tb, tb)))
     theta = torch.arccos(torch.clamp(c, -1.0, 1.0)).item()
     return math.degrees(theta) if degrees else theta
+
+
+@RIGHT.add("dot_loop", how="a match statement and exact Fractions", preamble="from fractions import Fraction")
+def dot_loop(a, b):
+    match (len(a), len(b)):
+        case (n, m) if n != m:
+            raise ValueError(f"a has length {n} but b has length {m}")
+    total = Fraction(0)
+    for x, y in zip(a, b):
+        total += Fraction(float(x)) * Fraction(float(y))
+    return float(total)

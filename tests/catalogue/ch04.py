@@ -6,6 +6,7 @@ notebook cell exactly as a learner would have written it.
 # ruff: noqa: F811  (every entry reuses the exercise's function name)
 
 import math
+import statistics
 
 import numpy as np
 import torch
@@ -508,3 +509,13 @@ def softmax(x, axis=-1):
 
     x = np.asarray(x, dtype=float)
     return np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+
+
+@RIGHT.add("dot_product_variance", how="statistics.pvariance of the dot products", preamble="import statistics")
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(seed)
+    q, k = rng.standard_normal((n_samples, d)), rng.standard_normal((n_samples, d))
+    if unit:
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        k = k / np.linalg.norm(k, axis=1, keepdims=True)
+    return statistics.pvariance(np.einsum("nd,nd->n", q, k).tolist())
