@@ -564,7 +564,8 @@ def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
     """JupyterHub 4.1+ forbids framing a user's server, which left JupyterLab's Formgrader
     panel blank (nbgrader #1870). The instructor's server lets its own origin frame the
     formgrader's pages only (hub/formgrader_frame.py): in the panel the instructor sees
-    ch01, every learner's submission and their score; JupyterLab and the APIs stay unframeable."""
+    ch01, every learner's submission and score, and a submission's notebook; JupyterLab
+    and the APIs stay unframeable."""
     from playwright.sync_api import sync_playwright
 
     from browser.site import launch
@@ -593,6 +594,11 @@ def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
                 submission = panel.locator("tr", has_text=name).first
                 score, top = term.scores[name]
                 assert re.search(rf"\b{score:g} / {top:g}\b", submission.inner_text()), submission.inner_text()
+            # one learner's submission itself: the answer they typed in Chromium, wrong task 1.5 and all
+            panel.locator("tr", has_text=hub.learners[2]).first.locator("td.student-name a").click()
+            panel.locator("td.name a", has_text="ch01").first.click()
+            answer = panel.locator("pre", has_text="np.linalg.norm(onto)").first.inner_text()
+            assert "def project(a, onto):" in answer, answer
 
             # The guide's other route, which needs no framing: the same page in a tab of its own.
             page.goto(f"{server}/formgrader/manage_submissions/ch01")
