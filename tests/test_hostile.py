@@ -84,16 +84,22 @@ def _entries():
 
 def _graded_entries():
     """The hostile learners who are graded (the others' notebooks are refused unread)."""
-    return [e for e in _entries() if not e.oversize]
+    return [e for e in _entries() if not e.refused]
 
 
 def _submitted_text(entry, port: int) -> str:
+    """The notebook as the learner hands it in: the committed one, broken here when the entry says so."""
     text = path(entry).read_text().replace(PORT, str(port)).replace(LATE_SWAP, _late_swap())
+    nb = json.loads(text)
     if entry.oversize:  # the bulk is added here, not kept in git
-        nb = json.loads(text)
         nb["cells"].append({"cell_type": "markdown", "id": "bulk", "metadata": {}, "source": "x" * entry.oversize})
-        text = json.dumps(nb)
-    return text
+    if entry.corrupt == "nbformat_5":
+        nb["nbformat"] = 5
+    if entry.corrupt == "source_not_text":
+        answer = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "dot")
+        answer["source"] = 12
+    text = json.dumps(nb)
+    return text[: len(text) // 2] if entry.corrupt == "not_json" else text
 
 
 def _files(root) -> dict[str, tuple]:
@@ -165,10 +171,11 @@ def test_the_batch_finished_for_everyone(graded):
     students = {sub.student for sub in _honest(course)} | {e.name for e in _graded_entries()}
     for student in students:
         assert (course.root / "autograded" / student / "ch01" / "ch01.ipynb").is_file(), student
-    refused = {e.name for e in _entries() if e.oversize}
+    refused = {e.name for e in _entries() if e.refused}
     failures = re.findall(r"There was an error processing assignment '\w+' for student '(\w+)'", log)
-    assert set(failures) == refused, failures  # only the notebooks refused unread
+    assert set(failures) == refused, failures  # only the notebooks nbgrader cannot read
     assert students | refused <= set(course.export())
+    assert all(course.export()[name] == 0 and not (course.root / "autograded" / name).exists() for name in refused)
 
 
 def test_honest_learners_score_the_same_with_or_without_hostile_classmates(graded):
@@ -380,3 +387,9 @@ def test_a_notebook_too_large_to_read_is_refused_unread_and_the_instructor_told_
     assert re.search(r"too_big/ch01/ch01\.ipynb is \d+\.\d MiB, more than the 1\.9 MiB the grader reads", log), log[-3000:]
     assert not (course.root / "autograded" / "too_big").exists()
     assert course.export()["too_big"] == 0
+
+
+def test_notebooks_nbgrader_cannot_read_are_reported_with_the_reason(graded):
+    _, _, log, _ = graded
+    for reason in ("NotJSONError", "Unsupported nbformat version 5", "12 is not valid under any of the given schemas"):
+        assert reason in log, reason

@@ -55,6 +55,14 @@ class Hostile:
     # bytes of markdown the test adds when it submits the notebook (kept out of git): a notebook the
     # grader must refuse to read; such a learner is not graded at all
     oversize: int = 0
+    # how the test breaks the file when it submits it (the committed notebook stays valid): "not_json",
+    # "nbformat_5", "source_not_text"; such a learner is not graded at all
+    corrupt: str = ""
+
+    @property
+    def refused(self) -> bool:
+        """Whether nbgrader must refuse this notebook unread (it is then not graded at all)."""
+        return bool(self.oversize or self.corrupt)
 
 
 def _src(text: str) -> str:
@@ -961,6 +969,39 @@ CATALOGUE = [
         "c.CappedNotebookExporter.max_bytes (16 MiB) before reading it: that learner is reported as not "
         "graded, with the reason, and the batch goes on",
         oversize=3_000_000,
+    ),
+    Hostile(
+        "deep_source",
+        "cells Python's own parser cannot read: an expression nested 5,000 deep (1+1+...: a RecursionError in "
+        "the parser, which the grader's own parsers raised too, failing the whole notebook in nbgrader) and a "
+        "cell with a NUL character; every function is right",
+        "such a cell fails in the kernel as any compile error does; the grader replaces it, for the sandbox and "
+        "the checks' allowlist, by a line raising the same error (unreadable_as_error), and the suspect-construct "
+        "scan and the class report treat unreadable source as no source",
+        added=(("dot_loop", "deep = 1" + "+1" * 5000 + "\n"), ("dot", "nul = 1  # \x00 a NUL in a cell\n")),
+    ),
+    Hostile(
+        "not_json",
+        "a notebook file cut short, so that it is not JSON (the test cuts the committed notebook when it "
+        "submits it); every function is right",
+        "nbgrader cannot read it: that learner is reported as not graded, with nbformat's NotJSONError, and the "
+        "batch goes on",
+        corrupt="not_json",
+    ),
+    Hostile(
+        "nbformat_5",
+        "a notebook that claims nbformat 5, a version that does not exist (set by the test when it submits it); "
+        "every function is right",
+        "nbgrader cannot read it: that learner is reported as not graded (Unsupported nbformat version 5), and "
+        "the batch goes on",
+        corrupt="nbformat_5",
+    ),
+    Hostile(
+        "source_not_text",
+        "a notebook whose dot answer cell's source is the number 12, not text (set by the test when it submits "
+        "it); every function is right",
+        "nbformat's validation refuses it: that learner is reported as not graded, and the batch goes on",
+        corrupt="source_not_text",
     ),
 ]
 

@@ -388,7 +388,7 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
                     steps.append(Step(index, calls=plan[grade_id].calls))
                     test_cells[index] = cell
                 continue
-            steps.append(Step(index, source=cell.source))
+            steps.append(Step(index, source=unreadable_as_error(cell.source)))
         if not test_cells:
             return nb, resources
         events: list = []
@@ -433,6 +433,33 @@ class SandboxGrades(NbGraderPreprocessor, GradingLimits):
         record = gradelog.LearnerRecord(student=nbg["student"], assignment=nbg["assignment"], course_id=coursedir.course_id,
                                         seconds=round(budget.elapsed(), 1), cells=cells, flags=flags)
         gradelog.write(Path(coursedir.root or os.getcwd()), record)
+
+
+def unreadable_as_error(source: str) -> str:
+    r"""A learner cell as the grader may read it: one Python's own parser cannot read is an error.
+
+    A cell nested too deep for the parser's recursion limit (``1+1+...`` two hundred
+    thousand times) fails in the kernel, as any compile error does; but the grader parses
+    learner cells too (the checks' allowlist, the suspect constructs), where the same
+    RecursionError failed the whole notebook. Such a cell is replaced, for the sandbox and
+    the checks, by a line that raises what the kernel showed.
+
+    Examples
+    --------
+    >>> unreadable_as_error("x = 1\n")
+    'x = 1\n'
+    >>> unreadable_as_error("1" + "+1" * 200_000)[:40]
+    'raise SyntaxError("this cell is nested t'
+    """
+    import ast
+
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError) as exc:
+        return f'raise SyntaxError("this cell is nested too deeply for Python to read ({type(exc).__name__})")\n'
+    except (SyntaxError, ValueError):
+        pass  # IPython's magics, or a real syntax error: read downstream as the kernel reads it
+    return source
 
 
 def _flags(nb, events: list, skipped: dict[int, str]) -> list:

@@ -461,6 +461,8 @@ class Cells:
         except (SyntaxError, ValueError):
             self.ipython().run_cell(source, silent=True)
             return
+        except (RecursionError, MemoryError):  # nested too deep for the compiler: the cell's error, as in a kernel
+            return
         try:
             exec(code, self.namespace)
         except BaseException:  # noqa: BLE001 - KeyboardInterrupt and SystemExit too, as IPython does

@@ -111,7 +111,7 @@ def stub_document(course_root: Path, assignment: str) -> Document:
 def _defined_names(text: str) -> list[str]:
     try:
         tree = ast.parse(text)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a learner's source may be any text
         return []
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
 

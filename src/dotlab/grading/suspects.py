@@ -62,11 +62,13 @@ def scan(source: str) -> list[str]:
     """
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (RecursionError, MemoryError):  # nested too deep for the parser: no construct can be read in it
+        return []
+    except (SyntaxError, ValueError):
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
         try:
             tree = ast.parse("\n".join(lines))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             return []
     found: list[str] = []
 
