@@ -60,3 +60,10 @@ def test_the_painter_draws_each_theme_in_the_house_colours():
         assert corner[3] == 0, f"{theme}: the background is {corner}, not transparent"
     with pytest.raises(ValueError, match="theme='sepia'"):
         panel_colours("sepia")
+
+
+def test_stacked_panels_make_a_picture_for_a_phones_column():
+    from PIL import Image
+
+    png = PanelPainter(dpi=40, figsize=(4.2, 5.0), theme="light", stacked=True).png(score_panel(16, scaled=False))
+    assert Image.open(io.BytesIO(png)).size == (168, 200)  # 4.2 x 5 in at 40 dpi: portrait

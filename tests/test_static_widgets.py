@@ -115,3 +115,29 @@ def test_precomputed_carries_each_views_dark_picture_and_refuses_half_a_set():
     # A theme switch must not show some settings dark and others light.
     with pytest.raises(ValueError, match="every View one, or none"):
         precomputed([Choice("n", (1, 2))], lambda n: View(_png(n), alt="bars", dark=_png(3) if n == 2 else None))
+
+
+def test_precomputed_states_the_width_its_pictures_were_drawn_for():
+    w = precomputed([Choice("n", (1, 2))], lambda n: View(_png(n), alt=f"{n} bars"), width=403.2)
+    assert w.config["width"] == 403.2
+    assert "width" not in precomputed([Choice("n", (1,))], lambda n: View(_png(n), alt="bars")).config
+    for bad in (0, -5, "400px", 1e6):
+        with pytest.raises(ValueError, match="width="):
+            precomputed([Choice("n", (1,))], lambda n: View(_png(n), alt="bars"), width=bad)
+
+
+def test_explorers_in_the_dark_theme_take_the_dark_variants_the_figures_use():
+    from dotlab import figures
+
+    block = re.search(r"var DARK = \{(.*?)\};", _script(), re.S).group(1)
+    dark = dict(re.findall(r'"(#[0-9a-fA-F]{6})": "(#[0-9a-fA-F]{6})"', block))
+    colours = dict(re.findall(r'(\w+): "(#[0-9A-Fa-f]{6})"', re.search(r"var COLOURS = \{(.*?)\};", _script(), re.S).group(1)))
+    assert set(colours.values()) <= set(dark), "every explorer colour has a dark variant"
+    for light, variant in dark.items():
+        if light == "#dddddd":  # the axes: a grey darker than the ink, lighter than the box
+            assert "#3b3b3b" < variant < figures.DARK_OF[figures.MUTED], variant
+            continue
+        expected = figures.DARK_OF.get(light.lower())
+        if light.lower() == "#999999":  # the guide: the house's muted grey in the dark
+            expected = figures.DARK_OF[figures.MUTED]
+        assert variant == expected, (light, variant, expected)

@@ -181,6 +181,9 @@ class PanelPainter:
         Draw in the house style of :mod:`dotlab.figures` for that theme (transparent
         background, the theme's ink and data colours: :func:`panel_colours`). By default,
         matplotlib's current settings and the light :data:`COLOURS`.
+    stacked : bool
+        The histogram above the weights instead of beside them: a picture narrow
+        enough for a phone's column to show at a size its text can be read at.
 
     Examples
     --------
@@ -198,7 +201,7 @@ class PanelPainter:
     PALETTE_SIZE = 128
 
     def __init__(self, *, dpi: int = 80, n_keys: int = 12, score_range: float = 100.0,
-                 figsize: tuple[float, float] = (8, 3), theme: str | None = None):
+                 figsize: tuple[float, float] = (8, 3), theme: str | None = None, stacked: bool = False):
         import matplotlib as mpl
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -213,9 +216,13 @@ class PanelPainter:
             # px, sharp on any screen when dpi is twice that (figures.RASTER_DPI).
             self.figure = Figure(figsize=figsize, dpi=dpi)
             self.canvas = FigureCanvasAgg(self.figure)
-            self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
+            if stacked:  # margins for two-line titles above each panel, ticks below
+                self.figure.subplots_adjust(left=0.19, right=0.96, bottom=0.09, top=0.89, hspace=0.8)
+            else:
+                self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.17, top=0.8, wspace=0.25)
             colours = COLOURS if theme is None else panel_colours(theme)
-            self._artists = _PanelArtists(self.figure.subplots(1, 2), n_keys, score_range, colours)
+            axes = self.figure.subplots(2, 1) if stacked else self.figure.subplots(1, 2)
+            self._artists = _PanelArtists(axes, n_keys, score_range, colours)
             for artist in self._artists.changing():
                 artist.set_animated(True)  # left out of the background
             self.canvas.draw()

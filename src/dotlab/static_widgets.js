@@ -15,7 +15,7 @@
  */
 (function () {
   "use strict";
-  var VERSION = "2";  // a new version replaces an older one already on the page
+  var VERSION = "3";  // a new version replaces an older one already on the page
   if (window.dotlabWidgets && window.dotlabWidgets.version === VERSION) {
     window.dotlabWidgets.mountAll();
     return;
@@ -24,6 +24,15 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var COLOURS = {  // dotlab.explorer.COLOURS (Okabe-Ito)
     a: "#0072B2", b: "#E69F00", positive: "#009E73", negative: "#D55E00", guide: "#999999",
+  };
+  var AXIS = "#dddddd";
+  // In a dark theme each colour is drawn as its dark variant, the one the book's figures
+  // use (dotlab.figures.DARK_OF; the axes a grey that shows on the explorer's dark box):
+  // a CSS rule outranks the colour an SVG element carries as an attribute, so the
+  // pictures need no redraw when the reader switches theme.
+  var DARK = {
+    "#0072B2": "#4ea8e8", "#E69F00": "#f2b33d", "#009E73": "#2cc798", "#D55E00": "#ff8a4c",
+    "#999999": "#a6a6a6", "#dddddd": "#5c5c5c",
   };
   var ARC_POINTS = 41;  // dotlab.explorer._ARC_POINTS
 
@@ -170,8 +179,8 @@
     var far = 3 * half;
     var shadowColour = f.dot >= 0 ? COLOURS.positive : COLOURS.negative;
     var parts = [
-      line([-half, 0], [half, 0], { stroke: "#dddddd", "stroke-width": 0.8 }),
-      line([0, -half], [0, half], { stroke: "#dddddd", "stroke-width": 0.8 }),
+      line([-half, 0], [half, 0], { stroke: AXIS, "stroke-width": 0.8 }),
+      line([0, -half], [0, half], { stroke: AXIS, "stroke-width": 0.8 }),
       // The line through a, far past the view, so a shadow behind the origin has a home.
       line([-far * ua[0], -far * ua[1]], [far * ua[0], far * ua[1]],
            { stroke: COLOURS.guide, "stroke-width": 0.8, "stroke-dasharray": "5 3", "data-role": "line-a" }),
@@ -317,6 +326,13 @@
       img.className = "dotlab-light only-light";
       pictures.push(el("img", { "data-role": "picture", "class": "dotlab-dark only-dark" }));
     }
+    if (config.width) {  // the size the pictures were drawn for, or the column's if narrower
+      pictures.forEach(function (p) {
+        p.style.width = config.width + "px";
+        p.style.maxWidth = "100%";
+        p.style.setProperty("--drawn", config.width + "px");
+      });
+    }
     var table = el("div", { "class": "dotlab-readout", "aria-live": "polite" });
     var controls = el("div", { "class": "dotlab-controls dotlab-row-controls" });
     var inputs = [];
@@ -367,9 +383,14 @@
     ".dotlab-wide{max-width:640px;margin:.5em 0}",
     // The book's dark theme (pydata-sphinx-theme) and JupyterLab's dark themes.
     ".dotlab-picture img.dotlab-dark{display:none}",
+  ].concat(Object.keys(DARK).map(function (light) {
+    var dark = "html[data-theme=dark] .dotlab-widget [ATTR=\"" + light + "\"],body[data-jp-theme-light=false] .dotlab-widget [ATTR=\"" + light + "\"]";
+    return dark.replace(/ATTR/g, "fill") + "{fill:" + DARK[light] + "}" +
+      dark.replace(/ATTR/g, "stroke") + "{stroke:" + DARK[light] + "}";
+  })).concat([
     "html[data-theme=dark] .dotlab-picture img.dotlab-dark,body[data-jp-theme-light=false] .dotlab-picture img.dotlab-dark{display:block}",
     "html[data-theme=dark] .dotlab-picture img.dotlab-light,body[data-jp-theme-light=false] .dotlab-picture img.dotlab-light{display:none}",
-  ].join("\n");
+  ]).join("\n");
 
   /** A focused control keeps its keys (arrows, Home/End, Page Up/Down) in JupyterLab.
    *

@@ -281,7 +281,8 @@ class View:
         return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summary: str = "") -> StaticWidget:
+def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summary: str = "",
+                width: float | None = None) -> StaticWidget:
     """Render a picture for every combination of the controls' options and embed them all.
 
     ``render`` is called once per combination with one keyword per choice and returns a
@@ -289,6 +290,11 @@ def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summa
     the size of one picture is what the page weighs: keep pictures small (PNG at a low
     dpi, or a palette PNG) and combinations few (dozens, not thousands). Views with a
     ``dark`` picture (every view, or none) show it in the dark theme.
+
+    ``width`` is the width in CSS px the pictures were drawn for (a PNG at twice the
+    pixel density is half its pixels wide): they are shown at that width, or the
+    column's if narrower, and the browser suite fails a picture shown below 60 % of it,
+    as it does any figure. Without it a picture fills the explorer (at most 640 px).
 
     Examples
     --------
@@ -321,6 +327,8 @@ def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summa
         frames["|".join(map(str, combo))] = frame
     if len(dark) > 1:  # a theme switch would show some settings dark and others light
         raise ValueError("some Views have a dark picture and others not: give every View one, or none")
+    if width is not None and not (isinstance(width, numbers.Real) and 0 < width <= 2000):
+        raise ValueError(f"width={width!r} must be the CSS width in px the pictures were drawn for")
     config = {
         "choices": [
             {"name": c.name, "label": c.label or c.name, "kind": "toggle" if c.is_toggle else "slider",
@@ -329,4 +337,6 @@ def precomputed(choices: Sequence[Choice], render: Callable[..., View], *, summa
         ],
         "frames": frames,
     }
+    if width is not None:
+        config["width"] = float(width)
     return StaticWidget("precomputed", config, summary=summary or f"Pictures for each setting of {', '.join(names)}.")
