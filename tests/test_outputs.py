@@ -43,4 +43,5 @@ def test_a_cell_value_prints_plainly_after_plain_numbers():
 def test_engineering_units_keep_three_digits(n, shown):
     from dotlab.outputs import engineering
 
-    assert engineering(n) == shown
+    # a no-break space between the number and its prefix: one word on a page
+    assert engineering(n) == shown.replace(" ", "\u00a0")

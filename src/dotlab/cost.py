@@ -328,7 +328,10 @@ class CostTable:
         ... # doctest: +ELLIPSIS
         | stage | dot products | length | MACs (FLOPs = 2 × MACs) | share |
         ...
-        | **total** | 3.55 G | — | 10.3 T | 100.0% |
+        | **total** | 3.55\\xa0G | — | 10.3\\xa0T | 100.0% |
+
+        A count and its unit are joined by a no-break space (``\\xa0``), so a narrow
+        column never splits them.
         """
         from dotlab.outputs import engineering
 

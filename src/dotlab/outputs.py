@@ -113,16 +113,18 @@ def engineering(n, digits: int = 3) -> str:
 
     Below ten thousand a count is written whole (with a thousands separator); above,
     to ``digits`` significant digits with the prefix of its power of a thousand:
-    k (thousand), M (million), G (billion), T (trillion), P (quadrillion).
+    k (thousand), M (million), G (billion), T (trillion), P (quadrillion). The number
+    and its prefix are joined by a no-break space (U+00A0), as SI style asks, so a
+    narrow table column on a phone never shows "1.61" on one line and "P" on the next.
 
     Examples
     --------
     >>> engineering(2_415_919_104_000), engineering(37_748_736), engineering(1536)
-    ('2.42 T', '37.7 M', '1,536')
+    ('2.42\\xa0T', '37.7\\xa0M', '1,536')
     >>> engineering(10_000), engineering(999_999), engineering(-4.5e9)
-    ('10.0 k', '1.00 M', '-4.50 G')
+    ('10.0\\xa0k', '1.00\\xa0M', '-4.50\\xa0G')
     >>> engineering(3.0e18)
-    '3,000 P'
+    '3,000\\xa0P'
     >>> engineering("many")
     Traceback (most recent call last):
     ...
@@ -136,10 +138,10 @@ def engineering(n, digits: int = 3) -> str:
         if abs(n) >= scale * (1 - 0.5 * 10 ** -(digits - 1)) or scale == 1e3:
             value = n / scale
             if abs(value) >= 1000:  # past the largest prefix: a whole number of them
-                return f"{value:,.0f} {prefix}"
+                return f"{value:,.0f}\u00a0{prefix}"
             decimals = max(0, digits - len(str(int(abs(round(value, digits))))))
             text = f"{value:.{decimals}f}"
             if len(text.lstrip("-").replace(".", "")) > digits and decimals > 0:  # 999.95 -> 1000.0
                 text = f"{value:.{decimals - 1}f}"
-            return f"{text} {prefix}"
+            return f"{text}\u00a0{prefix}"
     raise AssertionError("unreachable: the last prefix takes every count of ten thousand or more")
