@@ -94,3 +94,29 @@ def test_png_is_twice_the_css_density(house):
 def test_unknown_theme_is_named():
     with pytest.raises(ValueError, match="theme='sepia'"):
         figures.style("sepia")
+
+
+def test_collisions_find_labels_drawn_over_each_other_or_cut_off(house):
+    # Labels placed at data points, as chapter 9's recall figure once placed them (two
+    # points close together), and a note placed past the figure's right edge.
+    fig, ax = figures.subplots()
+    ax.plot([0.86, 0.98, 0.981, 1.0], [1e5, 9e3, 8.5e3, 4e3], "o-")
+    for x, y, n in [(0.86, 1e5, "295"), (0.98, 9e3, "5,160"), (0.981, 8.5e3, "642")]:
+        ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, -14), fontsize=figures.SMALL_PT)
+    fig.text(0.97, 0.5, "a note at the edge", fontsize=figures.SMALL_PT)
+    found = figures.collisions(fig)
+    assert "'5,160' is drawn over '642'" in found
+    assert "'a note at the edge' is cut off by the figure's edge" in found
+    assert not any("295" in f for f in found)
+    # Crowded tick labels collide too; ticks outside the view are not drawn and not counted.
+    fig, ax = figures.subplots()
+    ax.set_xticks(range(12), [f"label {i}" for i in range(12)])
+    ax.set_xlim(0, 11)
+    assert any("is drawn over" in f for f in figures.collisions(fig))
+    fig, ax = figures.subplots(1, 2)
+    for a in ax:
+        a.plot([0, 1], [0, 1], label="line")
+        a.set_title("a title")
+        a.set_xlabel("x")
+        a.legend()
+    assert figures.collisions(fig) == []

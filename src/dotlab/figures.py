@@ -61,7 +61,7 @@ from typing import Literal
 
 __all__ = [
     "COLUMN_WIDTH_IN", "CSS_PX_PER_IN", "DARK_OF", "FONT_PT", "GRID", "INK", "MUTED", "PALETTE", "PAPER",
-    "RASTER_DPI", "SMALL_PT", "SVG_ID", "TITLE_PT", "Theme", "check", "colours", "dark_svg", "house",
+    "RASTER_DPI", "SMALL_PT", "SVG_ID", "TITLE_PT", "Theme", "check", "collisions", "colours", "dark_svg", "house",
     "is_house_svg", "palette", "png", "rotate_ticks", "show", "style", "subplots", "svg", "svg_width_px", "use",
 ]
 
@@ -326,6 +326,67 @@ def rotate_ticks(ax, degrees: float = 30) -> None:
         label.set_rotation(degrees)
         label.set_horizontalalignment("right")
         label.set_rotation_mode("anchor")
+
+
+def collisions(fig) -> list[str]:
+    """Text a reader cannot read: cut off by the figure's edge, or drawn over other text.
+
+    Every visible text of the figure as it will be drawn (layout done; tick labels only
+    of the ticks drawn), measured in pixels. Labels placed by hand at data points (one
+    per point of a line, say) collide as soon as the points crowd, which depends on the
+    data: this finds them where they are drawn. Call it on such a figure, and in the
+    tests of a module that draws figures (:mod:`dotlab.diagrams`). :func:`check` does
+    not: a figure of measured timings may crowd on one machine and not another.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = subplots()
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> collisions(fig)
+    []
+    >>> _ = ax.annotate("first label", (0.5, 0.5), fontsize=SMALL_PT)
+    >>> _ = ax.annotate("second label", (0.51, 0.5), fontsize=SMALL_PT)
+    >>> _ = ax.annotate("past the edge", (1.0, 0.5), xytext=(40, 0), textcoords="offset points")
+    >>> collisions(fig)
+    ["'past the edge' is cut off by the figure's edge", "'first label' is drawn over 'second label'"]
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # the layout engine places everything first
+    renderer = fig._get_renderer()
+    not_drawn = set()
+    for ax in fig.axes:
+        if not ax.get_visible():
+            not_drawn.update(id(t) for t in ax.findobj(Text))
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+            shown = ax.axison and axis.get_visible()  # axis("off"), a twin's hidden axis
+            drawn = {id(tick) for tick in axis._update_ticks()} if shown else set()  # inside the view
+            for tick in ticks:
+                if id(tick) not in drawn:
+                    not_drawn.update((id(tick.label1), id(tick.label2)))
+            if not shown:
+                not_drawn.update((id(axis.label), id(axis.offsetText)))
+    texts = [t for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and id(t) not in not_drawn]
+    boxes = [(t.get_text().strip().replace("\n", " "), t.get_window_extent(renderer), t.get_rotation() % 90 == 0)
+             for t in texts]
+    page = fig.bbox
+    found = [f"{text!r} is cut off by the figure's edge" for text, box, _ in boxes
+             if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 or box.y1 > page.y1 + 1]
+    # Text turned by an angle other than a right one fills only part of its box, and
+    # neighbours (rotated tick labels) share box corners without touching: not compared.
+    upright = [(text, box) for text, box, square in boxes if square]
+    for i, (a, box_a) in enumerate(upright):
+        for b, box_b in upright[i + 1:]:
+            wide = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            high = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if wide > 1 and high > 1:
+                found.append(f"{a!r} is drawn over {b!r}")
+    return found
 
 
 def check(fig) -> None:
