@@ -177,6 +177,15 @@ def test_nothing_clipped_on_a_phone_and_every_scrolling_box_shows_it_scrolls(sit
 
 
 @pytest.mark.parametrize("path", PAGES)
+def test_numbers_in_tables_stay_on_one_line(site, path):
+    """A phone once showed chapter 7's "1.61 P" as "1.61" over "P": a number and its unit
+    are one word, and a table too wide for them scrolls in its box instead."""
+    for key, layout in _layouts(site.report(path)).items():
+        assert not layout["wrapped_numbers"], f"{path} ({key}) breaks numbers across lines:\n" + "\n".join(
+            layout["wrapped_numbers"][:10])
+
+
+@pytest.mark.parametrize("path", PAGES)
 def test_no_figure_shown_below_its_limit_and_every_figure_opens_full_size(site, path):
     for key, layout in _layouts(site.report(path)).items():
         small = [f for f in layout["figures"] if f["ratio"] < SMALLEST_FIGURE - 0.005]
@@ -222,6 +231,18 @@ def test_front_page_promises_only_what_the_site_has():
     text = (ROOT / "index.md").read_text(encoding="utf-8").lower()
     assert "rocket" not in text and "launch button" not in text, (
         "index.md describes a launch button; the committed _config.yml shows none")
+
+
+def test_front_page_walks_through_every_chapter_the_menu_has():
+    """The front page's spine is the book's table of contents in prose: a chapter added to
+    _toc.yml and missing from it (as chapter 9 once was) leaves the reader a wrong map."""
+    text = (ROOT / "index.md").read_text(encoding="utf-8")
+    spine = text.split("## The spine", 1)[1].split("\n## ", 1)[0]
+    numbered = re.findall(r"^(\d+)\. ", spine, re.M)
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    chapters = re.findall(r"file:\s*chapters/ch\d\d_\w+", toc)
+    assert numbered == [str(i) for i in range(1, len(chapters) + 1)], (
+        f"index.md's spine lists chapters {numbered}; _toc.yml has {len(chapters)}")
 
 
 @pytest.mark.parametrize("path", SOURCE_PAGES)

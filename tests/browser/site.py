@@ -29,6 +29,17 @@ WIDTHS = {"desktop": DESKTOP, "tablet": TABLET, "phone": PHONE}
 # A figure is never shown at less than this share of the size it was drawn at.
 SMALLEST_FIGURE = 0.6
 
+
+def _light_data_colours() -> list[str]:
+    """The house's light data colours that have a different dark variant, as CSS rgb()."""
+    from dotlab import figures
+
+    return [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})"
+            for c in figures.PALETTE if figures.DARK_OF[c] != c]
+
+
+LIGHT_DATA_COLOURS = _light_data_colours()
+
 # Folders of a build that hold assets, not pages.
 NOT_PAGES = ("_static", "_sources", "_images", "_screenshots", "_downloads")
 
@@ -148,10 +159,10 @@ LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
 # Everything about the page's layout at one width, in one theme: what is wider than the
 # column, what is clipped without a way to scroll to it, how large each figure is shown
 # against the size it was drawn at, and which explorers look like a light box.
-LAYOUT = r"""(smallest) => {
+LAYOUT = r"""({smallest, lightColours}) => {
   const article = document.querySelector('article.bd-article');
   if (!article) return {overflow: [], clipped: [], uncued: [], figures: [], unlinked: [], light_boxes: [], repr: [],
-                        wrong_theme: [], no_dark: []};
+                        wrong_theme: [], no_dark: [], wrapped_numbers: []};
   const box = article.getBoundingClientRect();
   const cs = getComputedStyle(article);
   const right = box.right - parseFloat(cs.paddingRight) + 1;
@@ -199,13 +210,18 @@ LAYOUT = r"""(smallest) => {
     for (let a = e.parentElement; a && a !== article; a = a.parentElement) if (scrollers.has(a)) { held = true; break; }
     if (!held) overflow.push(name(e) + ` ends at ${Math.round(r.right)} px, column at ${Math.round(right)}`);
   }
+  // An explorer's pictures are held to the same limit: a PNG there is drawn at twice
+  // the pixel density (dotlab.figures.RASTER_DPI), so it was drawn half its pixels wide.
   const figures = [], unlinked = [];
   for (const img of article.querySelectorAll('img')) {
-    if (!visible(img) || img.closest('.dotlab-widget')) continue;
-    const drawn = parseFloat(getComputedStyle(img).getPropertyValue('--drawn')) || img.naturalWidth;
+    if (!visible(img)) continue;
+    const explorer = !!img.closest('.dotlab-widget');
+    const raster = explorer && img.currentSrc.startsWith('data:image/png') ? 2 : 1;
+    const drawn = parseFloat(getComputedStyle(img).getPropertyValue('--drawn')) || img.naturalWidth / raster;
     const shown = img.getBoundingClientRect().width;
-    figures.push({src: img.currentSrc.split('/').pop().slice(0, 24), drawn, shown: Math.round(shown),
-                  ratio: drawn ? shown / drawn : 1, alt: (img.alt || '').slice(0, 60)});
+    figures.push({src: explorer ? 'explorer' : img.currentSrc.split('/').pop().slice(0, 24), drawn,
+                  shown: Math.round(shown), ratio: drawn ? shown / drawn : 1, alt: (img.alt || '').slice(0, 60)});
+    if (explorer) continue;  // a picture of one setting: nothing to open full size
     const link = img.closest('a[href]');
     if (!link || !link.href.split('#')[0].endsWith(img.currentSrc.split('/').pop())) unlinked.push(img.currentSrc.split('/').pop());
   }
@@ -276,7 +292,31 @@ LAYOUT = r"""(smallest) => {
   const no_dark = theme !== 'dark' ? [] : [...article.querySelectorAll('img')]
     .filter(i => visible(i) && !i.closest('a.dotlab-figure.only-dark') && !i.matches('.dotlab-widget img.dotlab-dark'))
     .map(i => `${i.currentSrc.split('/').pop().slice(0, 24)} "${(i.alt || '').slice(0, 60)}"`);
-  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme, no_dark};
+  // An explorer drawn in the browser (SVG) takes the dark variants of its colours in the
+  // dark theme, as every figure does: no element of it is painted a light data colour.
+  if (theme === 'dark') {
+    for (const e of article.querySelectorAll('.dotlab-widget svg *')) {
+      const cs = getComputedStyle(e);
+      const light = [cs.fill, cs.stroke].find(c => lightColours.includes(c));
+      if (light && visible(e.closest('svg'))) no_dark.push(`explorer ${e.tagName} painted ${light}`);
+    }
+  }
+  // A number in a table cell (with its unit, if any: "1.61 P", "32.8 GB") on more than
+  // one line.
+  const wrapped_numbers = [];
+  const number = /^[-\u2212]?[\d.,]+(?:[\s\u00a0\u202f]*(?:[kMGTPE%]|[KMGT]i?B|kB|ms|µs|s))?$/;
+  for (const td of article.querySelectorAll('td')) {
+    if (!visible(td) || !number.test(td.innerText.trim())) continue;
+    const tops = new Set();
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+    }
+    if (tops.size > 1) wrapped_numbers.push(name(td) + ` on ${tops.size} lines`);
+  }
+  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme, no_dark, wrapped_numbers};
 }"""
 
 # Opens and closes the page's navigation with its visible buttons, as a reader taps them.
@@ -390,7 +430,8 @@ class Site:
         for theme in ("light", "dark"):
             page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
             page.evaluate(IMAGES)  # the other theme's figures load now
-            layout[f"{width}-{theme}"] = page.evaluate(LAYOUT, SMALLEST_FIGURE)
+            layout[f"{width}-{theme}"] = page.evaluate(
+                LAYOUT, {"smallest": SMALLEST_FIGURE, "lightColours": LIGHT_DATA_COLOURS})
         page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
 
     def _visit(self, path: str) -> PageReport:
