@@ -503,6 +503,12 @@ def _check_memory(fn) -> None:
     The peak is measured where the learner's function runs (:mod:`dotlab.checks._measure`):
     in this process in a notebook or in pytest, in the sandbox's worker when graded, so
     the verdict is the same in all three. The answer to the memory case must be right too.
+
+    A known limit: plain attention computed one query at a time (a row of T_k scores, then
+    the next) holds far less than the table and passes, although the text asks never to
+    hold a row against all keys. Peak memory cannot tell that row (T_k numbers) from a
+    copy of the keys (T_k x d numbers, which a right answer may well make): catching it
+    needs a look at the arrays the call builds, not at the peak.
     """
     T_q, T_k, _ = _MEMORY_SHAPE
     args, kwargs = _memory_case()
