@@ -432,6 +432,12 @@ def _answer_as_typed(grade_id: str) -> str:
 
 # The learner in Chromium answers four tasks right and task project wrong, with the
 # classic slip of dividing by |onto| instead of |onto|^2 (the check names it).
+# The first learner on the API also shows the instructor some HTML of their own, with a
+# script and an event handler in it: the formgrader shows it with neither running.
+SHOWN_HTML = ("<b id='shown'>learner's bold</b><script>document.body.dataset.ran = 'script'</script>"
+              "<img src=x onerror=\"document.body.dataset.ran = 'onerror'\">")
+SHOWS_HTML = f"from IPython.display import HTML, display\ndisplay(HTML({SHOWN_HTML!r}))\n"
+
 PROJECT_DIVIDED_BY_LENGTH = (
     "def project(a, onto):\n"
     '    """Return the vector projection of a onto the direction of onto."""\n'
@@ -508,6 +514,8 @@ def term(hub, tmp_path_factory):
                 for cell in nb.cells:
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                     cell.source = _answers(right[name]).get(grade_id, cell.source)
+                    if name == hub.learners[0] and grade_id == "dot_loop":
+                        cell.source = SHOWS_HTML + cell.source
                 other.write_notebook("ch01/ch01.ipynb", nb)
                 statuses = {a["status"] for a in other.act("submit")["value"]}
                 assert "submitted" in statuses, statuses
@@ -564,8 +572,8 @@ def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
     """JupyterHub 4.1+ forbids framing a user's server, which left JupyterLab's Formgrader
     panel blank (nbgrader #1870). The instructor's server lets its own origin frame the
     formgrader's pages only (hub/formgrader_frame.py): in the panel the instructor sees
-    ch01, every learner's submission and score, and a submission's notebook; JupyterLab
-    and the APIs stay unframeable."""
+    ch01, every learner's submission and score, and a submission's notebook, where a
+    learner's HTML shows without its scripts; JupyterLab and the APIs stay unframeable."""
     from playwright.sync_api import sync_playwright
 
     from browser.site import launch
@@ -599,6 +607,14 @@ def test_the_formgrader_shows_the_class_inside_jupyterlab(hub, term):
             panel.locator("td.name a", has_text="ch01").first.click()
             answer = panel.locator("pre", has_text="np.linalg.norm(onto)").first.inner_text()
             assert "def project(a, onto):" in answer, answer
+            # another's, whose HTML output carries a script: shown, and nothing of it runs
+            framed = page.frame(url=re.compile(r"/formgrader/"))
+            framed.goto(f"{server}/formgrader/manage_students/{hub.learners[0]}/ch01")
+            framed.locator("td.name a", has_text="ch01").first.click()
+            framed.locator("b", has_text="learner's bold").first.wait_for()
+            page.wait_for_timeout(1000)  # time for a script or an image's error to run, were they kept
+            for document in (framed, page):
+                assert document.evaluate("document.body.dataset.ran") is None
 
             # The guide's other route, which needs no framing: the same page in a tab of its own.
             page.goto(f"{server}/formgrader/manage_submissions/ch01")
@@ -690,6 +706,11 @@ def test_stopping_the_hub_leaves_nothing_running(hub, term):
     for name in hub.learners:  # each learner's server runs as that learner's account
         assert any(f" uid={pwd.getpwnam(name).pw_uid} " in line for line in servers), running
     hub.stop()
+    # a server's kernels (the Chromium learner left theirs running) end just after it:
+    # give what is exiting a few seconds, then nothing may be left
+    deadline = time.monotonic() + 15
+    while hub.leftovers() and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert hub.leftovers() == []
 
 
