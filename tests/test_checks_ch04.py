@@ -61,14 +61,15 @@ def test_variance_check_accepts_any_honest_seeding():
     ch04.check_dot_product_variance(other_order, hidden=True)
 
 
-def test_an_unseeded_experiment_fails_the_hidden_check():
+def test_an_unseeded_experiment_fails_the_visible_and_the_hidden_check():
     def unseeded(d, n_samples, unit=False, seed=0):
         return dot_product_variance(d, n_samples, unit=unit, seed=np.random.default_rng().integers(1 << 30))
 
     def seed_ignored(d, n_samples, unit=False, seed=0):
         return dot_product_variance(d, n_samples, unit=unit, seed=0)
 
-    ch04.check_dot_product_variance(unseeded)  # the visible checks cannot tell
+    with pytest.raises(CheckFailure, match="the same seed must give the same draws"):
+        ch04.check_dot_product_variance(unseeded)  # the task text asks for it: the self-check tells
     with pytest.raises(CheckFailure, match="the same seed must give the same draws") as failure:
         ch04.check_dot_product_variance(unseeded, hidden=True)
     assert failure.value.mistake == ch04.SEED_NOT_FOLLOWED.name  # what the instructor's report counts

@@ -547,7 +547,7 @@ def top_k(corpus, queries, k):
     return [np.take_along_axis(scores, idx, axis=1), idx.astype(float)]  # a list, and float indices
 
 
-@WRONG.add("quantise_int8", expect="changed its input `x`", kind="mutation", hidden_only=True)
+@WRONG.add("quantise_int8", expect="changed its input `x`", kind="mutation", mentioned=True)
 def quantise_int8(x):
     x = np.asarray(x, dtype=float)
     if not np.all(np.isfinite(x)):

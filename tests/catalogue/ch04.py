@@ -317,7 +317,7 @@ def scaled_scores(q, k):
     return q @ k.T / math.sqrt(q.shape[-1])
 
 
-@WRONG.add("scaled_scores", expect="changed its input `q`", kind="mutation", hidden_only=True)
+@WRONG.add("scaled_scores", expect="changed its input `q`", kind="mutation", mentioned=True)
 def scaled_scores(q, k):
     q, k = np.asarray(q, dtype=float), np.asarray(k, dtype=float)
     if q.ndim != 2 or k.ndim != 2 or q.shape[-1] != k.shape[-1]:
@@ -519,3 +519,13 @@ def dot_product_variance(d, n_samples, unit=False, seed=0):
         q = q / np.linalg.norm(q, axis=1, keepdims=True)
         k = k / np.linalg.norm(k, axis=1, keepdims=True)
     return statistics.pvariance(np.einsum("nd,nd->n", q, k).tolist())
+
+
+@WRONG.add("dot_product_variance", expect="the seed is ignored", kind="value", mentioned=True)
+def dot_product_variance(d, n_samples, unit=False, seed=0):
+    rng = np.random.default_rng(0)  # a fixed seed: the same answer whatever seed is asked for
+    q, k = rng.standard_normal((n_samples, d)), rng.standard_normal((n_samples, d))
+    if unit:
+        q = q / np.linalg.norm(q, axis=1, keepdims=True)
+        k = k / np.linalg.norm(k, axis=1, keepdims=True)
+    return float(np.var(np.sum(q * k, axis=1)))

@@ -448,7 +448,8 @@ _SCALE_MISTAKES = (
 def _quantise_cases(hidden: bool) -> list[Case]:
     cases = [
         Case("one vector", ([0.5, -1.0, 0.25],)),
-        Case("two vectors with very different sizes: one scale each", ([[0.02, -0.01, 0.015], [40.0, 10.0, -25.0]],)),
+        # an array, not a list: the assignment says no function may change its inputs (x /= scale would)
+        Case("two vectors with very different sizes: one scale each", (np.array([[0.02, -0.01, 0.015], [40.0, 10.0, -25.0]]),)),
         Case("a component that is NaN", ([1.0, float("nan"), 2.0],), raises=ValueError,
              hint="Check np.all(np.isfinite(x)) and raise ValueError: a NaN would poison the scale."),
         Case("an infinite component", ([[1.0, 2.0], [float("inf"), 0.0]],), raises=ValueError),

@@ -247,7 +247,10 @@ _D_MISMATCH_HINT = ("Compare q.shape[-1] with k.shape[-1] and raise ValueError n
 
 def _scores_cases(hidden: bool) -> list[Case]:
     cases = [
-        Case("one query, two keys, d_k = 4", ([[1.0, 2.0, 3.0, 4.0]], [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 1.0]])),
+        # arrays, not lists: the assignment says no function may change its inputs, and a list would
+        # hide a q /= sqrt(d_k) done in place (np.asarray copies a list)
+        Case("one query, two keys, d_k = 4", (np.array([[1.0, 2.0, 3.0, 4.0]]),
+                                              np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 1.0]]))),
         Case("two queries, four keys, d_k = 3",
              ([[1.0, 0.0, 2.0], [0.0, -1.0, 1.0]], [[1.0, 1.0, 1.0], [2.0, 0.0, 0.0], [0.0, 0.0, -3.0], [1.0, -1.0, 0.5]])),
         Case("queries and keys of different lengths", ([[1.0, 2.0, 3.0]], [[1.0, 2.0]]), raises=ValueError,
@@ -498,8 +501,7 @@ def _same_seed_same_answer(fn) -> None:
 
 
 def _seed_check(fn, hidden: bool) -> int:
-    if not hidden:
-        return 0
+    # visible too: the task text itself asks that the same seed give the same answer
     _same_seed_same_answer(fn)
     return 1
 
