@@ -113,6 +113,20 @@ _MATMUL_LIKE = frozenset({"matmul", "mm", "bmm", "mv"})
 #: The operator module's spellings of ``@`` and of indexing: allowed only where those are.
 _OPERATOR_MATMUL = frozenset({"operator.matmul", "operator.imatmul", "operator.__matmul__", "operator.__imatmul__"})
 _OPERATOR_INDEXING = frozenset({"operator.getitem", "operator.itemgetter", "operator.__getitem__"})
+#: Calls that loop over an iterable for the learner (map(operator.mul, a, b), functools.reduce, starmap).
+_LOOPING_CALLS = frozenset({"map", "filter", "reduce", "starmap", "accumulate"})
+
+
+def _called_name(node: ast.Call) -> str | None:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+#: What makes a whole array out of a learner's input, and methods that keep it one (Allow.array_products).
+_ARRAY_MAKERS = frozenset(f"numpy.{name}" for name in (
+    "asarray", "array", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones", "empty", "zeros_like",
+    "ones_like", "empty_like", "full", "full_like", "arange", "fromiter", "stack", "vstack", "hstack"))
+_ARRAY_METHODS = frozenset({"astype", "copy", "reshape", "ravel", "flatten"})
 #: Classes whose methods can be reached as functions (``np.ndarray.dot(A, B)``): judged as methods.
 _METHOD_CLASSES = ("numpy.ndarray.", "numpy.matrix.", "numpy.generic.", "torch.Tensor.")
 
@@ -136,6 +150,7 @@ class Allow:
     methods: frozenset[str] | None = METHODS
     tables: tuple[int, ...] = ()
     loops: bool = False  # the task asks for loops (one dot product per entry): the source must have one
+    array_products: bool = True  # False: no * between whole arrays (dot_loop: "see every multiplication")
 
     def allows_name(self, dotted: str) -> bool:
         """Whether a dotted routine (or builtin) is allowed."""
@@ -210,11 +225,11 @@ class Allow:
 
 
 def allow(*groups: Iterable[str], says: str, matmul: bool = False, methods: Iterable[str] | None | str = "default",
-          tables: tuple[int, ...] = (), loops: bool = False) -> Allow:
+          tables: tuple[int, ...] = (), loops: bool = False, array_products: bool = True) -> Allow:
     """An :class:`Allow` from groups of names: ``allow(PYTHON, MATH, {"numpy.asarray"}, says=...)``."""
     names = frozenset().union(*map(frozenset, groups))
     chosen = METHODS if methods == "default" else (None if methods is None else frozenset(methods))
-    return Allow(names, says, matmul, chosen, tables, loops)
+    return Allow(names, says, matmul, chosen, tables, loops, array_products)
 
 
 # -- where the learner's code is -----------------------------------------------------------
@@ -333,7 +348,9 @@ class _Walker:
         self.derived: set[str] = set()  # the tables, under the learner's own names
         self.own = _own_attributes(scope)  # attributes the learner's own classes define
         self.instances: set[str] = {"self", "cls"}  # names bound to the learner's own objects
-        self.looped = False  # whether the walk met a loop (Allow.loops)
+        self.looped = False  # whether the walk met a loop (Allow.loops); recursion counts as one
+        self.arrays: set[str] = set()  # names assigned from a call into NumPy (Allow.array_products)
+        self.deferred: str | None = None  # a refusal told only when nothing else is
 
     def own_attribute(self, node: ast.Attribute) -> bool:
         """``acc.total`` where the learner's class defines ``total``: their code, not a library's.
@@ -390,6 +407,9 @@ class _Walker:
                     globals_declared.update(sub.names)
         for stmt in body:
             for sub in ast.walk(stmt):
+                if isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Call):
+                    if self.is_array(sub.value, local):
+                        self.arrays.update(t.id for t in sub.targets if isinstance(t, ast.Name))
                 if (isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Call)
                         and isinstance(sub.value.func, ast.Name)):
                     bound = self.scope.lookup(sub.value.func.id)
@@ -428,10 +448,18 @@ class _Walker:
                 self.check_import(node, root, where, local)
                 continue
             if isinstance(node, (ast.For, ast.AsyncFor, ast.While, ast.comprehension)) or (
-                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("map", "filter")):
+                    isinstance(node, ast.Call) and _called_name(node) in _LOOPING_CALLS):
                 self.looped = True
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and not allowed.matmul:
                 self.refuse("uses the @ operator", node, root, where)
+            if (isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.Mult)
+                    and not allowed.array_products
+                    and any(self.is_array(side, local) for side in (getattr(node, "left", None) or node.target,
+                                                                     getattr(node, "right", None) or node.value))):
+                try:  # told only if nothing else is refused: np.sum(a * b) is told as np.sum
+                    self.refuse("multiplies whole arrays at once", node, root, where)
+                except Refused as refused:
+                    self.deferred = self.deferred or str(refused)
             if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult) and not allowed.matmul:
                 self.refuse("uses the @= operator", node, root, where)
             if isinstance(node, ast.Attribute):
@@ -447,6 +475,17 @@ class _Walker:
                 if self.is_table(node.value, local) and not _constant_index(node.slice):
                     self.refuse("looks rows up in the table directly", node, root, where)
             todo.extend(ast.iter_child_nodes(node))
+
+    def is_array(self, node: ast.AST, local: dict) -> bool:
+        """Whether ``node`` is a whole NumPy array: made by np.asarray & co (or .astype of one),
+        or a name assigned from one (``a = np.asarray(a)``; ``a[i]`` is a number, not judged)."""
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _ARRAY_METHODS:
+                return self.is_array(func.value, local)
+            found = self.dotted(func, local)
+            return found is not None and found[1] in _ARRAY_MAKERS
+        return isinstance(node, ast.Name) and node.id in self.arrays
 
     def is_table(self, node: ast.AST, local: dict) -> bool:
         """Whether ``node`` is one of the tables, or a plain rename/conversion of one."""
@@ -478,6 +517,8 @@ class _Walker:
         if kind in ("module", "ref"):
             self.check_dotted(value, node, root, where)
         elif kind == "def":
+            if name == self.fn_name:
+                self.looped = True  # the function calls itself: recursion is its loop
             if isinstance(value.node, ast.ClassDef):
                 if id(value.node) not in self.seen:
                     self.seen.add(id(value.node))
@@ -655,6 +696,8 @@ def refusal_in(root: ast.AST, scope: Scope, allowed: Allow, fn_name: str) -> str
         walker.walk_function(root, f"{fn_name}")
     except Refused as refused:
         return str(refused)
+    if walker.deferred:
+        return walker.deferred
     if allowed.loops and not walker.looped:
         # whole-array arithmetic ((A[:, :, None] * B).sum(axis=1)) builds every entry at once
         return (f"{fn_name} has no loop (for, while, a comprehension or map), so it does not build the result "
