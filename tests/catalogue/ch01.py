@@ -793,3 +793,21 @@ def dot_loop(a, b):
     for x, y in zip(a, b):
         total += Fraction(float(x)) * Fraction(float(y))
     return float(total)
+
+
+@WRONG.add("dot_loop", expect="multiplies whole arrays at once", kind="allowlist", mentioned=True)
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} and {len(b)} differ")
+    return sum(np.array(a) * np.array(b))  # NumPy multiplies every pair in one go: no loop of your own
+
+
+@RIGHT.add("dot_loop", how="np.float64 scalars in an index loop")
+def dot_loop(a, b):
+    if len(a) != len(b):
+        raise ValueError(f"lengths {len(a)} and {len(b)} differ")
+    a = np.asarray(a, dtype=float)
+    total = np.float64(0)
+    for i in range(len(a)):
+        total += np.float64(a[i]) * b[i]
+    return total

@@ -135,7 +135,9 @@ _NO_REFERENCE = tuple(
 )
 
 
-_PLAIN_PYTHON = allow(PYTHON, MATH, STDLIB, NUMPY_BASICS,
+# loops and array_products: "a loop, * and +" on the components, so neither a sum without a loop
+# nor one whole-array product (np.asarray(a) * np.asarray(b), then a loop to add) is the task
+_PLAIN_PYTHON = allow(PYTHON, MATH, STDLIB, NUMPY_BASICS, loops=True, array_products=False,
                       methods={"shape", "ndim", "size", "dtype", "tolist", "item", "astype", "append", "format",
                                "copy", "ravel", "flatten", "reshape"},
                       says="a plain Python loop that multiplies each pair and adds the products "
