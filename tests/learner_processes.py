@@ -1,7 +1,7 @@
 """Learner code that tries to outlive grading, and a way to find it afterwards.
 
-``orphan_cell(marker)`` is a notebook cell that double-forks, calls ``setsid`` (so it is
-in no process group the grader knows) and becomes a process whose command line holds
+``orphan_cell(marker)`` is a notebook cell that double-forks, tries ``setsid`` (so as to be
+in no process group the grader knows; the sandbox refuses it) and becomes a process whose command line holds
 ``marker``; it sets ``orphan_running`` and prints ``orphan running`` only once that
 process exists, so a test knows the attempt was made. ``processes_with(marker)`` lists such processes still on the machine.
 """
@@ -19,7 +19,10 @@ def orphan_cell(marker: str, then: str = "time.sleep(600)") -> str:
         import os, sys
         _r, _w = os.pipe()
         if os.fork() == 0:
-            os.setsid()
+            try:
+                os.setsid()
+            except OSError:  # refused in the sandbox (seccomp); the orphan is still made
+                pass
             if os.fork() == 0:
                 os.close(_r)
                 os.set_inheritable(_w, True)

@@ -576,6 +576,29 @@ def test_memory_that_no_limit_counts_is_refused_and_learner_code_goes_first_when
     assert seen["core"] == [0, 0]
 
 
+def test_learner_processes_stay_in_the_sandboxs_one_session_so_they_share_one_cpu_share(tmp_path):
+    """Linux's scheduler shares the CPU between sessions (autogroups): all of a learner's processes
+    stay in the one session bubblewrap gives the sandbox, so 60 busy ones still get one share."""
+    seen = _probe('''
+        try:
+            os.setsid()
+            seen["setsid"] = "ok"
+        except OSError as exc:
+            seen["setsid"] = errno.errorcode[exc.errno]
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.write(write, json.dumps([os.getsid(0), open("/proc/self/autogroup").read()]).encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        seen["child"] = json.loads(os.read(read, 4096))
+        seen["mine"] = [os.getsid(0), open("/proc/self/autogroup").read()]
+    ''', tmp_path)
+    assert seen["setsid"] == "EPERM"
+    assert seen["child"] == seen["mine"]  # same session, same scheduling group
+    assert seen["mine"][1] != open("/proc/self/autogroup").read()  # and not the grader's
+
+
 def test_the_seccomp_filter_checks_the_architecture_before_the_call():
     for machine in ("x86_64", "aarch64"):
         program = confine.seccomp_program(machine)

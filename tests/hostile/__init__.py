@@ -566,8 +566,8 @@ CATALOGUE = [
     ),
     Hostile(
         "late_swap",
-        "a top-level cell double-forks a process that calls setsid (so it is in no process group the grader "
-        "kills) and then, for two minutes, keeps swapping its graded notebook for a symlink to "
+        "a top-level cell double-forks a process that tries setsid (so as to be in no process group the grader "
+        "kills; seccomp refuses it, and the orphan is made all the same) and then, for two minutes, keeps swapping its graded notebook for a symlink to "
         "solutions/ch01/ch01.ipynb, so that generate_feedback would render the solutions; every function is right",
         "the process is in the notebook's PID namespace (bubblewrap), which the kernel tears down when the kernel "
         "or the sandbox ends, before grading returns; and it never sees the graded notebook or the solutions",
@@ -593,7 +593,10 @@ CATALOGUE = [
 
             ready, told = os.pipe()
             if os.fork() == 0:
-                os.setsid()
+                try:
+                    os.setsid()
+                except OSError:  # refused (a forked copy of the kernel prints nothing: its sockets are the kernel's)
+                    pass
                 if os.fork() == 0:
                     os.close(ready)
                     os.set_inheritable(told, True)

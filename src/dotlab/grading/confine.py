@@ -18,7 +18,8 @@ layer                     what it stops                                  needs
 ``oom_score_adj``         the OOM killer taking the grader: learner      Linux
                           processes are always its first choice
 seccomp                   memory no limit counts: System V shared        Linux, x86-64 or
-                          memory, anonymous memory files (memfd)         arm64
+                          memory, anonymous memory files (memfd); a      arm64
+                          session of its own (its own share of the CPU)
 Landlock, files           reading instructor files (solutions, the       Linux 5.13+ with
                           gradebook), other learners' work, writing      Landlock enabled
                           anywhere but the process's scratch folder,
@@ -170,7 +171,7 @@ def _landlock(read: list[str], write: list[str], bind_ports: list[int], abi: int
 # -- seccomp: the system calls that make memory no limit counts ---------------------------
 #
 # RLIMIT_AS caps the memory a process maps, the tmpfs caps its files: two system calls make
-# memory that neither counts. A System V shared memory segment stays allocated after it is
+# memory that neither counts (a third, setsid, is refused for the CPU: see DENIED_SYSCALLS). A System V shared memory segment stays allocated after it is
 # detached, in no process's address space, so one process can pile up segments without end,
 # and the OOM killer cannot free them by killing anyone (it would kill the grader instead);
 # an anonymous memory file (memfd) holds memory outside both the address space and the
@@ -188,6 +189,12 @@ DENIED_SYSCALLS = {  # name -> its number on each architecture (the kernel's sys
     "shmget": {"x86_64": 29, "aarch64": 194},
     "memfd_create": {"x86_64": 319, "aarch64": 279},
     "memfd_secret": {"x86_64": 447, "aarch64": 447},
+    # A session of its own. Linux's scheduler shares the CPU between sessions (autogroups,
+    # sched_autogroup_enabled), and bubblewrap starts each sandbox in a new one: all a learner's
+    # processes together get one share, next to each other learner's and the grader's. A process
+    # that started its own session would get a share of its own, so 60 busy ones would slow
+    # everyone else's grading 60 times. Nothing grading runs needs a new session.
+    "setsid": {"x86_64": 112, "aarch64": 157},
 }
 
 
@@ -429,7 +436,7 @@ def apply(conf: Confinement) -> list[str]:
     layers += [f"memory {conf.memory / GIB:.1f} GiB" if conf.memory else "memory unlimited",
                f"cpu {conf.cpu} s" if conf.cpu else "cpu unlimited"]
     if _seccomp():
-        layers.append("seccomp (no System V shared memory, no memfd)")
+        layers.append("seccomp (no System V shared memory, no memfd, no new session)")
     abi = landlock_abi() if conf.landlock else 0
     if abi:
         layers += _landlock(conf.read, conf.write + _SYSTEM_WRITE, conf.bind_ports, abi, conf.sockets)
@@ -539,9 +546,11 @@ def describe() -> list[str]:
                      "sandbox as a whole (no cgroup): it is at most its processes times the address-space limit")
     else:
         lines.append("processes: NOT capped (needs bubblewrap and Linux 5.14+): a fork bomb runs until its timeout")
-    lines.append("seccomp: System V shared memory and memfd refused" if seccomp_program() is not None
+    lines.append("seccomp: System V shared memory, memfd and new sessions refused (a sandbox's processes share "
+                 "one session, so one share of the CPU where the scheduler groups by session)"
+                 if seccomp_program() is not None
                  else f"seccomp: NOT enforced on {platform.machine()}: System V shared memory and memfd hold memory "
-                      "no limit counts")
+                      "no limit counts, and each session a learner starts gets a share of the CPU of its own")
     if abi:
         lines.append(f"Landlock ABI {abi}: files (read-only Python, regular files only in scratch: no symlinks"
                      + (", no hard links from other folders" if abi >= 2 else "") + ")"
