@@ -219,8 +219,10 @@ def _judge_refusal(outcome: _Outcome, fn_name: str, case: Case) -> None:
     if missing:
         raise CheckFailure(
             f"{call} raised {wanted} as it should, but its message {message!r} does not mention "
-            f"{' and '.join(missing)}. A good error names the values that were wrong, "
-            f"for example: raise {wanted}(f'a has length {{len(a)}} but b has length {{len(b)}}')",
+            f"{' and '.join(missing)}. A good error names the values that were wrong"
+            # the case's own advice where it has some (a size, an id, shapes), else the lengths example
+            + (f": {case.hint}" if case.hint else
+               f", for example: raise {wanted}(f'a has length {{len(a)}} but b has length {{len(b)}}')"),
             mistake="(error message names no values)", case=case.label)
 
 
