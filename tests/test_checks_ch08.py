@@ -47,7 +47,7 @@ def test_every_mistake_the_checks_know_has_a_catalogue_entry():
     expects = [w.expect for w in WRONG.entries]
     for name, (mistakes, _) in MISTAKES.items():
         for mistake in mistakes:
-            if mistake.name in ("unscaled", "no qkv bias"):
+            if mistake.name in ("unscaled", "no qkv bias", "diagonal masked", "zeroed scores"):
                 continue  # named in test_attention_slips_without_a_catalogue_entry_are_named below
             assert any(e in mistake.hint for e in expects), (name, mistake.name)
 
@@ -80,6 +80,17 @@ def test_attention_slips_without_a_catalogue_entry_are_named():
         ch08.check_gpt2_attention(unscaled)
     with pytest.raises(CheckFailure, match="left out b_qkv"):
         ch08.check_gpt2_attention(no_bias)
+
+    def diagonal_masked(x, w_qkv, b_qkv, w_o, b_o, n_heads):  # np.triu(..., k=0) as the blocked entries
+        return ch08._attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, mask="strict")
+
+    def zeroed(x, w_qkv, b_qkv, w_o, b_o, n_heads):  # future scores set to 0, not -inf
+        return ch08._attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, mask="zeroed")
+
+    with np.errstate(all="ignore"), pytest.raises(CheckFailure, match="hides each token from itself"):
+        ch08.check_gpt2_attention(diagonal_masked)
+    with pytest.raises(CheckFailure, match="exp\\(0\\) = 1 still gives them weight"):
+        ch08.check_gpt2_attention(zeroed)
 
 
 def test_the_block_can_be_built_from_the_notebooks_helpers():

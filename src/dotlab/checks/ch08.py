@@ -70,6 +70,10 @@ def _attention_variant(x, w_qkv, b_qkv, w_o, b_o, n_heads, *, mask="causal", sca
         s = np.where(np.tril(np.ones((T, T), bool)), s, -np.inf)
     elif mask == "future":
         s = np.where(np.triu(np.ones((T, T), bool)), s, -np.inf)
+    elif mask == "strict":  # the diagonal masked too: token 0 sees nothing
+        s = np.where(np.tril(np.ones((T, T), bool), k=-1), s, -np.inf)
+    elif mask == "zeroed":  # future scores set to 0, not -inf: exp(0) still weighs them
+        s = s * np.tril(np.ones((T, T)))
     y = _rows_softmax(s, axis, stable) @ v
     merged = (y.transpose(1, 0, 2) if split == "heads" else y).reshape(T, d_attn)
     return merged @ w_o + b_o if project else merged
@@ -105,6 +109,12 @@ _ATTENTION_MISTAKES = (
             _attention_mistake(stable=False)),
     Mistake("one head", "you attended with all d_model components at once; split them into n_heads heads that "
                         "attend separately", _attention_mistake(heads=False, scale="d_model")),
+    Mistake("diagonal masked", "your mask also hides each token from itself (np.triu(..., k=0) blocked, or < where "
+                               "<= belongs): token t attends to tokens 0..t, itself included, and token 0 is left "
+                               "with nothing (nan)", _attention_mistake(mask="strict")),
+    Mistake("zeroed scores", "you set the future scores to 0, which does not remove them: exp(0) = 1 still gives them "
+                             "weight. Set them to -inf before the softmax (np.where(mask, s, -np.inf))",
+            _attention_mistake(mask="zeroed")),
 )
 
 _HEADS_HINT = ("n_heads must divide d_model into equal heads: raise ValueError(f'n_heads={n_heads} does not divide "
