@@ -148,3 +148,23 @@ def test_resetting_the_tracers_peak_is_refused_however_the_tracer_is_reached():
     with pytest.raises(CheckFailure, match="score table is 8 MiB") as failure:
         ch05._check_memory(_whole_table)
     assert failure.value.mistake == ch05.HOLDS_THE_TABLE.name
+
+
+def test_no_mask_means_no_mask_even_for_self_attention():
+    """A function that masks causally whenever q and k have as many rows (a decoder's habit)
+    fails a hidden case with as many queries as keys and no mask."""
+    def attention(q, k, v, mask=None):
+        q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
+        scores = q @ k.T / np.sqrt(q.shape[-1])
+        if mask is None and len(q) == len(k) and len(q) > 1:
+            mask = np.tril(np.ones(scores.shape, dtype=bool))
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        top = scores.max(axis=-1, keepdims=True)
+        e = np.exp(scores - np.where(np.isfinite(top), top, 0.0))
+        total = e.sum(axis=-1, keepdims=True)
+        return e / np.where(total == 0, 1.0, total) @ v
+
+    ch05.check_attention(attention)  # the visible cases cannot tell
+    with pytest.raises(CheckFailure, match="every query sees every key"):
+        ch05.check_attention(attention, hidden=True)

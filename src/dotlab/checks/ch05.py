@@ -197,6 +197,9 @@ def _attention_edges(rng) -> list[Case]:
     return [
         Case("one query (T_q = 1) with a causal mask", (q[:1], k, v), {"mask": _causal_mask(1, T_k)}, show_inputs=False),
         Case("one key", (q, k[:1], v[:1]), show_inputs=False),
+        # self-attention's shape without a mask: no key is hidden (mask=None is not causal)
+        Case("as many queries as keys and no mask: every query sees every key", (q[:2], k[:2], v[:2]),
+             show_inputs=False),
         Case("equal scores: a tie among every key", (np.zeros((T_q, d)), k, v), show_inputs=False),
         Case("a fully masked row among others", (q, k, v), {"mask": mask}, show_inputs=False),
         Case("scores of 1e5 beside a fully masked row", (q * 300, k * 300, v), {"mask": mask}, show_inputs=False),
