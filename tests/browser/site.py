@@ -263,14 +263,16 @@ LAYOUT = r"""({smallest, lightColours}) => {
   }
   // Outputs as a reader should never see them: NumPy reprs and float noise, a negative
   // zero ("-0.00": a small negative number rounded away), zero or a number between 1 and
-  // 10 in scientific notation ("0.0e+00"). A number glued into a sentence reads as a
+  // 10 in scientific notation ("0.0e+00"), tens of thousands so ("4.712e+04"). A number
+  // glued into a sentence reads as a
   // person writes it: scientific notation there is for the very small and the very
   // large only (not "0.05" as "5.0e-02", nor 25,000 as "2.5e+04").
   const repr = [];
   const bad = new RegExp([
     /\bnp\.(?:int|uint|float|complex|bool|str)\w*\(|\bnp\.(?:True_|False_)|\d\.\d*(?:0{9,}[1-9]|9{9,}\d)\b/.source,
     /(?<![\w.])[-\u2212]0(?:\.0+)?(?![\w.])/.source,
-    /(?<![\w.])\d(?:\.\d+)?e[-+]?00\b/.source].join('|'));
+    /(?<![\w.])\d(?:\.\d+)?e[-+]?00\b/.source,
+    /(?<![\w.])\d(?:\.\d+)?e\+0[45]\b/.source].join('|'));  // 47,117 is not "4.712e+04"
   const badInProse = new RegExp(bad.source + '|' + /(?<![\w.])\d(?:\.\d+)?e(?:-0?[12]|\+?0?[1-4])\b/.source);
   for (const [selector, pattern] of [['.cell_output', bad], ['.pasted-text', badInProse]]) {
     for (const o of article.querySelectorAll(selector)) {
