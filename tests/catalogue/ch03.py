@@ -606,3 +606,28 @@ def embedding_lookup(token_ids, embedding):
             raise ValueError(f"token id {t} is outside 0..{V - 1}")
     one_hot = (ids[:, None] == np.arange(V)).astype(int)
     return one_hot.dot(E)
+
+
+@RIGHT.add("matmul_from_dots", how="tensors, one (row * column).sum() per entry")
+def matmul_from_dots(A, B):
+    A = torch.as_tensor(np.asarray(A, dtype=np.float64))
+    B = torch.as_tensor(np.asarray(B, dtype=np.float64))
+    if A.dim() != 2 or B.dim() != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"A.shape={tuple(A.shape)}, B.shape={tuple(B.shape)}")
+    C = torch.empty(A.shape[0], B.shape[1], dtype=torch.float64)
+    for i in range(A.shape[0]):
+        for j in range(B.shape[1]):
+            C[i, j] = (A[i] * B[:, j]).sum()
+    return C.numpy()
+
+
+@RIGHT.add("embedding_lookup", how="torch.nn.functional.one_hot, then a product")
+def embedding_lookup(token_ids, embedding):
+    ids = torch.as_tensor(np.asarray(token_ids), dtype=torch.long)
+    E = torch.as_tensor(np.asarray(embedding, dtype=np.float64))
+    if ids.dim() != 1 or E.dim() != 2:
+        raise ValueError(f"token_ids.shape={tuple(ids.shape)}, embedding.shape={tuple(E.shape)}")
+    V = E.shape[0]
+    if ((ids < 0) | (ids >= V)).any():
+        raise ValueError(f"ids {ids.tolist()} must be in 0..{V - 1}")
+    return (torch.nn.functional.one_hot(ids, V).to(E.dtype) @ E).numpy()

@@ -194,13 +194,19 @@ def _matmul_edges(rng: np.random.Generator) -> list[Case]:
 
 
 _NO_PRODUCT = {"!numpy.dot", "!numpy.matmul", "!numpy.einsum", "!numpy.tensordot", "!numpy.inner", "!numpy.vdot",
-               "!numpy.outer", "!numpy.kron", "!numpy.linalg.*", "!torch.*", "!scipy.*"}
+               "!numpy.outer", "!numpy.kron", "!numpy.linalg.*", "!scipy.*",
+               # PyTorch is allowed (the text forbids products, not a library), less its products
+               "!torch.matmul", "!torch.mm", "!torch.bmm", "!torch.mv", "!torch.dot", "!torch.vdot", "!torch.inner",
+               "!torch.outer", "!torch.ger", "!torch.einsum", "!torch.tensordot", "!torch.kron", "!torch.chain_matmul",
+               "!torch.addmm", "!torch.addmv", "!torch.addbmm", "!torch.baddbmm", "!torch.addr", "!torch.matrix_power",
+               "!torch.linalg.*", "!torch.nn.*", "!torch.functional.*", "!torch.special.*", "!torch.sparse.*",
+               "!.addmm", "!.addmv", "!.addbmm", "!.baddbmm", "!.addr", "!.ger", "!.kron", "!.matrix_power"}
 
 MATMUL_FROM_DOTS = Task(
     "3.2", "matmul_from_dots", reference=_matmul_reference, cases=_matmul_cases, mistakes=_MATMUL_MISTAKES,
     returns=ArrayOf("fiu"), ranks={"A": (2,), "B": (2,)},  # whole numbers in, whole numbers out is right
     # loops: the text asks for one dot product per entry, "with loops over i and j"
-    allowed=allow(PYTHON, MATH, STDLIB, NUMPY_BASICS, NUMPY, _NO_PRODUCT, methods=None, loops=True,
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY_BASICS, NUMPY, TORCH, _NO_PRODUCT, methods=None, loops=True,
                   says="one dot product per entry, from * and a sum (np.sum or a loop): no @, np.dot, np.matmul, "
                        "np.einsum or other library product"),
     forbidden=_NO_LIBRARY_MATMUL, edges=_matmul_edges, variants=("int", "float32", "strided"),
@@ -374,7 +380,9 @@ def _multiplies(fn) -> int:
 EMBEDDING_LOOKUP = Task(
     "3.4", "embedding_lookup", reference=_embedding_reference, cases=_embed_cases, mistakes=_EMBED_MISTAKES,
     returns=ArrayOf("fiu"), ranks={"token_ids": (1,), "embedding": (2,)}, array_params_=("embedding",),
-    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"!torch.nn.*", "!numpy.take", "!numpy.take_along_axis",
+    # torch.nn.functional.one_hot builds the one-hot matrix the text asks for; F.embedding stays refused
+    allowed=allow(PYTHON, MATH, STDLIB, NUMPY, TORCH, {"torch.nn.functional.one_hot", "!torch.nn.*", "!numpy.take",
+                                                       "!numpy.take_along_axis",
                                                        "!numpy.choose", "!torch.index_select", "!torch.gather",
                                                        "!torch.take", "!.take", "!.index_select", "!.gather",
                                                        "!scipy.*"},
