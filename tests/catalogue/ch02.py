@@ -809,3 +809,16 @@ def recall_at_k(found, exact):
     if found.shape != exact.shape:
         raise ValueError(f"found.shape={found.shape} but exact.shape={exact.shape}")
     return float(np.mean([np.intersect1d(f, e).size / e.size for f, e in zip(found, exact)]))
+
+
+@WRONG.add("quantise_int8", expect="which this exercise asks you not to use", kind="allowlist",
+           preamble="import torch")
+def quantise_int8(x):
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or infinity")
+    rows = np.atleast_2d(x)
+    scales = np.abs(rows).max(axis=1) / 127
+    codes = np.stack([torch.quantize_per_tensor(torch.as_tensor(r, dtype=torch.float32), float(s), 0, torch.qint8)
+                      .int_repr().numpy() for r, s in zip(rows, scales)])  # PyTorch's quantiser: nothing built
+    return (codes[0], float(scales[0])) if x.ndim == 1 else (codes, scales)

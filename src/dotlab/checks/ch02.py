@@ -21,7 +21,10 @@ from dotlab.checks.contract import (MATH, NUMPY, PYTHON, STDLIB, TORCH, ArrayOf,
 # What every task of this chapter may use: NumPy or tensors written out, no library
 # cosine, normalisation, top-k or quantiser, nothing from dotlab.
 _NO_LIBRARY = {"!scipy.*", "!torch.nn.*", "!torch.topk", "!.topk", "!torch.kthvalue", "!torch.ao.*",
-               "!torch.quantization.*", "!torch.cosine_similarity"}
+               "!torch.quantization.*", "!torch.cosine_similarity",
+               # PyTorch's own quantisers, top-level ones too: the same codes, nothing built
+               "!torch.quantize_per_tensor", "!torch.quantize_per_channel", "!torch.quantize_per_tensor_dynamic",
+               "!torch.fake_quantize_per_tensor_affine", "!torch.fake_quantize_per_channel_affine", "!.int_repr"}
 
 
 def _allowed(says: str, *extra: str):
