@@ -224,3 +224,15 @@ def test_the_feedback_page_loads_nothing_from_anywhere():
     markup = _tags(page)  # the learner's URLs are in the page too, as text
     assert not re.findall(r"""(?:src|href)=["']?(?:https?:)?//""", markup), re.findall(r"(?:src|href)=\S+", markup)
     assert "mathjax" not in " ".join(re.findall(r"<script[^>]*>", page.lower()))
+
+
+def test_a_learner_cannot_make_a_feedback_page_cost_minutes():
+    """Formulas past MAX_FORMULAS stay TeX, and a markdown cell past MAX_MARKDOWN is shown as text
+    (the markdown parser is quadratic on some input: a megabyte of "[" took minutes)."""
+    from dotlab.grading.feedback import MAX_FORMULAS, MAX_MARKDOWN
+
+    drawn = render_math("<p>" + "$a$ " * (MAX_FORMULAS + 10) + "</p>")
+    assert drawn.count("<math") == MAX_FORMULAS and drawn.count("$a$") == 10
+    page = safe_markdown("[" * (MAX_MARKDOWN + 1) + "\n\n<script>x()</script>")
+    assert "shown as text" in page and "<pre>" in page and "&lt;script&gt;" in page and "<script" not in page
+    assert "\n\n" not in page  # still one HTML block the page's renderer copies as it is

@@ -393,3 +393,10 @@ def test_notebooks_nbgrader_cannot_read_are_reported_with_the_reason(graded):
     _, _, log, _ = graded
     for reason in ("NotJSONError", "Unsupported nbformat version 5", "12 is not valid under any of the given schemas"):
         assert reason in log, reason
+
+
+def test_a_cell_too_deep_for_pythons_parser_fails_alone(graded):
+    course, _, _, _ = graded
+    text = (course.root / "autograded" / "deep_source" / "ch01" / "ch01.ipynb").read_text()
+    assert "nested too deeply for Python to read" in text  # that cell's error, as a compile error...
+    assert "KernelStopped" not in text and "CellTimeoutError" not in text  # ...and the kernel ran the rest

@@ -44,8 +44,9 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, default
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "KEPT_OUTPUTS", "MATHML_TAGS", "TEMPLATES",
-           "HideTracebacks", "OfflineHTMLExporter", "SafeOutputs", "clean_html", "last_line", "render_math", "safe_markdown", "safe_output"]
+__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_PROTOCOLS", "ALLOWED_TAGS", "KEPT_OUTPUTS", "MATHML_TAGS", "MAX_FORMULAS",
+           "MAX_MARKDOWN", "TEMPLATES", "HideTracebacks", "OfflineHTMLExporter", "SafeOutputs", "clean_html",
+           "last_line", "render_math", "safe_markdown", "safe_output"]
 
 #: The folder :class:`OfflineHTMLExporter` looks in first: its ``mathjax.html.j2`` loads nothing.
 TEMPLATES = Path(__file__).with_name("templates")
@@ -122,8 +123,14 @@ def _mathml(match: re.Match, display: str) -> str:
         return match.group(0)
 
 
+#: Formulas drawn per piece of HTML; the rest stay TeX. Each one costs the grader a conversion
+#: and the sanitiser a MathML tree: "$a" two hundred thousand times took a minute per page.
+MAX_FORMULAS = 256
+
+
 def render_math(html: str) -> str:
-    """``html`` with its ``$$...$$`` and ``$...$`` (outside code) drawn as MathML.
+    """``html`` with its ``$$...$$`` and ``$...$`` (outside code) drawn as MathML (the first
+    :data:`MAX_FORMULAS` of them).
 
     Examples
     --------
@@ -131,13 +138,20 @@ def render_math(html: str) -> str:
     '<p><math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><msub><mi>a</mi><mi>i</mi></msub></mrow></math> costs $5, not <code>$x$</code></p>'
     """
     parts = _CODE.split(html)
-    out = []
+    out, left = [], [MAX_FORMULAS]
+
+    def draw(match: re.Match, display: str) -> str:
+        if left[0] <= 0:
+            return match.group(0)
+        left[0] -= 1
+        return _mathml(match, display)
+
     for i, part in enumerate(parts):
         if i % 3 == 1 or i % 3 == 2:  # a code element (and the tag name the split also returns)
             out.append(part if i % 3 == 1 else "")
             continue
-        part = _DISPLAY_MATH.sub(lambda m: _mathml(m, "block"), part)
-        out.append(_INLINE_MATH.sub(lambda m: _mathml(m, "inline"), part))
+        part = _DISPLAY_MATH.sub(lambda m: draw(m, "block"), part)
+        out.append(_INLINE_MATH.sub(lambda m: draw(m, "inline"), part))
     return "".join(out)
 
 
@@ -243,6 +257,11 @@ class SafeOutputs(Preprocessor):
         return cell, resources
 
 
+#: Characters of a markdown cell rendered as markdown; a longer cell is shown as text. The
+#: course's own cells are under 2,000.
+MAX_MARKDOWN = 64 * 1024
+
+
 def safe_markdown(source: str) -> str:
     r"""A markdown cell rendered and cleaned now, as one HTML block the page's renderer passes through as is.
 
@@ -259,7 +278,11 @@ def safe_markdown(source: str) -> str:
     """
     from nbconvert.filters import markdown2html
 
-    html = clean_html(markdown2html(source))
+    if len(source) > MAX_MARKDOWN:
+        # the markdown parser is quadratic on some input ("[" 32,000 times: 0.5 s; a megabyte: minutes)
+        html = f"<p>(a markdown cell of {len(source)} characters, shown as text)</p><pre>{html_text.escape(source)}</pre>"
+    else:
+        html = clean_html(markdown2html(source))
     # a blank line would end the HTML block; "&#32;" is a space to HTML and not blank to markdown
     html = re.sub(r"\n[ \t]*(?=\n)", "\n&#32;", html.strip("\n"))
     return f'<div class="dotlab-safe-markdown">\n{html}\n</div>'

@@ -319,6 +319,12 @@ class ConfinedExecute(Execute, GradingLimits):
         if index in self._dotlab_skip:
             cell.outputs = []  # the sandbox decides this cell
             return cell, resources
+        if unreadable_as_error(cell.source) != cell.source:
+            # ipykernel compiles it in its message handler, which raises and never replies: the cell
+            # would hang until its timeout, twice, and the kernel be stopped for the cells after it
+            cell.outputs = [nbformat.from_dict(error_output("SyntaxError", "this cell is nested too deeply for "
+                                                                          "Python to read"))]
+            return cell, resources
         if self._dotlab_stopped:
             cell.outputs = [nbformat.from_dict(error_output("KernelStopped", self._dotlab_stopped))]
             return cell, resources
