@@ -106,6 +106,33 @@ def _python_opening():
         OPENING.write_text(json.dumps(state))
 
 
+def open_for_everyone(blocked) -> None:
+    """Open, for every account, each folder ``blocked()`` names, until it names none.
+
+    ``blocked()`` returns the next (folder, permission bits wanted) or None. This process
+    becomes a holder of the opening; ``close_for_everyone`` lets go, and the last holder
+    to let go puts the folders' modes back. Every test that opens root's folders to
+    other accounts goes through here (the hub tests, test_hub_launch, test_sandbox's
+    grader that is not root), so none closes them under another's running servers.
+    """
+    with _python_opening() as state:
+        state["holders"].append(os.getpid())
+        while (found := blocked()) is not None:
+            path, want = found
+            mode = stat.S_IMODE(path.stat().st_mode)
+            state["modes"].setdefault(str(path), mode)
+            os.chmod(path, mode | want)
+
+
+def close_for_everyone() -> None:
+    with _python_opening() as state:
+        state["holders"].remove(os.getpid())
+        if not state["holders"]:
+            for path, mode in reversed(state["modes"].items()):
+                os.chmod(path, mode)
+            state["modes"] = {}
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -153,25 +180,17 @@ class ClassHub:
         workers, or two runs): the modes are changed under a lock, and put back by the
         last hub to close, never under one still running.
         """
-        with _python_opening() as state:
-            state["holders"].append(os.getpid())
-            self.holds_python_open = True
-            while (blocked := course_hub.blocked_python(self.instructor)) is not None:
-                path, want, _ = blocked
-                mode = stat.S_IMODE(path.stat().st_mode)
-                state["modes"].setdefault(str(path), mode)
-                os.chmod(path, mode | want)
+        def blocked() -> tuple[Path, int] | None:
+            found = course_hub.blocked_python(self.instructor)
+            return None if found is None else found[:2]
+
+        open_for_everyone(blocked)
+        self.holds_python_open = True
 
     def close_python(self) -> None:
-        if not self.holds_python_open:
-            return
-        with _python_opening() as state:
-            state["holders"].remove(os.getpid())
+        if self.holds_python_open:
+            close_for_everyone()
             self.holds_python_open = False
-            if not state["holders"]:
-                for path, mode in reversed(state["modes"].items()):
-                    os.chmod(path, mode)
-                state["modes"] = {}
 
     def start(self) -> None:
         self.open_python()

@@ -638,17 +638,25 @@ print(json.dumps({"grader_uid": os.geteuid(), "prefix": wall.prefix, "describe":
 @pytest.fixture
 def python_for_everyone():
     """The interpreter reachable by another account (root's home may be closed to others); put back after."""
-    opened = []
-    if os.geteuid() == 0:
-        for target in {Path(os.path.realpath(sys.executable)), Path(sys.prefix), COURSE_ROOT}:
-            for folder in reversed(target.parents):
-                mode = stat.S_IMODE(folder.stat().st_mode)
-                if not mode & 0o001:
-                    opened.append((folder, mode))
-                    os.chmod(folder, mode | 0o001)
-    yield
-    for folder, mode in reversed(opened):
-        os.chmod(folder, mode)
+    if os.geteuid() != 0:
+        yield
+        return
+    # Through the hub tests' shared record: a hub on the other worker needs the same
+    # folders open, so the last user of the opening closes them, never this test alone.
+    from test_hub import close_for_everyone, open_for_everyone
+
+    targets = {Path(os.path.realpath(sys.executable)), Path(sys.prefix), COURSE_ROOT}
+    folders = [folder for target in targets for folder in reversed(target.parents)]
+
+    def blocked() -> tuple[Path, int] | None:
+        closed = [f for f in folders if not stat.S_IMODE(f.stat().st_mode) & 0o001]
+        return (closed[0], 0o001) if closed else None
+
+    open_for_everyone(blocked)
+    try:
+        yield
+    finally:
+        close_for_everyone()
 
 
 @pytest.mark.xdist_group("class-hub")  # the hub tests open and close the same folders: never at the same time
