@@ -559,3 +559,30 @@ def test_precomputed_dk_histogram_switches_with_the_controls(blank_page):
     assert len(seen) == 3, "each setting shows its own picture"
     assert img.evaluate("i => i.naturalWidth") > 0
     assert not errors
+
+
+def test_precomputed_shows_the_picture_of_the_readers_theme(blank_page):
+    """Pictures drawn light and dark: the one of the theme shows, and follows a switch of
+    theme with no redraw; the width they were drawn at is the width they are shown at."""
+    from dotlab.score_explorer import PanelPainter, score_panel
+    from dotlab.static_widgets import Choice, View, precomputed
+
+    painters = {t: PanelPainter(dpi=40, figsize=(4.2, 5.0), theme=t, stacked=True) for t in ("light", "dark")}
+
+    def render(d_k):
+        panel = score_panel(d_k, scaled=False)
+        return View(painters["light"].png(panel), dark=painters["dark"].png(panel), alt=f"d_k = {d_k}")
+
+    widget = precomputed([Choice("d_k", (4, 64))], render, width=403)
+    page, errors = _blank(blank_page, widget.to_html())
+    shown = "() => [...document.querySelectorAll('.dotlab-widget img')].filter(i => i.offsetParent !== null)" \
+            ".map(i => [i.className, i.alt, Math.round(i.getBoundingClientRect().width)])"
+    assert page.evaluate(shown) == [["dotlab-light only-light", "d_k = 4", 403]]
+    page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")  # the book's switch
+    assert page.evaluate(shown) == [["dotlab-dark only-dark", "d_k = 4", 403]]
+    page.locator("input[data-control=d_k]").fill("1")
+    assert page.evaluate(shown) == [["dotlab-dark only-dark", "d_k = 64", 403]]
+    page.evaluate("() => { delete document.documentElement.dataset.theme;"
+                  " document.body.dataset.jpThemeLight = 'false'; }")  # JupyterLab's dark theme
+    assert [c for c, _, _ in page.evaluate(shown)] == ["dotlab-dark only-dark"]
+    assert not errors
