@@ -177,6 +177,14 @@ def test_nothing_clipped_on_a_phone_and_every_scrolling_box_shows_it_scrolls(sit
 
 
 @pytest.mark.parametrize("path", PAGES)
+def test_explorers_draw_text_no_smaller_than_the_small_print(site, path):
+    """The softmax explorer's bar labels were 8.7 px on a phone (its SVG shrunk to the
+    column with them): an explorer's text is held to the figures' small print."""
+    for key, layout in _layouts(site.report(path)).items():
+        assert not layout["small_text"], f"{path} ({key}): explorer text below 14 px: {layout['small_text'][:8]}"
+
+
+@pytest.mark.parametrize("path", PAGES)
 def test_numbers_in_tables_stay_on_one_line(site, path):
     """A phone once showed chapter 7's "1.61 P" as "1.61" over "P": a number and its unit
     are one word, and a table too wide for them scrolls in its box instead."""

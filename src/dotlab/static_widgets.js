@@ -166,6 +166,10 @@
   // -- component: the vector explorer (chapter 1) --------------------------------------
 
   var SIZE = 360;  // the picture's width and height, in SVG user units
+  // Text in a picture is at least the book's small print (14 px, dotlab.figures.SMALL_PT)
+  // where the picture is shown smallest: the vector explorer at 320 px of its 360 units,
+  // the softmax bars at their own width or a phone's column (about 330 px).
+  var SMALL = 16;
 
   function drawVectors(svg, f, half) {
     var px = function (p) {  // data coordinates -> SVG user units (y up -> y down)
@@ -209,7 +213,7 @@
     }));
     if (f.theta >= 15) {  // a narrower angle has no room for its label between the arrows
       var mid = f.arc[(f.arc.length - 1) / 2], M = px([mid[0] * 1.7, mid[1] * 1.7]);
-      parts.push(el("svg:text", { x: M[0], y: M[1], fill: "currentColor", "font-size": 12,
+      parts.push(el("svg:text", { x: M[0], y: M[1], fill: "currentColor", "font-size": SMALL,
         "text-anchor": "middle", "dominant-baseline": "central" }, [fixed(f.theta, 0) + "°"]));
     }
     svg.textContent = "";
@@ -260,8 +264,9 @@
   // -- component: softmax with a temperature (chapter 4) -------------------------------
 
   function softmaxExplorer(root, config) {
-    var n = config.scores.length, W = 420, H = 220, pad = 28;
+    var n = config.scores.length, W = 340, H = 200, pad = 30;
     var svg = el("svg:svg", { viewBox: "0 0 " + W + " " + H, role: "img", "data-role": "picture" });
+    svg.style.maxWidth = W + "px";  // never drawn larger than it was designed: its text neither
     var table = el("div", { "class": "dotlab-readout", "aria-live": "polite" });
     // The slider moves log10 τ on a grid of about 100 steps a decade that holds t_min,
     // the starting temperature and t_max exactly, and τ is read from the grid point: a
@@ -290,8 +295,8 @@
       w.forEach(function (p, i) {
         var bh = p * (H - 2 * pad), x = pad + i * slot + slot * 0.15;
         svg.appendChild(el("svg:rect", { x: x, y: H - pad - bh, width: slot * 0.7, height: bh, fill: COLOURS.b, "data-weight": p }));
-        svg.appendChild(el("svg:text", { x: x + slot * 0.35, y: H - pad - bh - 4, "font-size": 11, fill: "currentColor", "text-anchor": "middle" }, [fixed(p, 2)]));
-        svg.appendChild(el("svg:text", { x: x + slot * 0.35, y: H - pad + 15, "font-size": 12, fill: "currentColor", "text-anchor": "middle" }, [config.labels[i]]));
+        svg.appendChild(el("svg:text", { x: x + slot * 0.35, y: H - pad - bh - 5, "font-size": SMALL - 1, fill: "currentColor", "text-anchor": "middle" }, [fixed(p, 2)]));
+        svg.appendChild(el("svg:text", { x: x + slot * 0.35, y: H - pad + 20, "font-size": SMALL - 1, fill: "currentColor", "text-anchor": "middle" }, [config.labels[i]]));
       });
       svg.setAttribute("aria-label", "Bars of the softmax weights at temperature " + fixed(t, 2) + ": " +
         w.map(function (p, i) { return config.labels[i] + " " + fixed(p, 2); }).join(", ") + ".");

@@ -39,6 +39,8 @@ def _light_data_colours() -> list[str]:
 
 
 LIGHT_DATA_COLOURS = _light_data_colours()
+# The smallest text a figure may hold, in CSS px (dotlab.figures.SMALL_PT, 10.5 pt).
+SMALL_PRINT_PX = 14
 
 # Folders of a build that hold assets, not pages.
 NOT_PAGES = ("_static", "_sources", "_images", "_screenshots", "_downloads")
@@ -159,10 +161,10 @@ LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
 # Everything about the page's layout at one width, in one theme: what is wider than the
 # column, what is clipped without a way to scroll to it, how large each figure is shown
 # against the size it was drawn at, and which explorers look like a light box.
-LAYOUT = r"""({smallest, lightColours}) => {
+LAYOUT = r"""({smallest, lightColours, smallPrint}) => {
   const article = document.querySelector('article.bd-article');
   if (!article) return {overflow: [], clipped: [], uncued: [], figures: [], unlinked: [], light_boxes: [], repr: [],
-                        wrong_theme: [], no_dark: [], wrapped_numbers: []};
+                        wrong_theme: [], no_dark: [], wrapped_numbers: [], small_text: []};
   const box = article.getBoundingClientRect();
   const cs = getComputedStyle(article);
   const right = box.right - parseFloat(cs.paddingRight) + 1;
@@ -318,7 +320,17 @@ LAYOUT = r"""({smallest, lightColours}) => {
     }
     if (tops.size > 1) wrapped_numbers.push(name(td) + ` on ${tops.size} lines`);
   }
-  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme, no_dark, wrapped_numbers};
+  // Text an explorer draws in the browser, at the size the reader sees it (its SVG scaled
+  // to the width it is shown at): no smaller than the small print a figure may use.
+  const small_text = [];
+  for (const t of article.querySelectorAll('.dotlab-widget svg text')) {
+    const svg = t.ownerSVGElement, box = svg.getBoundingClientRect();
+    if (!box.width || !svg.viewBox.baseVal || !svg.viewBox.baseVal.width || !t.textContent.trim()) continue;
+    const px = parseFloat(getComputedStyle(t).fontSize) * box.width / svg.viewBox.baseVal.width;
+    if (px < smallPrint - 0.5) small_text.push(`"${t.textContent.trim()}" at ${px.toFixed(1)} px`);
+  }
+  return {overflow, clipped, uncued, figures, unlinked, light_boxes, repr, wrong_theme, no_dark, wrapped_numbers,
+          small_text};
 }"""
 
 # Opens and closes the page's navigation with its visible buttons, as a reader taps them.
@@ -433,7 +445,7 @@ class Site:
             page.evaluate("t => { document.documentElement.dataset.theme = t; }", theme)
             page.evaluate(IMAGES)  # the other theme's figures load now
             layout[f"{width}-{theme}"] = page.evaluate(
-                LAYOUT, {"smallest": SMALLEST_FIGURE, "lightColours": LIGHT_DATA_COLOURS})
+                LAYOUT, {"smallest": SMALLEST_FIGURE, "lightColours": LIGHT_DATA_COLOURS, "smallPrint": SMALL_PRINT_PX})
         page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
 
     def _visit(self, path: str) -> PageReport:
