@@ -264,11 +264,11 @@ LAYOUT = r"""({smallest, lightColours, smallPrint}) => {
     }
   }
   // Outputs as a reader should never see them: NumPy reprs and float noise, a negative
-  // zero ("-0.00": a small negative number rounded away), zero or a number between 1 and
-  // 10 in scientific notation ("0.0e+00"), tens of thousands so ("4.712e+04"). A number
-  // glued into a sentence reads as a
-  // person writes it: scientific notation there is for the very small and the very
-  // large only (not "0.05" as "5.0e-02", nor 25,000 as "2.5e+04").
+  // zero ("-0.00": a small negative number rounded away), and scientific notation for
+  // zero, for a number between 1 and 10 ("0.0e+00") or for tens or hundreds of
+  // thousands ("4.712e+04"). A number glued into a sentence reads as a person writes
+  // it: scientific notation there is for the very small and the very large only (not
+  // "0.05" as "5.0e-02", nor 25,000 as "2.5e+04").
   const repr = [];
   const bad = new RegExp([
     /\bnp\.(?:int|uint|float|complex|bool|str)\w*\(|\bnp\.(?:True_|False_)|\d\.\d*(?:0{9,}[1-9]|9{9,}\d)\b/.source,
