@@ -354,7 +354,8 @@ def _entropy_reference(p, axis=-1):
     """Independent of dotlab.softmax: -Σ p log p slice by slice, an exact sum, zeros left out."""
     p = np.moveaxis(np.asarray(p, dtype=np.float64), axis, -1)
     flat = p.reshape(-1, p.shape[-1]) if p.ndim else p.reshape(1, 1)
-    out = np.array([-math.fsum(x * math.log(x) for x in row if x > 0) for row in flat.tolist()])
+    # + 0.0: the entropy of a one-hot row is 0, not the -0.0 that -fsum([]) gives (a message said "expected -0.0")
+    out = np.array([-math.fsum(x * math.log(x) for x in row if x > 0) + 0.0 for row in flat.tolist()])
     return float(out[0]) if p.ndim <= 1 else out.reshape(p.shape[:-1])
 
 
