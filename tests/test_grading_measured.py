@@ -19,115 +19,37 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from dotlab.grading.release import COURSE_ROOT, nbgrader
+import catalogue.ch04
+import catalogue.ch05
+import catalogue.ch06
 from grading import Course, Submission
 
 ASSIGNMENT = "measured"
 
 IMPORTS = "import math\n\nimport numpy as np\n\nfrom dotlab.checks import ch04, ch05, ch06\n"
 
-# The honest versions: each function stands alone, as the exercises ask.
-HONEST = {
-    "dot_product_variance": '''
-        def dot_product_variance(d, n_samples, unit=False, seed=0):
-            rng = np.random.default_rng(seed)
-            q = rng.standard_normal((n_samples, d))
-            k = rng.standard_normal((n_samples, d))
-            if unit:
-                q /= np.linalg.norm(q, axis=1, keepdims=True)
-                k /= np.linalg.norm(k, axis=1, keepdims=True)
-            return float(np.var(np.sum(q * k, axis=1)))
-    ''',
-    "tiled_attention": '''
-        def tiled_attention(q, k, v, block_size=64):
-            q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
-            q = q / math.sqrt(q.shape[-1])
-            m = np.full((len(q), 1), -np.inf)
-            l = np.zeros((len(q), 1))
-            acc = np.zeros((len(q), v.shape[1]))
-            for j in range(0, len(k), block_size):
-                s = q @ k[j:j + block_size].T
-                m_new = np.maximum(m, s.max(axis=1, keepdims=True))
-                p, r = np.exp(s - m_new), np.exp(m - m_new)
-                l = l * r + p.sum(axis=1, keepdims=True)
-                acc = acc * r + p @ v[j:j + block_size]
-                m = m_new
-            return acc / l
-    ''',
-    "top_k_sample": '''
-        def top_k_sample(logits, k, seed):
-            logits = np.asarray(logits, dtype=float)
-            if not 1 <= k <= len(logits):
-                raise ValueError(f"k={k} must be between 1 and {len(logits)}")
-            keep = np.argsort(-logits, kind="stable")[:k]
-            probs = np.zeros(len(logits))
-            e = np.exp(logits[keep] - logits[keep].max())
-            probs[keep] = e / e.sum()
-            return int(np.random.default_rng(seed).choice(len(logits), p=probs))
-    ''',
-    "top_p_sample": '''
-        def top_p_sample(logits, p, seed):
-            logits = np.asarray(logits, dtype=float)
-            if not 0 < p <= 1:
-                raise ValueError(f"p={p} must be in (0, 1]")
-            e = np.exp(logits - logits.max())
-            probs = e / e.sum()
-            order = np.argsort(-probs, kind="stable")
-            n = min(int(np.searchsorted(np.cumsum(probs[order]), p)) + 1, len(probs))
-            kept = np.zeros(len(probs))
-            kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
-            return int(np.random.default_rng(seed).choice(len(probs), p=kept))
-    ''',
-}
-
-# Right answers every time, but each breaks the one property its check measures.
-VIOLATING = {
-    "dot_product_variance": ('''
-        def dot_product_variance(d, n_samples, unit=False, seed=0, rng=np.random.default_rng(0)):
-            # the generator is made once, when def runs, and reused whatever the seed
-            q = rng.standard_normal((n_samples, d))
-            k = rng.standard_normal((n_samples, d))
-            if unit:
-                q /= np.linalg.norm(q, axis=1, keepdims=True)
-                k /= np.linalg.norm(k, axis=1, keepdims=True)
-            return float(np.var(np.sum(q * k, axis=1)))
-    ''', "the same seed must give the same draws"),
-    "tiled_attention": ('''
-        def tiled_attention(q, k, v, block_size=64):
-            q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
-            s = q @ k.T / math.sqrt(q.shape[-1])  # the whole T x T table at once
-            w = np.exp(s - s.max(axis=1, keepdims=True))
-            return w / w.sum(axis=1, keepdims=True) @ v
-    ''', "score table is 8 MiB"),
-    "top_k_sample": ('''
-        def top_k_sample(logits, k, seed, rng=np.random.default_rng(0)):
-            logits = np.asarray(logits, dtype=float)
-            if not 1 <= k <= len(logits):
-                raise ValueError(f"k={k} must be between 1 and {len(logits)}")
-            keep = np.argsort(-logits, kind="stable")[:k]
-            probs = np.zeros(len(logits))
-            e = np.exp(logits[keep] - logits[keep].max())
-            probs[keep] = e / e.sum()
-            return int(rng.choice(len(logits), p=probs))
-    ''', "the same seed must give the same token"),
-    "top_p_sample": ('''
-        def top_p_sample(logits, p, seed):
-            global _generator
-            if "_generator" not in globals():
-                _generator = np.random.default_rng(seed)
-            logits = np.asarray(logits, dtype=float)
-            if not 0 < p <= 1:
-                raise ValueError(f"p={p} must be in (0, 1]")
-            e = np.exp(logits - logits.max())
-            probs = e / e.sum()
-            order = np.argsort(-probs, kind="stable")
-            n = min(int(np.searchsorted(np.cumsum(probs[order]), p)) + 1, len(probs))
-            kept = np.zeros(len(probs))
-            kept[order[:n]] = probs[order[:n]] / probs[order[:n]].sum()
-            return int(_generator.choice(len(probs), p=kept))
-    ''', "the same seed must give the same token"),
-}
-
 CHAPTER = {"dot_product_variance": "ch04", "tiled_attention": "ch05", "top_k_sample": "ch06", "top_p_sample": "ch06"}
+CATALOGUES = {"ch04": catalogue.ch04, "ch05": catalogue.ch05, "ch06": catalogue.ch06}
+
+# The learners come from the catalogues (where pytest already holds them to their
+# verdicts): an honest version of each function, standing alone as the exercises ask,
+# and a version right every time that breaks the one property its check measures,
+# most of them through state kept between calls, which only shows when the grader's
+# check calls the sandbox's worker more than once.
+HONEST_HOW = {"dot_product_variance": "einsum for the dot products",
+              "tiled_attention": "blocks of keys, every query at once",
+              "top_k_sample": "argsort and a zeroed tail", "top_p_sample": "cumsum and searchsorted"}
+VIOLATION = {"dot_product_variance": "the same seed must give the same draws",
+             "tiled_attention": "score table is 8 MiB",
+             "top_k_sample": "the same seed must give the same token",
+             "top_p_sample": "the same seed must give the same token"}
+
+
+HONEST = {name: next(e for e in CATALOGUES[CHAPTER[name]].RIGHT.for_target(name) if e.how == how).source
+          for name, how in HONEST_HOW.items()}
+VIOLATING = {name: (next(e for e in CATALOGUES[CHAPTER[name]].WRONG.for_target(name) if e.expect == expect).source,
+                    expect)
+             for name, expect in VIOLATION.items()}
 
 
 def _meta(grade_id: str, *, solution=False, grade=False, points=0) -> dict:

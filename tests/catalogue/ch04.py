@@ -521,6 +521,17 @@ def dot_product_variance(d, n_samples, unit=False, seed=0):
     return statistics.pvariance(np.einsum("nd,nd->n", q, k).tolist())
 
 
+@WRONG.add("dot_product_variance", expect="the same seed must give the same draws", mentioned=True)
+def dot_product_variance(d, n_samples, unit=False, seed=0, rng=np.random.default_rng(0)):
+    # the generator is made once, when def runs, and reused whatever the seed
+    q = rng.standard_normal((n_samples, d))
+    k = rng.standard_normal((n_samples, d))
+    if unit:
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        k /= np.linalg.norm(k, axis=1, keepdims=True)
+    return float(np.var(np.sum(q * k, axis=1)))
+
+
 @WRONG.add("dot_product_variance", expect="the seed is ignored", kind="value", mentioned=True)
 def dot_product_variance(d, n_samples, unit=False, seed=0):
     rng = np.random.default_rng(0)  # a fixed seed: the same answer whatever seed is asked for
