@@ -87,6 +87,8 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple) and any(isinstance(part, np.ndarray) for part in value):
         return "(" + ", ".join(_show(part) for part in value) + ")"
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            value = value + 0.0  # -0.0 reads as 0.0: a sign on zero is noise in a message ("expected [0., -0.]")
         if value.ndim <= 1:
             return np.array2string(value, precision=4, threshold=8)
         if value.size <= SHOW_WHOLE:
@@ -95,6 +97,8 @@ def _show(value: Any) -> str:
         return f"array of shape {value.shape}"
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         value = value.item()  # 0.5, not np.float64(0.5)
+    if isinstance(value, float):
+        value = value + 0.0
     text = repr(value)
     return text if len(text) <= 70 else text[:67] + "..."
 
