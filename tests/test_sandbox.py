@@ -152,7 +152,8 @@ def test_arguments_are_copies_so_the_learner_cannot_change_the_inputs():
 def test_resetting_the_memory_tracer_inside_the_sandbox_is_caught():
     """Task 5.5's memory is measured in the sandbox's worker, with the tracer's controls armed
     as tripwires: a whole table held, then the peak reset through a module a library hands
-    on (no `import tracemalloc` for the allowlist to see), fails there as in a notebook."""
+    on. The allowlist refuses that route by itself (ae32fd7); the measurement alone,
+    without the allowlist, still fails it there as in a notebook: two layers, each tested."""
     imports = "import math\nimport numpy as np\nfrom dotlab.checks import ch05\n"
     resetting = textwrap.dedent('''
         def tiled_attention(q, k, v, block_size=64):
@@ -166,10 +167,13 @@ def test_resetting_the_memory_tracer_inside_the_sandbox_is_caught():
                 pass
             return out
     ''')
-    check = parse_test_cell("ch05.check_tiled_attention(tiled_attention, hidden=True)", checks_namespace([imports]))
-    verdicts, _ = grade_notebook([Step(0, imports), Step(1, resetting), Step(2, calls=check)],
+    namespace = checks_namespace([imports])
+    whole = parse_test_cell("ch05.check_tiled_attention(tiled_attention, hidden=True)", namespace)
+    measured = parse_test_cell("ch05._check_memory(tiled_attention)", namespace)
+    verdicts, _ = grade_notebook([Step(0, imports), Step(1, resetting), Step(2, calls=whole), Step(3, calls=measured)],
                                  Settings(timeout=30, secret=[COURSE_ROOT / "solutions"]))
-    assert "reset, cleared or stopped Python's memory tracer" in _message(verdicts[2])
+    assert "reaches the module sys through numpy.f2py.sys" in _message(verdicts[2])
+    assert "reset, cleared or stopped Python's memory tracer" in _message(verdicts[3])
 
 
 def test_a_strided_input_reaches_the_learner_strided():
