@@ -390,6 +390,16 @@ def ivf_search(query, corpus, centroids, cells, k, n_probe):
     return candidates[np.argsort(scores)[-k:]]  # the k best, worst of them first
 
 
+@WRONG.add("ivf_search", expect="np.argpartition finds the k best but leaves them in no set order",
+           kind="edge", hidden_only=True)
+def ivf_search(query, corpus, centroids, cells, k, n_probe):
+    query, corpus, centroids = (np.asarray(a, dtype=float) for a in (query, corpus, centroids))
+    probed = np.argsort(-(centroids @ query))[:n_probe]
+    candidates = np.flatnonzero(np.isin(cells, probed))
+    scores = corpus[candidates] @ query
+    return candidates[np.argpartition(-scores, k - 1)[:k]]  # the k best, never sorted
+
+
 @WRONG.add("ivf_search", expect="which this exercise asks you not to use", kind="allowlist")
 def ivf_search(query, corpus, centroids, cells, k, n_probe):
     import dotlab

@@ -449,14 +449,15 @@ KV = Task(
 # -- 9.5: inverted-file search ---------------------------------------------------------------
 
 
-def _ivf(query, corpus, centroids, cells, k, n_probe, *, order=-1, probe=None, local=False, everything=False):
+def _ivf(query, corpus, centroids, cells, k, n_probe, *, order=-1, probe=None, local=False, everything=False,
+         in_order=True):
     query, corpus, centroids = (np.asarray(a, dtype=float) for a in (query, corpus, centroids))
     cells = np.asarray(cells)
     ranked = np.argsort(order * (centroids @ query), kind="stable")  # best cells first when order = -1
     n = n_probe if probe is None else probe(n_probe)
     candidates = np.arange(len(corpus)) if everything else np.flatnonzero(np.isin(cells, ranked[:n]))
     scores = corpus[candidates] @ query
-    best = np.argsort(-scores, kind="stable")[:k]
+    best = np.argsort(-scores, kind="stable")[:k] if in_order else np.argpartition(-scores, k - 1)[:k]
     return best if local else candidates[best]
 
 
@@ -484,6 +485,10 @@ _IVF_MISTAKES = (
     Mistake("extra cell", "you probed n_probe + 1 cells; probe exactly the n_probe best",
             lambda query, corpus, centroids, cells, k, n_probe: _ivf(query, corpus, centroids, cells, k, n_probe,
                                                                       probe=lambda n: n + 1)),
+    Mistake("k best unsorted", "np.argpartition finds the k best but leaves them in no set order (for small k they "
+            "happen to come out sorted): the results must be best first, so sort those k by score",
+            lambda query, corpus, centroids, cells, k, n_probe: _ivf(query, corpus, centroids, cells, k, n_probe,
+                                                                      in_order=False)),
     Mistake("worst first", "the results must be best first: sort the candidates' scores in decreasing order",
             lambda query, corpus, centroids, cells, k, n_probe: _ivf(query, corpus, centroids, cells, k,
                                                                       n_probe)[::-1]),
@@ -513,12 +518,16 @@ def _ivf_cases(hidden: bool) -> list[Case]:
     if not hidden:
         return cases
     big = _ivf_problem(906, 300, 8, 12)
+    many = _ivf_problem(907, 1200, 8, 6)
     return cases + [
         Case("probe every cell: exact search", (query, corpus, centroids, cells, 5, 5), show_inputs=False),
         Case("k = 1", (query, corpus, centroids, cells, 1, 1), show_inputs=False),
         Case("300 items in 12 cells, probe 3, k = 10", (big[3], *big[:3], 10, 3), show_inputs=False),
         Case("300 items in 12 cells, probe 1, k = 5", (-big[3], *big[:3], 5, 1), show_inputs=False),
         Case("300 items in 12 cells, probe 6, k = 20", (big[3] * 2, *big[:3], 20, 6), show_inputs=False),
+        # np.argpartition returns its k best in order for small k (NumPy 2.4), so a search
+        # that never sorts them looks right until k is large: here it is not.
+        Case("1,200 items in 6 cells, probe 3, k = 256", (many[3], *many[:3], 256, 3), show_inputs=False),
     ]
 
 
